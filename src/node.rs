@@ -1,0 +1,368 @@
+//! The list cell shared by the dual queue and the dual stack, and the unlinking rules both obey.
+//!
+//! # A node and its owners
+//!
+//! A [`Node`] is a [`Slot`] (the handoff state, the value cell, the waiting thread) plus a `next`
+//! link and a reference count. A node can have up to two owners, each of which calls
+//! [`Node::release`] exactly once; the last one frees it:
+//!
+//! * **the list**, from the moment the node is linked until it is unlinked. The thread whose CAS
+//!   unlinks it *retires* that reference through crossbeam-epoch, so the node outlives every
+//!   thread that was pinned while it was reachable.
+//! * **the waiting thread** (a blocking `pop`, or a producer in `transfer`), which parks
+//!   *unpinned* and still needs its node when it wakes.
+//! * or, for a node that carries a value to a waiting consumer (the queue's unlinked carrier,
+//!   the stack's fulfilling data node), **that consumer**, which reads the value after it wakes.
+//!
+//! # Unlinking: mark, then swing
+//!
+//! Nodes leave a list from the front (the queue's head, the stack's top) or, when cancelled,
+//! from the middle. Two removals must never unlink the same node, or unlink a node through a
+//! predecessor that has itself left the list (that would leave the node reachable after it was
+//! retired, a use-after-free). So every removal follows Harris and Michael:
+//!
+//! 1. **mark**: set the [`MARK`] tag on the leaving node's `next`. A marked `next` is frozen: no
+//!    CAS that expects an unmarked pointer can change it, so nothing can be linked or unlinked
+//!    *through* a leaving node.
+//! 2. **swing**: CAS the reference to the leaving node (the head, or the predecessor's unmarked
+//!    `next`) from the node to its frozen successor. The thread whose CAS succeeds retires it.
+//!
+//! Every `next` only ever points to a node linked later (appends link younger nodes; a swing
+//! replaces a node by its successor), so walking `next` pointers always moves towards younger
+//! nodes, and a walk that starts while pinned never reaches freed memory: a node reached through
+//! a frozen `next` was still linked when that `next` froze, which was after the walker pinned.
+
+use crate::sync::{fence, AtomicBool, AtomicUsize, Ordering, Thread, Timer};
+use crate::waiter::{Failure, Slot, DISCONNECTED, TAKEN};
+use crossbeam_epoch::{Atomic, Guard, Owned, Shared};
+use std::fmt;
+
+/// Tag on a node's `next`: the node is leaving the list, and its `next` is frozen.
+pub(crate) const MARK: usize = 1;
+
+/// What a node stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Holds a value (`push`, `transfer`).
+    Data,
+    /// Anti-data: a consumer that waits for a value (`pop`).
+    Request,
+}
+
+/// A node of a dual queue or dual stack.
+pub(crate) struct Node<T> {
+    /// The younger neighbour. Tagged with [`MARK`] once this node is leaving the list.
+    pub(crate) next: Atomic<Node<T>>,
+    /// Data or request. Written before the node is published, never changed afterwards.
+    pub(crate) kind: Kind,
+    /// Stack only: this node was pushed to fulfil the node below it. Written before the node is
+    /// published, never changed afterwards.
+    pub(crate) fulfilling: bool,
+    /// How many owners will still call [`Node::release`] (module docs).
+    refs: AtomicUsize,
+    /// The handoff state, the value, and the waiting thread.
+    pub(crate) slot: Slot<T>,
+}
+
+impl<T> Node<T> {
+    /// A data node holding `value`. Set its owners with [`set_owners`](Self::set_owners) before
+    /// publishing it.
+    pub(crate) fn data(value: T, waiter: Option<Thread>) -> Owned<Self> {
+        Owned::new(Node {
+            next: Atomic::null(),
+            kind: Kind::Data,
+            fulfilling: false,
+            refs: AtomicUsize::new(0),
+            slot: Slot::holding(value, waiter),
+        })
+    }
+
+    /// A request node (a reservation) for a consumer that may wait. Set its owners before
+    /// publishing it.
+    pub(crate) fn request(waiter: Option<Thread>) -> Owned<Self> {
+        Owned::new(Node {
+            next: Atomic::null(),
+            kind: Kind::Request,
+            fulfilling: false,
+            refs: AtomicUsize::new(0),
+            slot: Slot::empty(waiter),
+        })
+    }
+
+    /// A dead node, owned by the list only: the queue's initial dummy.
+    pub(crate) fn dummy() -> Owned<Self> {
+        Owned::new(Node {
+            next: Atomic::null(),
+            kind: Kind::Data,
+            fulfilling: false,
+            refs: AtomicUsize::new(1),
+            slot: Slot::dead(),
+        })
+    }
+
+    /// Sets how many owners the node will have once published.
+    ///
+    /// Called on a node nobody else can see yet; the CAS that publishes it is a Release and
+    /// orders this store before any other thread's access.
+    pub(crate) fn set_owners(&self, owners: usize) {
+        // Relaxed: the node is not shared yet; its publishing CAS (Release) carries this store.
+        self.refs.store(owners, Ordering::Relaxed);
+    }
+
+    /// Gives up one ownership; the last owner frees the node.
+    ///
+    /// Never drops a value: values are moved out when consumed, and a structure's destructor
+    /// drops the ones left inside.
+    ///
+    /// # Safety
+    ///
+    /// * `node` points to a live node, and the caller owns one of its references, which it
+    ///   gives up here and never uses again.
+    pub(crate) unsafe fn release(node: *const Node<T>) {
+        // SAFETY: the caller owns a reference, so the node is alive.
+        let refs = unsafe { &(*node).refs };
+        // Release: our last accesses to the node happen before the free by whichever owner
+        // drops the count to zero (pairs with the Acquire fence below), as in `Arc::drop`.
+        if refs.fetch_sub(1, Ordering::Release) == 1 {
+            crate::sync::fence(Ordering::Acquire);
+            // SAFETY: the count reached zero, so no owner is left: nobody else can reach the
+            // node, and it came from `Owned::new` (a `Box`).
+            drop(unsafe { Box::from_raw(node as *mut Node<T>) });
+        }
+    }
+
+    /// Retires the list's reference to a node the caller just unlinked: it is released once no
+    /// thread pinned now can still be reading it.
+    ///
+    /// # Safety
+    ///
+    /// The caller's CAS unlinked `node` (it is unreachable from the structure's roots), and no
+    /// one else will retire it.
+    pub(crate) unsafe fn retire(node: Shared<'_, Node<T>>, guard: &Guard) {
+        let raw = node.as_raw();
+        // SAFETY: (1) `node` is unreachable, so only threads pinned now can hold it, and the
+        // epoch defers this call until they have all unpinned. (2) The closure only calls
+        // `release`, which frees the node without touching `T` (the value cell is
+        // `MaybeUninit`), so running it after `T`'s lifetime has ended is sound. (3) We own the
+        // list's reference, given up exactly once here.
+        unsafe { guard.defer_unchecked(move || Node::release(raw)) };
+    }
+
+    /// Moves the value out of a data node nobody else has seen, and frees the node.
+    pub(crate) fn into_value(node: Owned<Self>) -> T {
+        // SAFETY: an unpublished data node still holds its value, and `Owned` is exclusive.
+        let value = unsafe { node.slot.take_value() };
+        drop(node);
+        value
+    }
+
+    /// Freezes this node's `next` (step 1 of a removal). Idempotent. Returns the frozen
+    /// successor (unmarked).
+    pub(crate) fn mark<'g>(&self, guard: &'g Guard) -> Shared<'g, Node<T>> {
+        // AcqRel: Acquire so the successor we return is safe to read (pairs with the Release
+        // CAS that linked it); Release so a thread that sees the mark also sees the decision
+        // that made this node dead (its slot CAS happened before).
+        self.next
+            .fetch_or(MARK, Ordering::AcqRel, guard)
+            .with_tag(0)
+    }
+}
+
+/// A node the caller linked and now waits on, unpinned.
+pub(crate) struct Linked<T> {
+    /// The node; the caller owns one reference to it.
+    pub(crate) node: *const Node<T>,
+    /// Whether it was first in line when linked (worth a short spin before parking).
+    pub(crate) spin: bool,
+}
+
+impl<T> Linked<T> {
+    pub(crate) fn new(node: Shared<'_, Node<T>>, spin: bool) -> Self {
+        Linked {
+            node: node.as_raw(),
+            spin,
+        }
+    }
+}
+
+/// How the pinned part of an operation ended.
+pub(crate) enum Placed<T, R> {
+    /// Finished without waiting.
+    Done(R),
+    /// Linked a node that the caller must now wait on, unpinned.
+    Linked(Linked<T>),
+}
+
+/// What a structure does with a waiter's node that ended dead (timed out, disconnected).
+pub(crate) trait Unlink<T> {
+    /// Unlinks the dead `node` (pinning as needed). The caller still owns a reference to it.
+    fn unlink_dead(&self, node: *const Node<T>);
+}
+
+/// A consumer's wait, shared by both structures: waits on the linked request until it is
+/// fulfilled (and returns the value), or times out or is disconnected (and unlinks it).
+/// Gives up the caller's reference to its node.
+///
+/// `producers_gone` is the flag a channel sets when no value will come any more, checked once
+/// more after linking (see [`settle`]).
+pub(crate) fn await_value<T>(
+    list: &impl Unlink<T>,
+    request: Linked<T>,
+    mut timer: Timer,
+    producers_gone: Option<&AtomicBool>,
+) -> Result<T, Failure> {
+    // SAFETY: we own a reference to our node, so it outlives the wait.
+    let node = unsafe { &*request.node };
+    let state = settle(node, producers_gone, &mut timer, request.spin);
+    if state > TAKEN {
+        // Fulfilled: `state` is the address of the node that carries our value, and the fulfil
+        // CAS gave us one reference to it.
+        let carrier = state as *const Node<T>;
+        // SAFETY: the fulfiller wrote the value before its Release CAS and we read the state
+        // with Acquire; the carrier's value is ours alone, taken once.
+        let value = unsafe { (*carrier).slot.take_value() };
+        // SAFETY: we own one reference to the carrier and one to our node; each is released
+        // once and never used afterwards.
+        unsafe {
+            Node::release(carrier);
+            Node::release(request.node);
+        }
+        return Ok(value);
+    }
+    list.unlink_dead(request.node);
+    // SAFETY: we own one reference to our node, released once.
+    unsafe { Node::release(request.node) };
+    Err(Failure::from_state(state))
+}
+
+/// A waiting producer's wait (`transfer`), shared by both structures: waits until a consumer
+/// takes the value, or until it is withdrawn (and comes back). Gives up the caller's reference.
+pub(crate) fn await_taken<T>(
+    list: &impl Unlink<T>,
+    data: Linked<T>,
+    mut timer: Timer,
+    consumers_gone: Option<&AtomicBool>,
+) -> Result<(), (T, Failure)> {
+    // SAFETY: we own a reference to our node, so it outlives the wait.
+    let node = unsafe { &*data.node };
+    let state = settle(node, consumers_gone, &mut timer, data.spin);
+    // TAKEN (queue), or the address of the consumer's fulfilling node (stack).
+    if state >= TAKEN {
+        // SAFETY: we own one reference to our node, released once.
+        unsafe { Node::release(data.node) };
+        return Ok(());
+    }
+    // SAFETY: our own CAS (cancel or disconnect) decided the slot, so the value is still in it
+    // and is ours again.
+    let value = unsafe { node.slot.take_value() };
+    list.unlink_dead(data.node);
+    // SAFETY: we own one reference to our node, released once.
+    unsafe { Node::release(data.node) };
+    Err((value, Failure::from_state(state)))
+}
+
+/// Checks the other side's disconnection flag once more, then waits on the slot. Returns the
+/// slot's final state.
+fn settle<T>(
+    node: &Node<T>,
+    other_side_gone: Option<&AtomicBool>,
+    timer: &mut Timer,
+    spin: bool,
+) -> usize {
+    if let Some(flag) = other_side_gone {
+        // Dekker with `DualQueue::disconnect`: our link CAS, this fence, then the flag; against
+        // its flag store, its fence, then its sweep of the list. Either we see the flag, or its
+        // sweep sees our node; no waiter sleeps through a disconnection.
+        fence(Ordering::SeqCst);
+        // Relaxed: ordered by the SeqCst fences on both sides.
+        if flag.load(Ordering::Relaxed) {
+            return match node.slot.complete(DISCONNECTED) {
+                Ok(()) => DISCONNECTED,
+                Err(winner) => winner,
+            };
+        }
+    }
+    node.slot.wait(timer, spin)
+}
+
+/// The result of trying to unlink a node by walking from a link.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Walk {
+    /// The node is no longer reachable from the walk's start (unlinked by us or by another
+    /// thread), or it was never found after that start.
+    Done,
+    /// The link the walk started from is itself frozen; the caller must fix its front and retry.
+    Restart,
+}
+
+/// Unlinks `target`, which the caller has marked, by walking from `start` (the stack's head or
+/// the queue's dummy's `next`), and unlinks every other marked node it passes on the way.
+///
+/// The start link must belong to something that is not leaving the list (the stack's head is a
+/// root; the caller checks the queue's dummy).
+pub(crate) fn unlink_marked<T>(
+    start: &Atomic<Node<T>>,
+    target: Shared<'_, Node<T>>,
+    guard: &Guard,
+) -> Walk {
+    'retry: loop {
+        let mut link = start;
+        // Acquire: pairs with the Release CAS that linked the node we are about to read.
+        let mut curr = link.load(Ordering::Acquire, guard);
+        if curr.tag() == MARK {
+            return Walk::Restart;
+        }
+        loop {
+            // SAFETY: `curr` was reached from `start` while we are pinned, so it is not freed
+            // (module docs, last paragraph).
+            let Some(node) = (unsafe { curr.as_ref() }) else {
+                return Walk::Done;
+            };
+            // Acquire: as above.
+            let succ = node.next.load(Ordering::Acquire, guard);
+            if succ.tag() == MARK {
+                // `node` is leaving: swing our link past it.
+                // AcqRel on success: Release publishes the new neighbour to walkers that load
+                // `link` (Acquire); Acquire pairs with the mark (AcqRel fetch_or). Acquire on
+                // failure: we restart from values that are safe to read.
+                match link.compare_exchange(
+                    curr,
+                    succ.with_tag(0),
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                    guard,
+                ) {
+                    Ok(_) => {
+                        // SAFETY: our CAS unlinked `node`; the swing is the only way a marked
+                        // node leaves, and it succeeds once (the link no longer holds it).
+                        unsafe { Node::retire(curr, guard) };
+                        if curr == target {
+                            return Walk::Done;
+                        }
+                        curr = succ.with_tag(0);
+                        continue;
+                    }
+                    Err(_) => continue 'retry,
+                }
+            }
+            if curr == target {
+                // The target's mark is set before any walk starts, so we saw it above; reaching
+                // here means the caller broke the precondition.
+                debug_assert!(false, "unlink_marked: the target was not marked");
+                return Walk::Done;
+            }
+            link = &node.next;
+            curr = succ;
+        }
+    }
+}
+
+impl<T> fmt::Debug for Node<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Node")
+            .field("kind", &self.kind)
+            .field("fulfilling", &self.fulfilling)
+            .field("slot", &self.slot)
+            .finish_non_exhaustive()
+    }
+}

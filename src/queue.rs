@@ -1,0 +1,808 @@
+//! `DualQueue<T>`: Scherer & Scott's lock-free dual queue (DISC 2004), with timeouts,
+//! cancellation and synchronous transfer (Scherer, Lea & Scott, PPoPP 2006; Java's
+//! `LinkedTransferQueue`).
+//!
+//! # Representation
+//!
+//! A Michael–Scott list with a dummy node. `head` points to the dummy; the nodes after it are
+//! **data** (values) or **requests** (consumers waiting: anti-data). `tail` points to the last
+//! node or, briefly, to one before it.
+//!
+//! ```text
+//!   head                                tail
+//!    │                                   │
+//!    ▼                                   ▼
+//!  [dummy] ──► [R t1] ──► [R ✗] ──► [R t3]        t1 and t3 wait; ✗ timed out (dead)
+//! ```
+//!
+//! A node is **live** while its slot is `PENDING` and **dead** once decided (matched,
+//! cancelled, disconnected); see `waiter.rs` for the slot's states:
+//!
+//! ```text
+//!              link CAS                  match CAS (one winner)
+//!   (new) ───────────────► live ──────────────────────────────► dead ──► unlinked ──► freed
+//!                           │        cancel / disconnect CAS      ▲   mark,   (epoch)
+//!                           └─────────────────────────────────────┘   swing
+//! ```
+//!
+//! # Invariants
+//!
+//! 1. **One kind at a time.** At every instant the live nodes are all data or all requests.
+//!    A node of kind K is appended only after the last node `t`, and only if `t` is of kind K
+//!    (so no live opposite node existed when `t` was appended, nor since) or every node from the
+//!    dummy to `t` is dead.
+//! 2. **Matches happen at the front.** An operation matches only the *first live* node after the
+//!    dummy, so data leaves in the order it arrived and waiting consumers are served in the order
+//!    their requests were linked.
+//! 3. **`head` and `tail` move forward only**, along `next` pointers, and `tail` is never behind
+//!    `head`. Before any node leaves the list, `tail` is moved past it, so `tail` never points to
+//!    an unlinked node.
+//! 4. **Leaving is mark-then-swing** (`node.rs`): the dummy leaves when `head` swings to its
+//!    dead successor; a dead interior node leaves when its predecessor's `next` swings past it.
+//!    The thread whose swing succeeds retires the node with crossbeam-epoch.
+//! 5. The last node is never unlinked (it anchors appends). A dead last node is unlinked by the
+//!    next append after it, or becomes the dummy. So dead nodes do not accumulate: a million
+//!    timed-out `pop_timeout`s leave at most one dead node behind.
+//!
+//! # Linearization points
+//!
+//! * `push` (and a `transfer` that finds no consumer): the CAS that links its node after the
+//!   tail; a `push` or `transfer` that finds a waiting consumer: the CAS that fulfils the first
+//!   request.
+//! * `pop` that finds data, and `try_pop`: the CAS that marks the first data node taken. A
+//!   `try_pop` that returns `None`: the moment it reads a null `next` on the dummy, or sees that
+//!   the first live node is a request.
+//! * A `pop` that must wait has **two** points: the *request*, when the CAS links its node (from
+//!   then on it is in line, and no later consumer can overtake it), and the *follow-up*, when a
+//!   producer's CAS fulfils the node. A `pop_timeout` that gives up linearizes at its cancel CAS;
+//!   if a fulfiller wins that race, the pop returns the value even past its deadline.
+//! * A `transfer` that waits likewise: linked (request), then taken by a consumer (follow-up);
+//!   a timed-out transfer at its cancel CAS, after which its value is never delivered.
+//!
+//! # Memory orderings
+//!
+//! Links and swings are Release CASes, and every load of `head`, `tail` or `next` is Acquire:
+//! a thread that reaches a node through a pointer sees it fully initialised (its kind, its
+//! value, its waiting thread). The slot's CAS is AcqRel (see `waiter.rs`). The two SeqCst fences
+//! around disconnection are a Dekker handshake: "link, then check the flag" against "set the
+//! flag, then sweep the list", so that no waiter sleeps through a disconnection.
+
+use crate::node::{
+    await_taken, await_value, unlink_marked, Kind, Linked, Node, Placed, Unlink, Walk, MARK,
+};
+use crate::sync::{current_thread, fence, AtomicBool, Ordering, Timer};
+use crate::waiter::{Failure, Patience, DISCONNECTED, TAKEN};
+use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
+use crossbeam_utils::CachePadded;
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::{Duration, Instant};
+
+/// A lock-free, unbounded FIFO queue whose consumers can wait for data: a **dual queue**.
+///
+/// A `pop` on an empty queue does not spin in a retry loop or sleep on a condition variable: it
+/// links a *reservation* into the queue and waits on it. The next `push` hands its value straight
+/// to the oldest reservation and wakes exactly that thread. Waiting consumers are therefore
+/// served in the order they arrived, one wake per value, and a waiter burns no CPU once parked.
+///
+/// With [`transfer`](DualQueue::transfer), producers can wait too: the queue becomes a fair
+/// synchronous queue (Java's fair `SynchronousQueue`), and mixing `push` and `transfer` gives
+/// Java's `LinkedTransferQueue`.
+///
+/// See the [crate documentation](crate) for the algorithm.
+///
+/// # Examples
+///
+/// ```
+/// use dualq::DualQueue;
+/// use std::sync::Arc;
+/// use std::thread;
+///
+/// let queue = Arc::new(DualQueue::new());
+/// let consumer = {
+///     let queue = Arc::clone(&queue);
+///     thread::spawn(move || queue.pop()) // waits: the queue is empty
+/// };
+/// queue.push(7);
+/// assert_eq!(consumer.join().unwrap(), 7);
+/// ```
+pub struct DualQueue<T> {
+    /// The dummy node; the nodes after it are the queue. Moves forward only.
+    head: CachePadded<Atomic<Node<T>>>,
+    /// The last node, or one before it while an append is finishing. Never behind `head`.
+    tail: CachePadded<Atomic<Node<T>>>,
+    /// Set when no producer will come any more (a channel's last sender left): consumers
+    /// drain the data, then fail with `Disconnected` instead of waiting.
+    producers_gone: AtomicBool,
+    /// Set when no consumer will come any more (a channel's last receiver left): producers fail
+    /// with `Disconnected` and get their value back.
+    consumers_gone: AtomicBool,
+    /// The queue owns values of type `T`.
+    _values: PhantomData<T>,
+}
+
+// SAFETY: values of type `T` move between threads through the queue (a push on one thread, a
+// pop on another), which needs `T: Send`; the queue never hands out `&T`, so `T: Sync` is not
+// needed. Every shared field is an atomic, and each value cell is accessed by one thread at a
+// time as the slot protocol (`waiter.rs`) decides.
+unsafe impl<T: Send> Send for DualQueue<T> {}
+// SAFETY: as above: `&DualQueue<T>` only lets threads move owned `T`s in and out.
+unsafe impl<T: Send> Sync for DualQueue<T> {}
+
+/// The front of the queue as one scan saw it.
+struct Front<'g, T> {
+    /// The dummy node `head` pointed to.
+    dummy: Shared<'g, Node<T>>,
+    /// `dummy.next` as loaded (possibly marked).
+    link: Shared<'g, Node<T>>,
+    /// The first node after the dummy (`link` unmarked); never null.
+    first: Shared<'g, Node<T>>,
+}
+
+impl<'g, T> Front<'g, T> {
+    fn first(&self) -> &'g Node<T> {
+        // SAFETY: `first` is non-null (constructor) and was reached while pinned by `'g`.
+        unsafe { self.first.deref() }
+    }
+}
+
+impl<T> DualQueue<T> {
+    /// Creates an empty queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = dualq::DualQueue::<i32>::new();
+    /// assert!(queue.is_empty());
+    /// ```
+    pub fn new() -> Self {
+        // SAFETY: the dummy is not shared yet; `unprotected` is fine for a pointer nobody else
+        // can see, and `into_shared` only converts it.
+        let dummy = Node::dummy().into_shared(unsafe { epoch::unprotected() });
+        DualQueue {
+            head: CachePadded::new(Atomic::from(dummy)),
+            tail: CachePadded::new(Atomic::from(dummy)),
+            producers_gone: AtomicBool::new(false),
+            consumers_gone: AtomicBool::new(false),
+            _values: PhantomData,
+        }
+    }
+
+    /// Adds `value` at the back of the queue, or hands it to the oldest waiting consumer.
+    /// Never blocks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = dualq::DualQueue::new();
+    /// queue.push(1);
+    /// queue.push(2);
+    /// assert_eq!(queue.pop(), 1);
+    /// ```
+    pub fn push(&self, value: T) {
+        // `put` with `Async` fails only on a disconnected channel, which a bare queue never is.
+        let result = self.put(value, Patience::Async);
+        debug_assert!(result.is_ok());
+    }
+
+    /// Removes the value at the front, waiting for one if the queue is empty.
+    ///
+    /// A waiting `pop` is served in the order it started waiting: no later `pop` or `try_pop`
+    /// can take a value while it waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = dualq::DualQueue::new();
+    /// queue.push("hello");
+    /// assert_eq!(queue.pop(), "hello");
+    /// ```
+    pub fn pop(&self) -> T {
+        match self.take(Patience::Wait(Timer::forever())) {
+            Ok(value) => value,
+            Err(failure) => unreachable!("an untimed pop on a bare queue failed: {failure:?}"),
+        }
+    }
+
+    /// Removes the value at the front if there is one. Never waits, and never leaves a
+    /// reservation behind.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = dualq::DualQueue::new();
+    /// assert_eq!(queue.try_pop(), None);
+    /// queue.push(3);
+    /// assert_eq!(queue.try_pop(), Some(3));
+    /// ```
+    pub fn try_pop(&self) -> Option<T> {
+        self.take(Patience::Now).ok()
+    }
+
+    /// Like [`pop`](Self::pop), but gives up after `timeout`, withdrawing its reservation.
+    ///
+    /// A value is never lost: if a producer fulfils the reservation at the moment it times out,
+    /// the value is returned even though the timeout has passed; otherwise the value stays in
+    /// the queue for the next consumer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let queue = dualq::DualQueue::<u8>::new();
+    /// assert_eq!(queue.pop_timeout(Duration::from_millis(1)), None);
+    /// assert!(!queue.has_waiting_consumer()); // the reservation was withdrawn
+    /// ```
+    pub fn pop_timeout(&self, timeout: Duration) -> Option<T> {
+        self.take(Patience::timeout(timeout)).ok()
+    }
+
+    /// Like [`pop_timeout`](Self::pop_timeout), with a deadline instead of a duration.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let queue = dualq::DualQueue::new();
+    /// queue.push(5);
+    /// assert_eq!(queue.pop_deadline(Instant::now() + Duration::from_secs(1)), Some(5));
+    /// ```
+    pub fn pop_deadline(&self, deadline: Instant) -> Option<T> {
+        self.take(Patience::until(Some(deadline))).ok()
+    }
+
+    /// Hands `value` to a consumer and waits until one has taken it (a synchronous handoff).
+    ///
+    /// If consumers wait, the oldest receives `value` at once and `transfer` returns. Otherwise
+    /// `value` is enqueued like a [`push`](Self::push), and the producer waits until a consumer
+    /// takes it. Waiting producers are served in the order they arrived, in line with values
+    /// pushed before and after them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let queue = Arc::new(dualq::DualQueue::new());
+    /// let producer = {
+    ///     let queue = Arc::clone(&queue);
+    ///     std::thread::spawn(move || queue.transfer(42)) // returns once 42 was taken
+    /// };
+    /// assert_eq!(queue.pop(), 42);
+    /// producer.join().unwrap();
+    /// ```
+    pub fn transfer(&self, value: T) {
+        if let Err((_, failure)) = self.put(value, Patience::Wait(Timer::forever())) {
+            unreachable!("an untimed transfer on a bare queue failed: {failure:?}");
+        }
+    }
+
+    /// Hands `value` to a consumer that is already waiting, or gives it back. Never enqueues.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let queue = dualq::DualQueue::new();
+    /// assert_eq!(queue.try_transfer(1), Err(1)); // nobody waits
+    /// assert!(queue.is_empty());
+    /// ```
+    pub fn try_transfer(&self, value: T) -> Result<(), T> {
+        self.put(value, Patience::Now).map_err(|(value, _)| value)
+    }
+
+    /// Like [`transfer`](Self::transfer), but gives up after `timeout`: the value is withdrawn
+    /// and returned, and it is never also delivered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let queue = dualq::DualQueue::new();
+    /// assert_eq!(queue.transfer_timeout("x", Duration::from_millis(1)), Err("x"));
+    /// assert!(queue.is_empty()); // withdrawn
+    /// ```
+    pub fn transfer_timeout(&self, value: T, timeout: Duration) -> Result<(), T> {
+        self.put(value, Patience::timeout(timeout))
+            .map_err(|(value, _)| value)
+    }
+
+    /// Like [`transfer_timeout`](Self::transfer_timeout), with a deadline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// let queue = dualq::DualQueue::new();
+    /// assert_eq!(queue.transfer_deadline(9, Instant::now()), Err(9));
+    /// ```
+    pub fn transfer_deadline(&self, value: T, deadline: Instant) -> Result<(), T> {
+        self.put(value, Patience::until(Some(deadline)))
+            .map_err(|(value, _)| value)
+    }
+
+    /// Whether the queue holds no data right now (reservations may be waiting).
+    ///
+    /// A snapshot: other threads may change it before the caller acts on it.
+    pub fn is_empty(&self) -> bool {
+        let guard = &epoch::pin();
+        !matches!(self.front(guard), Some(front) if front.first().kind == Kind::Data)
+    }
+
+    /// Whether a consumer is waiting right now (a reservation is linked).
+    ///
+    /// A snapshot: other threads may change it before the caller acts on it.
+    pub fn has_waiting_consumer(&self) -> bool {
+        let guard = &epoch::pin();
+        matches!(self.front(guard), Some(front) if front.first().kind == Kind::Request)
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // The two operations everything above is made of.
+
+    /// Gives `value` to the first waiting consumer, or appends it as data; with
+    /// `Patience::Wait`, then waits until a consumer has taken it.
+    ///
+    /// On failure the value comes back with the reason.
+    pub(crate) fn put(&self, value: T, patience: Patience) -> Result<(), (T, Failure)> {
+        let guard = epoch::pin();
+        let linked = match self.put_pinned(value, &patience, &guard) {
+            Placed::Done(result) => return result,
+            Placed::Linked(linked) => linked,
+        };
+        // Never park pinned: a parked thread would hold back reclamation for everyone
+        // (crossbeam issue #103). Our own reference keeps the node alive.
+        drop(guard);
+        let Patience::Wait(timer) = patience else {
+            unreachable!("only a waiting producer stays linked");
+        };
+        await_taken(self, linked, timer, Some(&self.consumers_gone))
+    }
+
+    fn put_pinned(
+        &self,
+        value: T,
+        patience: &Patience,
+        guard: &Guard,
+    ) -> Placed<T, Result<(), (T, Failure)>> {
+        let waits = matches!(patience, Patience::Wait(_));
+        // One allocation serves either way: linked as a data node, or handed to a waiting
+        // consumer as the carrier of the value.
+        let mut node = Node::data(value, waits.then(current_thread));
+        loop {
+            // Acquire: pairs with the Release store in `disconnect`; a producer that sees the
+            // flag must not link a node nobody will take.
+            if self.consumers_gone.load(Ordering::Acquire) {
+                return Placed::Done(Err((Node::into_value(node), Failure::Disconnected)));
+            }
+            if !matches!(patience, Patience::Now) {
+                // The list owns the node, and so does the producer if it will wait.
+                node.set_owners(1 + usize::from(waits));
+                match self.append(node, guard) {
+                    Ok(linked) if waits => {
+                        return Placed::Linked(Linked::new(linked, self.is_first(linked, guard)))
+                    }
+                    Ok(_) => return Placed::Done(Ok(())),
+                    // The queue holds live requests: fulfil the first one instead.
+                    Err(back) => node = back,
+                }
+            }
+            match self.front(guard) {
+                Some(front) if front.first().kind == Kind::Request => {
+                    // The waiting consumer becomes the carrier's only owner.
+                    node.set_owners(1);
+                    let carrier = node.into_shared(guard);
+                    match front.first().slot.complete(carrier.as_raw() as usize) {
+                        Ok(()) => {
+                            front.first().slot.wake();
+                            self.advance_head(&front, guard);
+                            return Placed::Done(Ok(()));
+                        }
+                        Err(_) => {
+                            // SAFETY: the CAS failed, so nobody else received the carrier; it
+                            // is still ours alone.
+                            node = unsafe { carrier.into_owned() };
+                            // The request is dead (another producer, or a timeout): absorb it.
+                            self.advance_head(&front, guard);
+                        }
+                    }
+                }
+                // No consumer waits.
+                _ if matches!(patience, Patience::Now) => {
+                    return Placed::Done(Err((Node::into_value(node), Failure::NoPartner)));
+                }
+                // The front changed under us: try appending again.
+                _ => {}
+            }
+        }
+    }
+
+    /// Takes the first value, or links a request and waits for one (`Patience::Wait`).
+    pub(crate) fn take(&self, patience: Patience) -> Result<T, Failure> {
+        let guard = epoch::pin();
+        let linked = match self.take_pinned(&patience, &guard) {
+            Placed::Done(result) => return result,
+            Placed::Linked(linked) => linked,
+        };
+        // Never park pinned (see `put`).
+        drop(guard);
+        let Patience::Wait(timer) = patience else {
+            unreachable!("only a waiting consumer links a request");
+        };
+        await_value(self, linked, timer, Some(&self.producers_gone))
+    }
+
+    fn take_pinned(&self, patience: &Patience, guard: &Guard) -> Placed<T, Result<T, Failure>> {
+        let mut request: Option<Owned<Node<T>>> = None;
+        loop {
+            // Read the flag before scanning: every value pushed before the last producer left
+            // is then visible to the scan (Acquire pairs with the Release store in
+            // `disconnect`), so a consumer drains them all before it reports `Disconnected`.
+            let producers_gone = self.producers_gone.load(Ordering::Acquire);
+            if let Some(front) = self.front(guard) {
+                let first = front.first();
+                if first.kind == Kind::Data {
+                    match first.slot.complete(TAKEN) {
+                        Ok(()) => {
+                            // SAFETY: our CAS took the value (PENDING -> TAKEN): it is ours
+                            // alone, and the node stays alive while we are pinned.
+                            let value = unsafe { first.slot.take_value() };
+                            first.slot.wake();
+                            self.advance_head(&front, guard);
+                            return Placed::Done(Ok(value));
+                        }
+                        Err(_) => {
+                            self.advance_head(&front, guard);
+                            continue;
+                        }
+                    }
+                }
+            }
+            if producers_gone {
+                return Placed::Done(Err(Failure::Disconnected));
+            }
+            if !matches!(patience, Patience::Wait(_)) {
+                return Placed::Done(Err(Failure::NoPartner));
+            }
+            let node = request
+                .take()
+                .unwrap_or_else(|| Node::request(Some(current_thread())));
+            // Owned by the list and by this consumer, which waits on it.
+            node.set_owners(2);
+            match self.append(node, guard) {
+                Ok(linked) => {
+                    return Placed::Linked(Linked::new(linked, self.is_first(linked, guard)))
+                }
+                // Data arrived meanwhile: take it.
+                Err(back) => request = Some(back),
+            }
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // List maintenance.
+
+    /// Finds the first live node, absorbing the dead nodes in front of it into the dummy's
+    /// place. Returns `None` if there is none (the queue is empty of both kinds).
+    fn front<'g>(&self, guard: &'g Guard) -> Option<Front<'g, T>> {
+        loop {
+            // Acquire: pairs with the Release CAS that made this node the dummy.
+            let dummy = self.head.load(Ordering::Acquire, guard);
+            // SAFETY: `head` always points to a node (the dummy), kept alive while pinned.
+            let link = unsafe { dummy.deref() }.next.load(Ordering::Acquire, guard);
+            let first = link.with_tag(0);
+            if first.is_null() {
+                return None;
+            }
+            let front = Front { dummy, link, first };
+            if front.first().slot.is_pending() {
+                return Some(front);
+            }
+            self.advance_head(&front, guard);
+        }
+    }
+
+    /// Makes the dead `front.first` the new dummy, retiring the old one. Gives up quietly if
+    /// another thread changed the front first; callers re-read it.
+    fn advance_head(&self, front: &Front<'_, T>, guard: &Guard) {
+        let Front { dummy, link, first } = *front;
+        // The tail must be past the old dummy before it freezes (invariant 3). `tail` is never
+        // behind `head`, so if it is not the dummy now, it never will be again.
+        // Acquire: pairs with the Release CASes on `tail`.
+        if self.tail.load(Ordering::Acquire, guard) == dummy {
+            // Release: publishes `first` (reached through an Acquire load) to tail readers.
+            let _ = self.tail.compare_exchange(
+                dummy,
+                first,
+                Ordering::Release,
+                Ordering::Relaxed,
+                guard,
+            );
+        }
+        // SAFETY: the dummy is reachable from `head` as we loaded it, while pinned.
+        let dummy_node = unsafe { dummy.deref() };
+        if link.tag() != MARK {
+            // Freeze the dummy's `next` at `first`. AcqRel: Release orders the mark after our
+            // reads, Acquire pairs with whoever changed `next` if we fail.
+            match dummy_node.next.compare_exchange(
+                link,
+                link.with_tag(MARK),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+                guard,
+            ) {
+                Ok(_) => {}
+                // Another thread froze it at the same successor: carry on with the swing.
+                Err(err) if err.current == link.with_tag(MARK) => {}
+                // `first` was unlinked, or the dummy froze at another successor: rescan.
+                Err(_) => return,
+            }
+        }
+        // Release: publishes the new dummy to `head` readers (Acquire).
+        if self
+            .head
+            .compare_exchange(dummy, first, Ordering::Release, Ordering::Relaxed, guard)
+            .is_ok()
+        {
+            // SAFETY: our CAS unlinked the old dummy; `head` is the only reference to a dummy
+            // (its predecessor's `next` froze when it became the dummy), so no one else can.
+            unsafe { Node::retire(dummy, guard) };
+        }
+    }
+
+    /// Links `node` after the last node, if invariant 1 allows it. Returns the node back if the
+    /// queue holds live nodes of the other kind: the caller should match them instead.
+    fn append<'g>(
+        &self,
+        mut node: Owned<Node<T>>,
+        guard: &'g Guard,
+    ) -> Result<Shared<'g, Node<T>>, Owned<Node<T>>> {
+        loop {
+            // Acquire: pairs with the Release CASes that move `tail`.
+            let tail = self.tail.load(Ordering::Acquire, guard);
+            // SAFETY: `tail` never points to an unlinked node (invariant 3), and we are pinned.
+            let last = unsafe { tail.deref() };
+            // Acquire: pairs with the Release CAS that linked the successor.
+            let next = last.next.load(Ordering::Acquire, guard);
+            if !next.with_tag(0).is_null() {
+                // The tail lags: help it forward (Michael & Scott) and retry.
+                let _ = self.tail.compare_exchange(
+                    tail,
+                    next.with_tag(0),
+                    Ordering::Release,
+                    Ordering::Relaxed,
+                    guard,
+                );
+                continue;
+            }
+            if last.kind != node.kind && !self.all_dead_through(tail, guard) {
+                return Err(node);
+            }
+            // Release: publishes the node (its kind, value and waiter) to every Acquire load of
+            // this `next`.
+            match last.next.compare_exchange(
+                Shared::null(),
+                node,
+                Ordering::Release,
+                Ordering::Relaxed,
+                guard,
+            ) {
+                Ok(linked) => {
+                    // Release: as for the lagging-tail help above.
+                    let _ = self.tail.compare_exchange(
+                        tail,
+                        linked,
+                        Ordering::Release,
+                        Ordering::Relaxed,
+                        guard,
+                    );
+                    // `last` may have died while it was the last node, when it could not be
+                    // unlinked (invariant 5); now that it has a successor, it can. (The dummy
+                    // is always dead and leaves by `head` moving, not by an unlink.)
+                    // Acquire: as in `front`.
+                    if !last.slot.is_pending() && self.head.load(Ordering::Acquire, guard) != tail {
+                        self.unlink(tail, guard);
+                    }
+                    return Ok(linked);
+                }
+                Err(err) => node = err.new,
+            }
+        }
+    }
+
+    /// Whether every node from the dummy through `last` is dead (the dummy always is).
+    fn all_dead_through(&self, last: Shared<'_, Node<T>>, guard: &Guard) -> bool {
+        // Acquire: as in `front`.
+        let mut node = self.head.load(Ordering::Acquire, guard);
+        loop {
+            // SAFETY: reached from `head` while pinned.
+            let current = unsafe { node.deref() };
+            if current.slot.is_pending() {
+                return false;
+            }
+            if node == last {
+                return true;
+            }
+            // Acquire: pairs with the Release CAS that linked the successor.
+            node = current.next.load(Ordering::Acquire, guard).with_tag(0);
+            if node.is_null() {
+                // `last` was passed or got a successor: the caller's CAS will fail anyway.
+                return false;
+            }
+        }
+    }
+
+    /// Whether `node` is the first after the dummy (the next to be served: worth spinning for).
+    fn is_first(&self, node: Shared<'_, Node<T>>, guard: &Guard) -> bool {
+        // Acquire: as in `front`.
+        let dummy = self.head.load(Ordering::Acquire, guard);
+        // SAFETY: `head` always points to a node, kept alive while pinned.
+        unsafe { dummy.deref() }
+            .next
+            .load(Ordering::Acquire, guard)
+            .with_tag(0)
+            == node
+    }
+
+    /// Unlinks the dead node `target`, unless it is the last node (invariant 5).
+    fn unlink(&self, target: Shared<'_, Node<T>>, guard: &Guard) {
+        // SAFETY: the caller holds `target` alive: it owns a reference, or reached it pinned.
+        let node = unsafe { target.deref() };
+        debug_assert!(!node.slot.is_pending());
+        // Acquire: pairs with the Release CAS that linked the successor.
+        if node
+            .next
+            .load(Ordering::Acquire, guard)
+            .with_tag(0)
+            .is_null()
+        {
+            return;
+        }
+        // A dead target at the front becomes the dummy here, and is retired with it later.
+        let _ = self.front(guard);
+        // Acquire: as in `front`.
+        if self.head.load(Ordering::Acquire, guard) == target {
+            return;
+        }
+        // Invariant 3: the tail must be past the target before it freezes. The target has a
+        // successor, so the last node is past it.
+        self.tail_to_last(guard);
+        node.mark(guard);
+        loop {
+            // Acquire: as in `front`.
+            let dummy = self.head.load(Ordering::Acquire, guard);
+            if dummy == target {
+                return;
+            }
+            // SAFETY: `head` always points to a node, kept alive while pinned.
+            let dummy_node = unsafe { dummy.deref() };
+            // Acquire: as in `front`.
+            let link = dummy_node.next.load(Ordering::Acquire, guard);
+            let start = if link.tag() == MARK {
+                // The dummy is frozen; it can only leave by `head` moving onto its successor.
+                let first = link.with_tag(0);
+                let front = Front { dummy, link, first };
+                if first == target || !front.first().slot.is_pending() {
+                    self.advance_head(&front, guard);
+                    continue;
+                }
+                &front.first().next
+            } else {
+                &dummy_node.next
+            };
+            match unlink_marked(start, target, guard) {
+                Walk::Done => return,
+                Walk::Restart => continue,
+            }
+        }
+    }
+
+    /// Moves `tail` to the last node.
+    fn tail_to_last(&self, guard: &Guard) {
+        loop {
+            // Acquire: pairs with the Release CASes that move `tail`.
+            let tail = self.tail.load(Ordering::Acquire, guard);
+            // SAFETY: `tail` never points to an unlinked node (invariant 3), and we are pinned.
+            let next = unsafe { tail.deref() }.next.load(Ordering::Acquire, guard);
+            if next.with_tag(0).is_null() {
+                return;
+            }
+            // Release: publishes the successor to tail readers.
+            let _ = self.tail.compare_exchange(
+                tail,
+                next.with_tag(0),
+                Ordering::Release,
+                Ordering::Relaxed,
+                guard,
+            );
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Disconnection, for the channels built on the queue.
+
+    /// Marks one side of the queue as gone for good and wakes every node waiting for it:
+    /// `Kind::Data` means the producers left (waiting consumers wake with `Disconnected`),
+    /// `Kind::Request` that the consumers left (waiting producers get their value back).
+    pub(crate) fn disconnect(&self, gone: Kind) {
+        let (flag, waiting) = match gone {
+            Kind::Data => (&self.producers_gone, Kind::Request),
+            Kind::Request => (&self.consumers_gone, Kind::Data),
+        };
+        // Release: pairs with the Acquire loads in `put`/`take`.
+        flag.store(true, Ordering::Release);
+        // Dekker with the waiters (see `await_value`): flag, fence, then sweep.
+        fence(Ordering::SeqCst);
+        let guard = &epoch::pin();
+        // Acquire: as in `front`.
+        let mut node = self.head.load(Ordering::Acquire, guard);
+        // SAFETY: every node reached from `head` while pinned stays allocated.
+        while let Some(current) = unsafe { node.as_ref() } {
+            // Only nodes with a waiter: data a producer pushed and left stays for the
+            // destructor to drop.
+            if current.kind == waiting
+                && current.slot.has_waiter()
+                && current.slot.complete(DISCONNECTED).is_ok()
+            {
+                current.slot.wake();
+            }
+            // Acquire: pairs with the Release CAS that linked the successor.
+            node = current.next.load(Ordering::Acquire, guard).with_tag(0);
+        }
+    }
+
+    /// Whether [`disconnect`](Self::disconnect) was called for `gone`.
+    pub(crate) fn is_disconnected(&self, gone: Kind) -> bool {
+        let flag = match gone {
+            Kind::Data => &self.producers_gone,
+            Kind::Request => &self.consumers_gone,
+        };
+        // Acquire: pairs with the Release store in `disconnect`.
+        flag.load(Ordering::Acquire)
+    }
+}
+
+impl<T> Unlink<T> for DualQueue<T> {
+    fn unlink_dead(&self, node: *const Node<T>) {
+        let guard = &epoch::pin();
+        self.unlink(Shared::from(node), guard);
+    }
+}
+
+impl<T> Default for DualQueue<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Drop for DualQueue<T> {
+    fn drop(&mut self) {
+        // SAFETY: `&mut self`: no other thread can reach the queue, so the nodes need no
+        // protection, and every waiter has returned (each held a borrow).
+        unsafe {
+            let guard = epoch::unprotected();
+            let mut node = self.head.load(Ordering::Relaxed, guard);
+            while let Some(current) = node.as_ref() {
+                let next = current.next.load(Ordering::Relaxed, guard).with_tag(0);
+                if current.kind == Kind::Data {
+                    current.slot.drop_value_if_pending();
+                }
+                // The list's reference; waiters have released theirs before returning.
+                Node::release(node.as_raw());
+                node = next;
+            }
+        }
+    }
+}
+
+impl<T> fmt::Debug for DualQueue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let guard = &epoch::pin();
+        let holds = match self.front(guard) {
+            None => "nothing",
+            Some(front) if front.first().kind == Kind::Data => "data",
+            Some(_) => "waiting consumers",
+        };
+        f.debug_struct("DualQueue")
+            .field("holds", &holds)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,665 @@
+//! `DualStack<T>`: Scherer & Scott's lock-free dual stack (DISC 2004), with the fulfilling-node
+//! protocol, timeouts, cancellation and synchronous transfer (Scherer, Lea & Scott; Java's
+//! unfair `SynchronousQueue`).
+//!
+//! # Why a stack
+//!
+//! A stack serves the *newest* waiter first. That is unfair (an old waiter can wait while new
+//! ones are served), but the newest waiter is the one most likely still spinning, with its node
+//! and stack still in cache, so handoffs are cheaper: Java's unfair `SynchronousQueue` is a dual
+//! stack for that reason. Use [`DualQueue`](crate::DualQueue) when order matters.
+//!
+//! # Representation
+//!
+//! A Treiber stack: `head` points to the top node, each node to the one below. Nodes are data
+//! or requests; the stack holds all data, all requests, or, for a moment, one **fulfilling**
+//! node on top of a node of the other kind:
+//!
+//! ```text
+//!             push(v) finds a waiting consumer on top:
+//!
+//!   head ─► [R t1] ─► [R t2]          1. push a fulfilling node F (holds v) over it
+//!
+//!   head ─► [F: v] ─► [R t1] ─► [R t2]
+//!              └──────┘                2. match: CAS t1's slot from PENDING to "F"
+//!                                         (t1 wakes and reads v from F)
+//!   head ─────────────────────► [R t2] 3. pop both with one CAS of head
+//! ```
+//!
+//! Any thread that finds a fulfilling node on top **helps** it (steps 2 and 3) before doing its
+//! own operation, so a fulfiller that stalls after step 1 delays nobody. If the node below the
+//! fulfilling node withdrew (timed out), the helper unlinks it and matches the next one; if none
+//! is left, the fulfilling node is popped alone and its owner starts over.
+//!
+//! # Invariants
+//!
+//! 1. **One kind at a time.** The live plain nodes are all data or all requests. A plain node is
+//!    pushed only onto an empty stack or onto a live node of its own kind (dead nodes on top are
+//!    popped first); a fulfilling node only onto a live node of the other kind.
+//! 2. **Nothing is pushed onto a fulfilling node**: a thread that finds one on top helps it
+//!    instead. So while a fulfilling node is on top, the node under it is the top of the rest.
+//! 3. A fulfilling node `F` matches only `F.next`, and once `F.next`'s slot names `F`, `F.next`
+//!    never changes: so `F` is matched iff its `next` names it, and unmatched for good once
+//!    its `next` is null.
+//! 4. **Leaving is mark-then-swing** (`node.rs`): a node leaves by a CAS of `head` (the top) or of
+//!    its predecessor's unmarked `next` (a cancelled node below the top), after its own `next` is
+//!    frozen. The winner of that CAS retires it with crossbeam-epoch.
+//!
+//! # Linearization points
+//!
+//! * A plain `push`, or a `pop`/`transfer` that must wait (the *request* point): the CAS of
+//!   `head` that pushes its node.
+//! * An operation that meets the other kind (a `push` finding a waiting consumer, a `pop` finding
+//!   data): the CAS that matches the node under its fulfilling node. Until then the matched node
+//!   could still withdraw, and the fulfilling node would move on to the next one, so the push of
+//!   the fulfilling node is *not* the point. For a waiting `pop` this same CAS is its
+//!   *follow-up* point: the waiter linearized when it was pushed, and completes here.
+//! * A `pop_timeout` or `transfer_timeout` that gives up: its cancel CAS.
+//! * `try_pop` that returns `None`: the read of `head` that saw an empty stack or a live request.
+
+use crate::node::{
+    await_taken, await_value, unlink_marked, Kind, Linked, Node, Placed, Unlink, Walk, MARK,
+};
+use crate::sync::{current_thread, Ordering, Timer};
+use crate::waiter::{Failure, Patience};
+use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
+use crossbeam_utils::CachePadded;
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::{Duration, Instant};
+
+/// A lock-free, unbounded LIFO stack whose consumers can wait for data: a **dual stack**.
+///
+/// Like [`DualQueue`](crate::DualQueue), a `pop` on an empty stack links a reservation and waits
+/// on it, and a `push` hands its value straight to a waiting consumer, waking only that thread.
+/// Unlike the queue, the *newest* waiter is served first, and data leaves newest first.
+///
+/// With [`transfer`](DualStack::transfer) producers can wait too, which makes it an unfair
+/// synchronous queue (Java's unfair `SynchronousQueue`).
+///
+/// # Examples
+///
+/// ```
+/// let stack = dualq::DualStack::new();
+/// stack.push(1);
+/// stack.push(2);
+/// assert_eq!(stack.pop(), 2);
+/// assert_eq!(stack.try_pop(), Some(1));
+/// assert_eq!(stack.try_pop(), None);
+/// ```
+pub struct DualStack<T> {
+    /// The top node, or null when the stack is empty.
+    head: CachePadded<Atomic<Node<T>>>,
+    /// The stack owns values of type `T`.
+    _values: PhantomData<T>,
+}
+
+// SAFETY: values of type `T` move between threads through the stack, which needs `T: Send`;
+// the stack never hands out `&T`. Every shared field is an atomic, and each value cell is
+// accessed by one thread at a time as the slot protocol (`waiter.rs`) decides.
+unsafe impl<T: Send> Send for DualStack<T> {}
+// SAFETY: as above: `&DualStack<T>` only lets threads move owned `T`s in and out.
+unsafe impl<T: Send> Sync for DualStack<T> {}
+
+/// How [`DualStack::exchange`] ended.
+enum Exchange<'g, T> {
+    /// Pushed as a plain node (nobody of the other kind was waiting).
+    Pushed(Shared<'g, Node<T>>),
+    /// Our fulfilling node matched `partner`, which is now ours to finish with.
+    Matched(Shared<'g, Node<T>>),
+    /// `Patience::Now`, and nobody of the other kind was waiting: the unpublished node back.
+    NoPartner(Owned<Node<T>>),
+}
+
+impl<T> DualStack<T> {
+    /// Creates an empty stack.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let stack = dualq::DualStack::<i32>::new();
+    /// assert!(stack.is_empty());
+    /// ```
+    pub fn new() -> Self {
+        DualStack {
+            head: CachePadded::new(Atomic::null()),
+            _values: PhantomData,
+        }
+    }
+
+    /// Pushes `value` on top, or hands it to the newest waiting consumer. Never blocks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let stack = dualq::DualStack::new();
+    /// stack.push('a');
+    /// assert_eq!(stack.pop(), 'a');
+    /// ```
+    pub fn push(&self, value: T) {
+        let result = self.put(value, Patience::Async);
+        debug_assert!(result.is_ok(), "an asynchronous push cannot fail");
+    }
+
+    /// Removes the value on top, waiting for one if the stack is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let stack = Arc::new(dualq::DualStack::new());
+    /// let consumer = {
+    ///     let stack = Arc::clone(&stack);
+    ///     std::thread::spawn(move || stack.pop())
+    /// };
+    /// stack.push(10);
+    /// assert_eq!(consumer.join().unwrap(), 10);
+    /// ```
+    pub fn pop(&self) -> T {
+        match self.take(Patience::Wait(Timer::forever())) {
+            Ok(value) => value,
+            Err(failure) => unreachable!("an untimed pop failed: {failure:?}"),
+        }
+    }
+
+    /// Removes the value on top if there is one. Never waits, never leaves a reservation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let stack = dualq::DualStack::new();
+    /// assert_eq!(stack.try_pop(), None);
+    /// stack.push(4);
+    /// assert_eq!(stack.try_pop(), Some(4));
+    /// ```
+    pub fn try_pop(&self) -> Option<T> {
+        self.take(Patience::Now).ok()
+    }
+
+    /// Like [`pop`](Self::pop), but gives up after `timeout`, withdrawing its reservation. A
+    /// value handed over at the last moment is returned even if the timeout has passed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let stack = dualq::DualStack::<u8>::new();
+    /// assert_eq!(stack.pop_timeout(Duration::from_millis(1)), None);
+    /// assert!(!stack.has_waiting_consumer());
+    /// ```
+    pub fn pop_timeout(&self, timeout: Duration) -> Option<T> {
+        self.take(Patience::timeout(timeout)).ok()
+    }
+
+    /// Like [`pop_timeout`](Self::pop_timeout), with a deadline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// let stack = dualq::DualStack::new();
+    /// stack.push(1);
+    /// assert_eq!(stack.pop_deadline(Instant::now()), Some(1)); // data needs no waiting
+    /// ```
+    pub fn pop_deadline(&self, deadline: Instant) -> Option<T> {
+        self.take(Patience::until(Some(deadline))).ok()
+    }
+
+    /// Hands `value` to a consumer and waits until one has taken it. If consumers wait, the
+    /// newest receives it at once; otherwise it is pushed and the producer waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let stack = Arc::new(dualq::DualStack::new());
+    /// let producer = {
+    ///     let stack = Arc::clone(&stack);
+    ///     std::thread::spawn(move || stack.transfer("hi"))
+    /// };
+    /// assert_eq!(stack.pop(), "hi");
+    /// producer.join().unwrap();
+    /// ```
+    pub fn transfer(&self, value: T) {
+        if let Err((_, failure)) = self.put(value, Patience::Wait(Timer::forever())) {
+            unreachable!("an untimed transfer failed: {failure:?}");
+        }
+    }
+
+    /// Hands `value` to a consumer that is already waiting, or gives it back. Never pushes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let stack = dualq::DualStack::new();
+    /// assert_eq!(stack.try_transfer(1), Err(1));
+    /// ```
+    pub fn try_transfer(&self, value: T) -> Result<(), T> {
+        self.put(value, Patience::Now).map_err(|(value, _)| value)
+    }
+
+    /// Like [`transfer`](Self::transfer), but gives up after `timeout`: the value is withdrawn,
+    /// returned, and never also delivered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let stack = dualq::DualStack::new();
+    /// assert_eq!(stack.transfer_timeout(2, Duration::from_millis(1)), Err(2));
+    /// assert!(stack.is_empty());
+    /// ```
+    pub fn transfer_timeout(&self, value: T, timeout: Duration) -> Result<(), T> {
+        self.put(value, Patience::timeout(timeout))
+            .map_err(|(value, _)| value)
+    }
+
+    /// Like [`transfer_timeout`](Self::transfer_timeout), with a deadline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// let stack = dualq::DualStack::new();
+    /// assert_eq!(stack.transfer_deadline(3, Instant::now()), Err(3));
+    /// ```
+    pub fn transfer_deadline(&self, value: T, deadline: Instant) -> Result<(), T> {
+        self.put(value, Patience::until(Some(deadline)))
+            .map_err(|(value, _)| value)
+    }
+
+    /// Whether the stack holds no data right now (reservations may be waiting).
+    ///
+    /// A snapshot: other threads may change it before the caller acts on it.
+    pub fn is_empty(&self) -> bool {
+        let guard = &epoch::pin();
+        self.settled_top(guard)
+            .is_none_or(|top| top.kind != Kind::Data)
+    }
+
+    /// Whether a consumer is waiting right now (a reservation is on the stack).
+    ///
+    /// A snapshot: other threads may change it before the caller acts on it.
+    pub fn has_waiting_consumer(&self) -> bool {
+        let guard = &epoch::pin();
+        self.settled_top(guard)
+            .is_some_and(|top| top.kind == Kind::Request)
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // The two operations everything above is made of.
+
+    /// Hands `value` to the newest waiting consumer, or pushes it; with `Patience::Wait`, then
+    /// waits until a consumer took it. On failure the value comes back with the reason.
+    pub(crate) fn put(&self, value: T, patience: Patience) -> Result<(), (T, Failure)> {
+        let guard = epoch::pin();
+        let placed = self.put_pinned(value, &patience, &guard);
+        drop(guard);
+        match (placed, patience) {
+            (Placed::Done(result), _) => result,
+            (Placed::Linked(linked), Patience::Wait(timer)) => {
+                await_taken(self, linked, timer, None)
+            }
+            (Placed::Linked(_), _) => unreachable!("only a waiting producer stays linked"),
+        }
+    }
+
+    fn put_pinned(
+        &self,
+        value: T,
+        patience: &Patience,
+        guard: &Guard,
+    ) -> Placed<T, Result<(), (T, Failure)>> {
+        let waits = matches!(patience, Patience::Wait(_));
+        let node = Node::data(value, waits.then(current_thread));
+        match self.exchange(node, patience, guard) {
+            // A fresh top is the next to be served: worth a spin before parking.
+            Exchange::Pushed(linked) if waits => Placed::Linked(Linked::new(linked, true)),
+            Exchange::Pushed(_) => Placed::Done(Ok(())),
+            // The consumer reads the value from our fulfilling node when it wakes.
+            Exchange::Matched(_) => Placed::Done(Ok(())),
+            Exchange::NoPartner(back) => {
+                Placed::Done(Err((Node::into_value(back), Failure::NoPartner)))
+            }
+        }
+    }
+
+    /// Takes the value on top, or pushes a request and waits for one (`Patience::Wait`).
+    pub(crate) fn take(&self, patience: Patience) -> Result<T, Failure> {
+        let guard = epoch::pin();
+        let placed = self.take_pinned(&patience, &guard);
+        // Never park pinned: a parked thread would hold back reclamation for everyone.
+        drop(guard);
+        match (placed, patience) {
+            (Placed::Done(result), _) => result,
+            (Placed::Linked(linked), Patience::Wait(timer)) => {
+                await_value(self, linked, timer, None)
+            }
+            (Placed::Linked(_), _) => unreachable!("only a waiting consumer stays linked"),
+        }
+    }
+
+    fn take_pinned(&self, patience: &Patience, guard: &Guard) -> Placed<T, Result<T, Failure>> {
+        let waits = matches!(patience, Patience::Wait(_));
+        let node = Node::request(waits.then(current_thread));
+        match self.exchange(node, patience, guard) {
+            Exchange::Pushed(linked) => Placed::Linked(Linked::new(linked, true)),
+            Exchange::Matched(partner) => {
+                // SAFETY: our fulfilling node matched `partner` (its slot names our node), so
+                // its value is ours alone; we are still pinned, so the node is alive.
+                Placed::Done(Ok(unsafe { partner.deref().slot.take_value() }))
+            }
+            Exchange::NoPartner(_) => Placed::Done(Err(Failure::NoPartner)),
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // The algorithm.
+
+    /// Pushes `node`; or, if a live node of the other kind is on top, pushes it as a
+    /// fulfilling node and matches the node under it.
+    fn exchange<'g>(
+        &self,
+        mut node: Owned<Node<T>>,
+        patience: &Patience,
+        guard: &'g Guard,
+    ) -> Exchange<'g, T> {
+        let waits = matches!(patience, Patience::Wait(_));
+        loop {
+            // Acquire: pairs with the Release CAS that pushed the top node.
+            let top = self.head.load(Ordering::Acquire, guard);
+            // SAFETY: reached from `head` while pinned.
+            match unsafe { top.as_ref() } {
+                // Invariant 2: help the fulfiller finish before doing anything else.
+                Some(above) if above.fulfilling => self.help(top, guard),
+                // Dead nodes on top are popped first (invariant 1).
+                Some(above) if !above.slot.is_pending() => self.pop_top(top, guard),
+                Some(above) if above.kind != node.kind => {
+                    node.fulfilling = true;
+                    // Relaxed: the node is not shared yet; the CAS below publishes it.
+                    node.next.store(top, Ordering::Relaxed);
+                    // A fulfilling data node is owned by the list and, once it matches, by the
+                    // consumer that reads the value from it (`await_value`).
+                    node.set_owners(if node.kind == Kind::Data { 2 } else { 1 });
+                    // Release: publishes the node to the Acquire loads of `head`.
+                    match self.head.compare_exchange(
+                        top,
+                        node,
+                        Ordering::Release,
+                        Ordering::Relaxed,
+                        guard,
+                    ) {
+                        Ok(fulfiller) => match self.fulfil(fulfiller, guard) {
+                            Some(partner) => return Exchange::Matched(partner),
+                            // Everyone below withdrew; a published node is never reused.
+                            None => node = self.renew(fulfiller, waits),
+                        },
+                        Err(err) => node = err.new,
+                    }
+                }
+                // Empty, or a live node of our own kind on top.
+                _ => {
+                    if matches!(patience, Patience::Now) {
+                        return Exchange::NoPartner(node);
+                    }
+                    node.fulfilling = false;
+                    // Relaxed: the node is not shared yet; the CAS below publishes it.
+                    node.next.store(top, Ordering::Relaxed);
+                    // The list, and the thread that will wait on it, if any.
+                    node.set_owners(1 + usize::from(node.slot.has_waiter()));
+                    // Release: publishes the node to the Acquire loads of `head`.
+                    match self.head.compare_exchange(
+                        top,
+                        node,
+                        Ordering::Release,
+                        Ordering::Relaxed,
+                        guard,
+                    ) {
+                        Ok(pushed) => return Exchange::Pushed(pushed),
+                        Err(err) => node = err.new,
+                    }
+                }
+            }
+        }
+    }
+
+    /// The fulfiller's own loop: matches the node under `fulfiller`, unlinking withdrawn nodes
+    /// on the way. Returns the matched node, or `None` if nobody was left (the fulfilling node is
+    /// then popped and unmatched for good).
+    fn fulfil<'g>(
+        &self,
+        fulfiller: Shared<'g, Node<T>>,
+        guard: &'g Guard,
+    ) -> Option<Shared<'g, Node<T>>> {
+        // SAFETY: our own node, pushed while pinned.
+        let fulfilling = unsafe { fulfiller.deref() };
+        loop {
+            // Acquire: pairs with the Release CAS that unlinked a withdrawn node below us.
+            let partner = fulfilling.next.load(Ordering::Acquire, guard).with_tag(0);
+            if partner.is_null() {
+                self.pop_top(fulfiller, guard);
+                return None;
+            }
+            if self.match_or_unlink(fulfiller, partner, guard) {
+                return Some(partner);
+            }
+        }
+    }
+
+    /// One step of finishing the fulfilling node on top, by a thread that met it there.
+    fn help(&self, fulfiller: Shared<'_, Node<T>>, guard: &Guard) {
+        // SAFETY: reached from `head` while pinned.
+        let fulfilling = unsafe { fulfiller.deref() };
+        // Acquire: as in `fulfil`.
+        let partner = fulfilling.next.load(Ordering::Acquire, guard).with_tag(0);
+        if partner.is_null() {
+            self.pop_top(fulfiller, guard);
+        } else {
+            self.match_or_unlink(fulfiller, partner, guard);
+        }
+    }
+
+    /// Matches `partner` (the node under `fulfiller`) and pops both; or, if `partner` withdrew,
+    /// unlinks it. Returns whether `partner` is matched to `fulfiller`.
+    fn match_or_unlink(
+        &self,
+        fulfiller: Shared<'_, Node<T>>,
+        partner: Shared<'_, Node<T>>,
+        guard: &Guard,
+    ) -> bool {
+        // SAFETY: `partner` was reached through the fulfilling node while pinned.
+        let below = unsafe { partner.deref() };
+        let matched = match below.slot.complete(fulfiller.as_raw() as usize) {
+            Ok(()) => {
+                below.slot.wake();
+                true
+            }
+            // Matched already, by the owner or another helper (invariant 3).
+            Err(state) => state == fulfiller.as_raw() as usize,
+        };
+        if matched {
+            self.pop_pair(fulfiller, partner, guard);
+        } else {
+            self.unlink_below(fulfiller, partner, guard);
+        }
+        matched
+    }
+
+    /// Pops a matched fulfilling node and its partner with one CAS of `head`.
+    fn pop_pair(
+        &self,
+        fulfiller: Shared<'_, Node<T>>,
+        partner: Shared<'_, Node<T>>,
+        guard: &Guard,
+    ) {
+        // Freeze both, top first: a walker that sees the partner frozen then also sees the
+        // fulfilling node frozen, so it cannot swing the fulfilling node's `next`.
+        // SAFETY (both derefs): reached while pinned.
+        unsafe { fulfiller.deref() }.mark(guard);
+        let rest = unsafe { partner.deref() }.mark(guard);
+        // Release: publishes `rest` (reached through an Acquire mark) to `head` readers.
+        if self
+            .head
+            .compare_exchange(fulfiller, rest, Ordering::Release, Ordering::Relaxed, guard)
+            .is_ok()
+        {
+            // SAFETY: our CAS unlinked both: `head` was the only unmarked reference to the
+            // fulfilling node, and its frozen `next` the only one to the partner.
+            unsafe {
+                Node::retire(fulfiller, guard);
+                Node::retire(partner, guard);
+            }
+        } else {
+            // A walker unlinked the fulfilling node on its own: pop what is left frozen.
+            self.pop_frozen(guard);
+        }
+    }
+
+    /// Unlinks a withdrawn `partner` from under `fulfiller`.
+    fn unlink_below(
+        &self,
+        fulfiller: Shared<'_, Node<T>>,
+        partner: Shared<'_, Node<T>>,
+        guard: &Guard,
+    ) {
+        // SAFETY: reached while pinned.
+        let rest = unsafe { partner.deref() }.mark(guard);
+        // SAFETY: reached while pinned.
+        let fulfilling = unsafe { fulfiller.deref() };
+        // AcqRel: Release publishes `rest` to the Acquire loads in `fulfil`/`help`; Acquire
+        // pairs with the mark.
+        if fulfilling
+            .next
+            .compare_exchange(partner, rest, Ordering::AcqRel, Ordering::Acquire, guard)
+            .is_ok()
+        {
+            // SAFETY: our CAS unlinked the (frozen) partner; only one swing can succeed.
+            unsafe { Node::retire(partner, guard) };
+        }
+    }
+
+    /// Pops `top` (dead, or an unmatched fulfilling node) if it is still on top.
+    fn pop_top(&self, top: Shared<'_, Node<T>>, guard: &Guard) {
+        // SAFETY: reached from `head` while pinned.
+        let rest = unsafe { top.deref() }.mark(guard);
+        // Release: publishes `rest` to `head` readers.
+        if self
+            .head
+            .compare_exchange(top, rest, Ordering::Release, Ordering::Relaxed, guard)
+            .is_ok()
+        {
+            // SAFETY: our CAS unlinked the frozen node; only one swing can succeed.
+            unsafe { Node::retire(top, guard) };
+        }
+        // Otherwise it was popped already, or a late push covered it: it is frozen, and the walk
+        // of its owner's cancellation, or a later `pop_top` once it surfaces, unlinks it.
+    }
+
+    /// Pops the frozen nodes on top of the stack.
+    fn pop_frozen(&self, guard: &Guard) {
+        loop {
+            // Acquire: pairs with the Release CAS that made it the top.
+            let top = self.head.load(Ordering::Acquire, guard);
+            // SAFETY: reached from `head` while pinned.
+            let Some(node) = (unsafe { top.as_ref() }) else {
+                return;
+            };
+            // Acquire: pairs with the mark.
+            if node.next.load(Ordering::Acquire, guard).tag() != MARK {
+                return;
+            }
+            self.pop_top(top, guard);
+        }
+    }
+
+    /// A fresh node for the owner of a fulfilling node that found nobody to match, carrying its
+    /// value (if it is a data node) over; gives up the reference a match would have used.
+    fn renew(&self, fulfiller: Shared<'_, Node<T>>, waits: bool) -> Owned<Node<T>> {
+        // SAFETY: our own node; we are still pinned.
+        let fulfilling = unsafe { fulfiller.deref() };
+        match fulfilling.kind {
+            Kind::Data => {
+                // SAFETY: the node's `next` became null without a match (invariant 3), so no
+                // consumer was ever granted the value: it is still ours.
+                let value = unsafe { fulfilling.slot.take_value() };
+                // SAFETY: the reference reserved for the consumer was never handed out; we give
+                // it up once. The list's reference was retired by whoever popped the node.
+                unsafe { Node::release(fulfiller.as_raw()) };
+                Node::data(value, waits.then(current_thread))
+            }
+            Kind::Request => Node::request(waits.then(current_thread)),
+        }
+    }
+
+    /// The top node once fulfilling and dead nodes have been dealt with.
+    fn settled_top<'g>(&self, guard: &'g Guard) -> Option<&'g Node<T>> {
+        loop {
+            // Acquire: as in `exchange`.
+            let top = self.head.load(Ordering::Acquire, guard);
+            // SAFETY: reached from `head` while pinned.
+            match unsafe { top.as_ref() } {
+                None => return None,
+                Some(node) if node.fulfilling => self.help(top, guard),
+                Some(node) if !node.slot.is_pending() => self.pop_top(top, guard),
+                Some(node) => return Some(node),
+            }
+        }
+    }
+}
+
+impl<T> Unlink<T> for DualStack<T> {
+    fn unlink_dead(&self, node: *const Node<T>) {
+        let guard = &epoch::pin();
+        let target = Shared::from(node);
+        // SAFETY: the caller owns a reference to its node.
+        unsafe { target.deref() }.mark(guard);
+        // `head` is a root and is never marked, so the walk never asks for a restart.
+        let walk = unlink_marked(&self.head, target, guard);
+        debug_assert_eq!(walk, Walk::Done);
+    }
+}
+
+impl<T> Default for DualStack<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Drop for DualStack<T> {
+    fn drop(&mut self) {
+        // SAFETY: `&mut self`: no other thread can reach the stack, so the nodes need no
+        // protection, and every waiter has returned (each held a borrow). No fulfilling node is
+        // left (each is popped before its operation returns).
+        unsafe {
+            let guard = epoch::unprotected();
+            let mut node = self.head.load(Ordering::Relaxed, guard);
+            while let Some(current) = node.as_ref() {
+                let next = current.next.load(Ordering::Relaxed, guard).with_tag(0);
+                if current.kind == Kind::Data {
+                    current.slot.drop_value_if_pending();
+                }
+                // The list's reference; waiters have released theirs before returning.
+                Node::release(node.as_raw());
+                node = next;
+            }
+        }
+    }
+}
+
+impl<T> fmt::Debug for DualStack<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let guard = &epoch::pin();
+        // Acquire: as in `exchange`.
+        let top = self.head.load(Ordering::Acquire, guard);
+        // SAFETY: reached from `head` while pinned.
+        let holds = match unsafe { top.as_ref() } {
+            None => "nothing",
+            Some(node) if node.fulfilling => "a handoff in progress",
+            Some(node) if node.kind == Kind::Data => "data",
+            Some(_) => "waiting consumers",
+        };
+        f.debug_struct("DualStack")
+            .field("holds", &holds)
+            .finish_non_exhaustive()
+    }
+}

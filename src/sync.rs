@@ -1,0 +1,138 @@
+//! The one place that chooses between std and [loom] primitives.
+//!
+//! Every atomic, cell, thread handle and clock the algorithms touch is imported from here, so
+//! that the loom model checks in `loom-tests/` run exactly the code users run. Build with
+//! `RUSTFLAGS="--cfg loom --cfg crossbeam_loom"` (and crossbeam-epoch's `loom` feature) to get
+//! the loom versions; crossbeam-epoch then switches its own atomics to loom as well, so node
+//! reclamation is explored too.
+//!
+//! Loom has no clock and no `park_timeout`. [`Timer`] therefore models a timed wait: under loom
+//! a timed park yields once, and the deadline counts as passed after that first wait. A
+//! cancellation then races every fulfilment loom interleaves with it, which covers both "timed
+//! out" and "fulfilled just in time".
+//!
+//! [loom]: https://docs.rs/loom
+
+#[cfg(not(loom))]
+pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+
+#[cfg(not(loom))]
+pub(crate) use std::thread::{current as current_thread, Thread};
+
+#[cfg(loom)]
+pub(crate) use loom::thread::{current as current_thread, Thread};
+
+use std::time::Instant;
+
+/// An `UnsafeCell` with loom's closure-based API, so the same code compiles under both.
+///
+/// Under loom, every `with`/`with_mut` is an access the model checker tracks: a hand-off that
+/// is not ordered by an atomic shows up as a causality violation.
+#[cfg(not(loom))]
+#[derive(Debug)]
+pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+#[cfg(not(loom))]
+impl<T> UnsafeCell<T> {
+    #[inline]
+    pub(crate) const fn new(value: T) -> Self {
+        UnsafeCell(std::cell::UnsafeCell::new(value))
+    }
+
+    /// Runs `f` with a pointer for writing.
+    #[inline]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
+
+#[cfg(loom)]
+pub(crate) use loom::cell::UnsafeCell;
+
+/// Whether spinning can ever help: on a single CPU the thread we wait for cannot run while we
+/// spin, so a waiter must park at once.
+pub(crate) fn spinning_helps() -> bool {
+    #[cfg(not(loom))]
+    {
+        use std::sync::OnceLock;
+        static MULTI_CORE: OnceLock<bool> = OnceLock::new();
+        *MULTI_CORE.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
+    }
+    #[cfg(loom)]
+    {
+        true
+    }
+}
+
+/// How long a waiter may wait: forever, or until a deadline.
+///
+/// The std version reads the clock; the loom version has none and expires after its first
+/// timed park (see the module docs).
+#[derive(Debug)]
+pub(crate) struct Timer {
+    deadline: Option<Instant>,
+    #[cfg(loom)]
+    waited: bool,
+}
+
+impl Timer {
+    /// A timer that never expires.
+    pub(crate) fn forever() -> Self {
+        Self::until(None)
+    }
+
+    /// A timer that expires at `deadline` (never, if `None`).
+    pub(crate) fn until(deadline: Option<Instant>) -> Self {
+        Timer {
+            deadline,
+            #[cfg(loom)]
+            waited: false,
+        }
+    }
+
+    /// Whether a deadline was given at all.
+    pub(crate) fn is_timed(&self) -> bool {
+        self.deadline.is_some()
+    }
+
+    /// Whether the deadline has passed.
+    pub(crate) fn expired(&self) -> bool {
+        #[cfg(not(loom))]
+        {
+            self.deadline.is_some_and(|d| Instant::now() >= d)
+        }
+        #[cfg(loom)]
+        {
+            self.deadline.is_some() && self.waited
+        }
+    }
+
+    /// Time left before the deadline, if there is one (`ZERO` once it has passed).
+    #[cfg(not(loom))]
+    pub(crate) fn remaining(&self) -> Option<std::time::Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// Parks the current thread until it is unparked, the deadline passes, or a spurious
+    /// wake-up. Callers re-check their condition in a loop.
+    pub(crate) fn park(&mut self) {
+        #[cfg(not(loom))]
+        match self.remaining() {
+            None => std::thread::park(),
+            Some(left) if left.is_zero() => {}
+            Some(left) => std::thread::park_timeout(left),
+        }
+        #[cfg(loom)]
+        if self.deadline.is_some() {
+            // No clock: a timed park is a scheduling point, after which the deadline has passed.
+            loom::thread::yield_now();
+            self.waited = true;
+        } else {
+            loom::thread::park();
+        }
+    }
+}
