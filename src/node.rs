@@ -285,6 +285,39 @@ fn settle<T>(
     node.slot.wait(timer, spin)
 }
 
+/// How many live nodes of each sort a walk counted (see `count_live`).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Census {
+    /// Live data nodes: values held.
+    pub(crate) values: usize,
+    /// Live request nodes: consumers waiting.
+    pub(crate) consumers: usize,
+    /// Live data nodes with a waiting producer (`transfer`).
+    pub(crate) producers: usize,
+}
+
+/// Counts the live plain nodes from `first` to the end of the list. A snapshot: nodes come and
+/// go while it walks. Fulfilling nodes are counted with neither side (they are mid-handoff).
+pub(crate) fn count_live<T>(first: Shared<'_, Node<T>>, guard: &Guard) -> Census {
+    let mut census = Census::default();
+    let mut node = first;
+    // SAFETY: every node reached while pinned stays allocated (module docs).
+    while let Some(current) = unsafe { node.as_ref() } {
+        if !current.fulfilling && current.slot.is_pending() {
+            match current.kind {
+                Kind::Data => {
+                    census.values += 1;
+                    census.producers += usize::from(current.slot.has_waiter());
+                }
+                Kind::Request => census.consumers += 1,
+            }
+        }
+        // Acquire: pairs with the Release CAS that linked the successor.
+        node = current.next.load(Ordering::Acquire, guard).with_tag(0);
+    }
+    census
+}
+
 /// The result of trying to unlink a node by walking from a link.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Walk {

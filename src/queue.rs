@@ -68,7 +68,8 @@
 //! flag, then sweep the list", so that no waiter sleeps through a disconnection.
 
 use crate::node::{
-    await_taken, await_value, unlink_marked, Kind, Linked, Node, Placed, Unlink, Walk, MARK,
+    await_taken, await_value, count_live, unlink_marked, Census, Kind, Linked, Node, Placed,
+    Unlink, Walk, MARK,
 };
 use crate::sync::{current_thread, fence, AtomicBool, Ordering, Timer};
 use crate::waiter::{Failure, Patience, DISCONNECTED, TAKEN};
@@ -333,6 +334,54 @@ impl<T> DualQueue<T> {
     pub fn has_waiting_consumer(&self) -> bool {
         let guard = &epoch::pin();
         matches!(self.front(guard), Some(front) if front.first().kind == Kind::Request)
+    }
+
+    /// How many values the queue holds right now (including values whose producers wait
+    /// in [`transfer`](Self::transfer)).
+    ///
+    /// A snapshot that walks the whole queue: O(n), and other threads may change the count
+    /// while it is taken. Meant for monitoring and tests, not for synchronisation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let x = dualq::DualQueue::new();
+    /// x.push(1);
+    /// x.push(2);
+    /// assert_eq!(x.len(), 2);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.census().values
+    }
+
+    /// How many consumers are waiting right now (reservations linked).
+    ///
+    /// A snapshot, O(n), like [`len`](Self::len).
+    pub fn waiting_consumers(&self) -> usize {
+        self.census().consumers
+    }
+
+    /// How many producers are waiting in [`transfer`](Self::transfer) right now.
+    ///
+    /// A snapshot, O(n), like [`len`](Self::len).
+    pub fn waiting_producers(&self) -> usize {
+        self.census().producers
+    }
+
+    fn census(&self) -> Census {
+        let guard = &epoch::pin();
+        count_live(
+            {
+                // Acquire: as in `front`.
+                let dummy = self.head.load(Ordering::Acquire, guard);
+                // SAFETY: `head` always points to a node, kept alive while pinned.
+                unsafe { dummy.deref() }
+                    .next
+                    .load(Ordering::Acquire, guard)
+                    .with_tag(0)
+            },
+            guard,
+        )
     }
 
     // ----------------------------------------------------------------------------------------

@@ -58,7 +58,8 @@
 //! * `try_pop` that returns `None`: the read of `head` that saw an empty stack or a live request.
 
 use crate::node::{
-    await_taken, await_value, unlink_marked, Kind, Linked, Node, Placed, Unlink, Walk, MARK,
+    await_taken, await_value, count_live, unlink_marked, Census, Kind, Linked, Node, Placed,
+    Unlink, Walk, MARK,
 };
 use crate::sync::{current_thread, Ordering, Timer};
 use crate::waiter::{Failure, Patience};
@@ -284,6 +285,47 @@ impl<T> DualStack<T> {
         let guard = &epoch::pin();
         self.settled_top(guard)
             .is_some_and(|top| top.kind == Kind::Request)
+    }
+
+    /// How many values the stack holds right now (including values whose producers wait
+    /// in [`transfer`](Self::transfer)).
+    ///
+    /// A snapshot that walks the whole stack: O(n), and other threads may change the count
+    /// while it is taken. Meant for monitoring and tests, not for synchronisation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let x = dualq::DualStack::new();
+    /// x.push(1);
+    /// x.push(2);
+    /// assert_eq!(x.len(), 2);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.census().values
+    }
+
+    /// How many consumers are waiting right now (reservations linked).
+    ///
+    /// A snapshot, O(n), like [`len`](Self::len).
+    pub fn waiting_consumers(&self) -> usize {
+        self.census().consumers
+    }
+
+    /// How many producers are waiting in [`transfer`](Self::transfer) right now.
+    ///
+    /// A snapshot, O(n), like [`len`](Self::len).
+    pub fn waiting_producers(&self) -> usize {
+        self.census().producers
+    }
+
+    fn census(&self) -> Census {
+        let guard = &epoch::pin();
+        count_live(
+            // Acquire: pairs with the Release CAS that pushed the top node.
+            self.head.load(Ordering::Acquire, guard),
+            guard,
+        )
     }
 
     // ----------------------------------------------------------------------------------------
