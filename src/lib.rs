@@ -1,5 +1,6 @@
 //! Lock-free dual data structures. (Crate docs are written in full below, once the API settles.)
 
+pub mod channel;
 mod node;
 mod queue;
 mod stack;

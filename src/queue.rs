@@ -797,16 +797,6 @@ impl<T> DualQueue<T> {
             node = current.next.load(Ordering::Acquire, guard).with_tag(0);
         }
     }
-
-    /// Whether [`disconnect`](Self::disconnect) was called for `gone`.
-    pub(crate) fn is_disconnected(&self, gone: Kind) -> bool {
-        let flag = match gone {
-            Kind::Data => &self.producers_gone,
-            Kind::Request => &self.consumers_gone,
-        };
-        // Acquire: pairs with the Release store in `disconnect`.
-        flag.load(Ordering::Acquire)
-    }
 }
 
 impl<T> Unlink<T> for DualQueue<T> {

@@ -536,8 +536,9 @@ impl<T> DualStack<T> {
     ) {
         // Freeze both, top first: a walker that sees the partner frozen then also sees the
         // fulfilling node frozen, so it cannot swing the fulfilling node's `next`.
-        // SAFETY (both derefs): reached while pinned.
+        // SAFETY: reached from `head` while pinned.
         unsafe { fulfiller.deref() }.mark(guard);
+        // SAFETY: reached through the fulfilling node while pinned.
         let rest = unsafe { partner.deref() }.mark(guard);
         // Release: publishes `rest` (reached through an Acquire mark) to `head` readers.
         if self
