@@ -33,7 +33,7 @@
 //! a frozen `next` was still linked when that `next` froze, which was after the walker pinned.
 
 use crate::sync::{fence, AtomicBool, AtomicUsize, Ordering, Thread, Timer};
-use crate::waiter::{Failure, Slot, DISCONNECTED, TAKEN};
+use crate::waiter::{Failure, Slot, SpinPolicy, DISCONNECTED, TAKEN};
 use crossbeam_epoch::{Atomic, Guard, Owned, Shared};
 use std::fmt;
 
@@ -193,10 +193,13 @@ pub(crate) enum Placed<T, R> {
     Linked(Linked<T>),
 }
 
-/// What a structure does with a waiter's node that ended dead (timed out, disconnected).
-pub(crate) trait Unlink<T> {
+/// What a structure provides to the threads that wait in it.
+pub(crate) trait Host<T> {
     /// Unlinks the dead `node` (pinning as needed). The caller still owns a reference to it.
     fn unlink_dead(&self, node: *const Node<T>);
+
+    /// The spin policy for waiters of `kind` at the front.
+    fn spin_policy(&self, kind: Kind) -> &SpinPolicy;
 }
 
 /// A consumer's wait, shared by both structures: waits on the linked request until it is
@@ -206,14 +209,15 @@ pub(crate) trait Unlink<T> {
 /// `producers_gone` is the flag a channel sets when no value will come any more, checked once
 /// more after linking (see [`settle`]).
 pub(crate) fn await_value<T>(
-    list: &impl Unlink<T>,
+    list: &impl Host<T>,
     request: Linked<T>,
     mut timer: Timer,
     producers_gone: Option<&AtomicBool>,
 ) -> Result<T, Failure> {
     // SAFETY: we own a reference to our node, so it outlives the wait.
     let node = unsafe { &*request.node };
-    let state = settle(node, producers_gone, &mut timer, request.spin);
+    let spin = request.spin.then(|| list.spin_policy(Kind::Request));
+    let state = settle(node, producers_gone, &mut timer, spin);
     if state > TAKEN {
         // Fulfilled: `state` is the address of the node that carries our value, and the fulfil
         // CAS gave us one reference to it.
@@ -238,14 +242,15 @@ pub(crate) fn await_value<T>(
 /// A waiting producer's wait (`transfer`), shared by both structures: waits until a consumer
 /// takes the value, or until it is withdrawn (and comes back). Gives up the caller's reference.
 pub(crate) fn await_taken<T>(
-    list: &impl Unlink<T>,
+    list: &impl Host<T>,
     data: Linked<T>,
     mut timer: Timer,
     consumers_gone: Option<&AtomicBool>,
 ) -> Result<(), (T, Failure)> {
     // SAFETY: we own a reference to our node, so it outlives the wait.
     let node = unsafe { &*data.node };
-    let state = settle(node, consumers_gone, &mut timer, data.spin);
+    let spin = data.spin.then(|| list.spin_policy(Kind::Data));
+    let state = settle(node, consumers_gone, &mut timer, spin);
     // TAKEN (queue), or the address of the consumer's fulfilling node (stack).
     if state >= TAKEN {
         // SAFETY: we own one reference to our node, released once.
@@ -267,7 +272,7 @@ fn settle<T>(
     node: &Node<T>,
     other_side_gone: Option<&AtomicBool>,
     timer: &mut Timer,
-    spin: bool,
+    spin: Option<&SpinPolicy>,
 ) -> usize {
     if let Some(flag) = other_side_gone {
         // Dekker with `DualQueue::disconnect`: our link CAS, this fence, then the flag; against

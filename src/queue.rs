@@ -68,11 +68,11 @@
 //! flag, then sweep the list", so that no waiter sleeps through a disconnection.
 
 use crate::node::{
-    await_taken, await_value, count_live, unlink_marked, Census, Kind, Linked, Node, Placed,
-    Unlink, Walk, MARK,
+    await_taken, await_value, count_live, unlink_marked, Census, Host, Kind, Linked, Node, Placed,
+    Walk, MARK,
 };
 use crate::sync::{current_thread, fence, AtomicBool, Ordering, Timer};
-use crate::waiter::{Failure, Patience, DISCONNECTED, TAKEN};
+use crate::waiter::{Failure, Patience, SpinPolicy, DISCONNECTED, TAKEN};
 use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
 use crossbeam_utils::CachePadded;
 use std::fmt;
@@ -118,6 +118,8 @@ pub struct DualQueue<T> {
     /// Set when no consumer will come any more (a channel's last receiver left): producers fail
     /// with `Disconnected` and get their value back.
     consumers_gone: AtomicBool,
+    /// How long the waiter at the front spins before parking: `[consumers, producers]`.
+    spin: [CachePadded<SpinPolicy>; 2],
     /// The queue owns values of type `T`.
     _values: PhantomData<T>,
 }
@@ -165,6 +167,10 @@ impl<T> DualQueue<T> {
             tail: CachePadded::new(Atomic::from(dummy)),
             producers_gone: AtomicBool::new(false),
             consumers_gone: AtomicBool::new(false),
+            spin: [
+                CachePadded::new(SpinPolicy::new()),
+                CachePadded::new(SpinPolicy::new()),
+            ],
             _values: PhantomData,
         }
     }
@@ -799,7 +805,11 @@ impl<T> DualQueue<T> {
     }
 }
 
-impl<T> Unlink<T> for DualQueue<T> {
+impl<T> Host<T> for DualQueue<T> {
+    fn spin_policy(&self, kind: Kind) -> &SpinPolicy {
+        &self.spin[usize::from(kind == Kind::Data)]
+    }
+
     fn unlink_dead(&self, node: *const Node<T>) {
         let guard = &epoch::pin();
         self.unlink(Shared::from(node), guard);

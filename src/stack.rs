@@ -58,11 +58,11 @@
 //! * `try_pop` that returns `None`: the read of `head` that saw an empty stack or a live request.
 
 use crate::node::{
-    await_taken, await_value, count_live, unlink_marked, Census, Kind, Linked, Node, Placed,
-    Unlink, Walk, MARK,
+    await_taken, await_value, count_live, unlink_marked, Census, Host, Kind, Linked, Node, Placed,
+    Walk, MARK,
 };
 use crate::sync::{current_thread, Ordering, Timer};
-use crate::waiter::{Failure, Patience};
+use crate::waiter::{Failure, Patience, SpinPolicy};
 use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
 use crossbeam_utils::CachePadded;
 use std::fmt;
@@ -91,6 +91,8 @@ use std::time::{Duration, Instant};
 pub struct DualStack<T> {
     /// The top node, or null when the stack is empty.
     head: CachePadded<Atomic<Node<T>>>,
+    /// How long the waiter at the front spins before parking: `[consumers, producers]`.
+    spin: [CachePadded<SpinPolicy>; 2],
     /// The stack owns values of type `T`.
     _values: PhantomData<T>,
 }
@@ -124,6 +126,10 @@ impl<T> DualStack<T> {
     pub fn new() -> Self {
         DualStack {
             head: CachePadded::new(Atomic::null()),
+            spin: [
+                CachePadded::new(SpinPolicy::new()),
+                CachePadded::new(SpinPolicy::new()),
+            ],
             _values: PhantomData,
         }
     }
@@ -650,7 +656,11 @@ impl<T> DualStack<T> {
     }
 }
 
-impl<T> Unlink<T> for DualStack<T> {
+impl<T> Host<T> for DualStack<T> {
+    fn spin_policy(&self, kind: Kind) -> &SpinPolicy {
+        &self.spin[usize::from(kind == Kind::Data)]
+    }
+
     fn unlink_dead(&self, node: *const Node<T>) {
         let guard = &epoch::pin();
         let target = Shared::from(node);

@@ -45,6 +45,9 @@
 use crate::sync::{self, AtomicUsize, Ordering, Thread, Timer, UnsafeCell};
 use crossbeam_utils::Backoff;
 use std::mem::MaybeUninit;
+use std::time::Duration;
+#[cfg(not(loom))]
+use std::time::Instant;
 
 /// Initial state: undecided.
 pub(crate) const PENDING: usize = 0;
@@ -55,16 +58,62 @@ pub(crate) const DISCONNECTED: usize = 2;
 /// A consumer claimed this data node's value.
 pub(crate) const TAKEN: usize = 3;
 
-/// How many rounds of [`Backoff::spin`] a waiter at the front spins before it parks.
+/// The shortest spin budget: a partner that is already running reaches us within this.
+const MIN_SPIN: Duration = Duration::from_micros(1);
+/// The longest spin budget, about the price of parking and being woken (a futex round trip is
+/// about 40 µs here): spinning longer than that can never pay for itself.
+const MAX_SPIN: Duration = Duration::from_micros(40);
+
+/// How long a waiter at the front spins before it parks, adapted to how long waits last.
 ///
-/// `Backoff` doubles the number of `spin_loop` hints per round (1, 2, 4, ... 64), so 7 rounds
-/// are 127 hints, a few microseconds: long enough to catch a partner that is already on its way
-/// (a cache-line transfer, about 0.3 µs here), far shorter than a futex round trip (about 40 µs).
-/// Under loom a spin is a scheduling point, so the model keeps one round.
-#[cfg(not(loom))]
-const SPIN_ROUNDS: u32 = 7;
-#[cfg(loom)]
-const SPIN_ROUNDS: u32 = 1;
+/// A handoff to a thread spinning on its own slot costs a cache-line transfer (about 0.3 µs);
+/// to a parked thread, a futex wake (tens of µs). So spinning pays when the partner comes soon,
+/// and only burns CPU when it does not. After each wait the policy looks at how long it took:
+///
+/// * at most [`MAX_SPIN`]: a spin of that length would have avoided the park, so the budget
+///   rises to twice the wait (if it was lower); otherwise it decays slowly;
+/// * longer (slow partners, paced senders): spinning was useless, so the budget halves,
+///   down to [`MIN_SPIN`].
+///
+/// One policy per structure and side (waiting consumers, waiting producers), shared by the
+/// threads that wait there. It is a heuristic: its atomics are std's even under loom, and a
+/// lost update only costs time.
+#[derive(Debug)]
+pub(crate) struct SpinPolicy {
+    /// The current budget in nanoseconds.
+    budget_ns: std::sync::atomic::AtomicU32,
+}
+
+impl SpinPolicy {
+    pub(crate) const fn new() -> Self {
+        SpinPolicy {
+            budget_ns: std::sync::atomic::AtomicU32::new(MAX_SPIN.as_nanos() as u32 / 2),
+        }
+    }
+
+    fn budget(&self) -> Duration {
+        // Relaxed: a heuristic value, not synchronising anything.
+        Duration::from_nanos(u64::from(self.budget_ns.load(Ordering::Relaxed)))
+    }
+
+    /// Adapts the budget to a wait (spin and park) that lasted `waited`.
+    fn observe(&self, waited: Duration) {
+        let min = MIN_SPIN.as_nanos() as u32;
+        let max = MAX_SPIN.as_nanos() as u32;
+        // Relaxed (both): a heuristic value; a racing update is simply overwritten.
+        let old = self.budget_ns.load(Ordering::Relaxed);
+        let new = if waited <= MAX_SPIN {
+            let wanted = (2 * waited.as_nanos() as u32).min(max);
+            wanted.max(old - old / 16)
+        } else {
+            old / 2
+        }
+        .max(min);
+        if new != old {
+            self.budget_ns.store(new, Ordering::Relaxed);
+        }
+    }
+}
 
 /// The handoff slot of a node. See the module docs for the state table.
 pub(crate) struct Slot<T> {
@@ -180,20 +229,45 @@ impl<T> Slot<T> {
     /// A waiter that loses the race to a completer returns the completer's outcome even though
     /// its deadline has passed: the value must not be lost.
     ///
-    /// `spin` says whether the waiter should spin a little before it parks (only worth it for
-    /// the node at the front, which is the next to be served).
-    pub(crate) fn wait(&self, timer: &mut Timer, spin: bool) -> usize {
+    /// With a `spin` policy (given to the waiter at the front, the next to be served), the
+    /// waiter first spins (crossbeam's `Backoff::snooze`: `spin_loop` hints, then yields) for the
+    /// policy's budget, then parks.
+    pub(crate) fn wait(&self, timer: &mut Timer, spin: Option<&SpinPolicy>) -> usize {
         debug_assert!(self.waiter.is_some(), "only a node with a waiter may wait");
-        if spin && sync::spinning_helps() {
-            let backoff = Backoff::new();
-            for _ in 0..SPIN_ROUNDS {
-                let state = self.state();
-                if state != PENDING {
-                    return state;
+        match spin {
+            Some(policy) if sync::spinning_helps() => {
+                #[cfg(not(loom))]
+                {
+                    let start = Instant::now();
+                    let budget = policy.budget();
+                    let backoff = Backoff::new();
+                    let state = loop {
+                        let state = self.state();
+                        if state != PENDING {
+                            break state;
+                        }
+                        if start.elapsed() >= budget || timer.expired() {
+                            break self.park_until_decided(timer);
+                        }
+                        backoff.snooze();
+                    };
+                    policy.observe(start.elapsed());
+                    state
                 }
-                backoff.spin();
+                #[cfg(loom)]
+                {
+                    // One look before parking: enough to explore "decided while spinning".
+                    let _ = policy;
+                    Backoff::new().snooze();
+                    self.park_until_decided(timer)
+                }
             }
+            _ => self.park_until_decided(timer),
         }
+    }
+
+    /// Parks until the slot is decided, or cancels it once `timer` expires.
+    fn park_until_decided(&self, timer: &mut Timer) -> usize {
         loop {
             let state = self.state();
             if state != PENDING {
