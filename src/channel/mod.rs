@@ -1,4 +1,4 @@
-//! Fair multi-producer multi-consumer channels on a [`DualQueue`](crate::DualQueue), shaped like
+//! Fair multi-producer multi-consumer channels on a [`DualQueue`], shaped like
 //! `std::sync::mpsc`.
 //!
 //! * [`unbounded`]: `send` never blocks (it is the queue's `push`).

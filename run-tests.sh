@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test of dualq: unit, integration, stress, linearizability and doc tests, then the
+# loom model checks (loom-tests/, a separate crate built with --cfg loom). Needs only the Rust
+# toolchain. CI runs exactly this (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+echo "== cargo test (optimised test profile, debug assertions on)"
+cargo test --locked
+
+if [ -x loom-tests/run.sh ]; then
+    echo "== loom model checks"
+    loom-tests/run.sh
+fi
