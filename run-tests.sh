@@ -8,6 +8,10 @@ cd "$(dirname "$0")"
 echo "== cargo test (optimised test profile, debug assertions on)"
 cargo test --locked
 
+echo "== the trace feature: scripted scenarios and the handoff example"
+cargo test --locked --features trace --test trace
+cargo run --locked --quiet --features trace --example handoff > /dev/null
+
 if [ -x loom-tests/run.sh ]; then
     echo "== loom model checks"
     loom-tests/run.sh

@@ -131,6 +131,8 @@ mod node;
 mod queue;
 mod stack;
 mod sync;
+#[cfg_attr(not(feature = "trace"), doc(hidden))]
+pub mod trace;
 mod waiter;
 
 pub use queue::DualQueue;

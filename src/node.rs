@@ -33,6 +33,7 @@
 //! a frozen `next` was still linked when that `next` froze, which was after the walker pinned.
 
 use crate::sync::{fence, AtomicBool, AtomicUsize, Ordering, Thread, Timer};
+use crate::trace::{trace_event, TraceId, Tracer, UNTRACED};
 use crate::waiter::{Failure, Slot, SpinPolicy, DISCONNECTED, TAKEN};
 use crossbeam_epoch::{Atomic, Guard, Owned, Shared};
 use std::fmt;
@@ -49,6 +50,17 @@ pub(crate) enum Kind {
     Request,
 }
 
+#[cfg(feature = "trace")]
+impl Kind {
+    /// The public name of this kind, for the trace.
+    pub(crate) fn traced(self) -> crate::trace::NodeKind {
+        match self {
+            Kind::Data => crate::trace::NodeKind::Data,
+            Kind::Request => crate::trace::NodeKind::Request,
+        }
+    }
+}
+
 /// A node of a dual queue or dual stack.
 pub(crate) struct Node<T> {
     /// The younger neighbour. Tagged with [`MARK`] once this node is leaving the list.
@@ -62,6 +74,9 @@ pub(crate) struct Node<T> {
     refs: AtomicUsize,
     /// The handoff state, the value, and the waiting thread.
     pub(crate) slot: Slot<T>,
+    /// The node's number in its structure's trace (feature `trace`); zero-sized otherwise.
+    /// Written before the node is published.
+    pub(crate) trace_id: TraceId,
 }
 
 impl<T> Node<T> {
@@ -74,6 +89,7 @@ impl<T> Node<T> {
             fulfilling: false,
             refs: AtomicUsize::new(0),
             slot: Slot::holding(value, waiter),
+            trace_id: UNTRACED,
         })
     }
 
@@ -86,6 +102,7 @@ impl<T> Node<T> {
             fulfilling: false,
             refs: AtomicUsize::new(0),
             slot: Slot::empty(waiter),
+            trace_id: UNTRACED,
         })
     }
 
@@ -97,6 +114,7 @@ impl<T> Node<T> {
             fulfilling: false,
             refs: AtomicUsize::new(1),
             slot: Slot::dead(),
+            trace_id: UNTRACED,
         })
     }
 
@@ -156,6 +174,35 @@ impl<T> Node<T> {
         value
     }
 
+    /// The node as drawn in a picture: kind (`D`ata, `R`equest, `F:` fulfilling), the waiting
+    /// thread, the trace id, and the state once decided. E.g. `[R t1 #2]`, `[D #5 taken]`.
+    #[cfg(feature = "trace")]
+    pub(crate) fn label(&self) -> String {
+        let mut label = String::from("[");
+        if self.fulfilling {
+            label.push_str("F:");
+        }
+        label.push(match self.kind {
+            Kind::Data => 'D',
+            Kind::Request => 'R',
+        });
+        if let Some(name) = self.slot.waiter_name() {
+            label.push(' ');
+            label.push_str(name);
+        }
+        label.push_str(&format!(" #{}", self.trace_id));
+        if !self.slot.is_pending() {
+            label.push(' ');
+            label.push_str(match (self.kind, self.slot.state_name()) {
+                (Kind::Request, "matched") => "fulfilled",
+                (Kind::Data, "matched") => "taken",
+                (_, name) => name,
+            });
+        }
+        label.push(']');
+        label
+    }
+
     /// Freezes this node's `next` (step 1 of a removal). Idempotent. Returns the frozen
     /// successor (unmarked).
     pub(crate) fn mark<'g>(&self, guard: &'g Guard) -> Shared<'g, Node<T>> {
@@ -200,6 +247,9 @@ pub(crate) trait Host<T> {
 
     /// The spin policy for waiters of `kind` at the front.
     fn spin_policy(&self, kind: Kind) -> &SpinPolicy;
+
+    /// Where steps are recorded (feature `trace`; records nothing otherwise).
+    fn tracer(&self) -> Tracer<'_>;
 }
 
 /// A consumer's wait, shared by both structures: waits on the linked request until it is
@@ -217,7 +267,7 @@ pub(crate) fn await_value<T>(
     // SAFETY: we own a reference to our node, so it outlives the wait.
     let node = unsafe { &*request.node };
     let spin = request.spin.then(|| list.spin_policy(Kind::Request));
-    let state = settle(node, producers_gone, &mut timer, spin);
+    let state = settle(node, producers_gone, &mut timer, spin, list.tracer());
     if state > TAKEN {
         // Fulfilled: `state` is the address of the node that carries our value, and the fulfil
         // CAS gave us one reference to it.
@@ -250,7 +300,7 @@ pub(crate) fn await_taken<T>(
     // SAFETY: we own a reference to our node, so it outlives the wait.
     let node = unsafe { &*data.node };
     let spin = data.spin.then(|| list.spin_policy(Kind::Data));
-    let state = settle(node, consumers_gone, &mut timer, spin);
+    let state = settle(node, consumers_gone, &mut timer, spin, list.tracer());
     // TAKEN (queue), or the address of the consumer's fulfilling node (stack).
     if state >= TAKEN {
         // SAFETY: we own one reference to our node, released once.
@@ -273,6 +323,7 @@ fn settle<T>(
     other_side_gone: Option<&AtomicBool>,
     timer: &mut Timer,
     spin: Option<&SpinPolicy>,
+    tracer: Tracer<'_>,
 ) -> usize {
     if let Some(flag) = other_side_gone {
         // Dekker with `DualQueue::disconnect`: our link CAS, this fence, then the flag; against
@@ -282,12 +333,15 @@ fn settle<T>(
         // Relaxed: ordered by the SeqCst fences on both sides.
         if flag.load(Ordering::Relaxed) {
             return match node.slot.complete(DISCONNECTED) {
-                Ok(()) => DISCONNECTED,
+                Ok(()) => {
+                    trace_event!(tracer, node.trace_id, Disconnected);
+                    DISCONNECTED
+                }
                 Err(winner) => winner,
             };
         }
     }
-    node.slot.wait(timer, spin)
+    node.slot.wait(timer, spin, tracer, node.trace_id)
 }
 
 /// How many live nodes of each sort a walk counted (see `count_live`).
@@ -338,10 +392,12 @@ pub(crate) enum Walk {
 ///
 /// The start link must belong to something that is not leaving the list (the stack's head is a
 /// root; the caller checks the queue's dummy).
+#[cfg_attr(not(feature = "trace"), allow(unused_variables))]
 pub(crate) fn unlink_marked<T>(
     start: &Atomic<Node<T>>,
     target: Shared<'_, Node<T>>,
     guard: &Guard,
+    tracer: Tracer<'_>,
 ) -> Walk {
     'retry: loop {
         let mut link = start;
@@ -371,6 +427,8 @@ pub(crate) fn unlink_marked<T>(
                     guard,
                 ) {
                     Ok(_) => {
+                        trace_event!(tracer, node.trace_id, Unlinked);
+                        trace_event!(tracer, node.trace_id, Retired);
                         // SAFETY: our CAS unlinked `node`; the swing is the only way a marked
                         // node leaves, and it succeeds once (the link no longer holds it).
                         unsafe { Node::retire(curr, guard) };

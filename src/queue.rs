@@ -72,6 +72,7 @@ use crate::node::{
     Walk, MARK,
 };
 use crate::sync::{current_thread, fence, AtomicBool, Ordering, Timer};
+use crate::trace::{trace_event, Tracer};
 use crate::waiter::{Failure, Patience, SpinPolicy, DISCONNECTED, TAKEN};
 use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
 use crossbeam_utils::CachePadded;
@@ -120,6 +121,9 @@ pub struct DualQueue<T> {
     consumers_gone: AtomicBool,
     /// How long the waiter at the front spins before parking: `[consumers, producers]`.
     spin: [CachePadded<SpinPolicy>; 2],
+    /// The event log (feature `trace`).
+    #[cfg(feature = "trace")]
+    trace: crate::trace::Trace,
     /// The queue owns values of type `T`.
     _values: PhantomData<T>,
 }
@@ -159,9 +163,17 @@ impl<T> DualQueue<T> {
     /// assert!(queue.is_empty());
     /// ```
     pub fn new() -> Self {
+        #[cfg(feature = "trace")]
+        let trace = crate::trace::Trace::default();
+        #[cfg(feature = "trace")]
+        let tracer = Tracer::new(&trace);
+        #[cfg(not(feature = "trace"))]
+        let tracer = Tracer::OFF;
+        let mut dummy = Node::dummy();
+        dummy.trace_id = tracer.new_id();
         // SAFETY: the dummy is not shared yet; `unprotected` is fine for a pointer nobody else
         // can see, and `into_shared` only converts it.
-        let dummy = Node::dummy().into_shared(unsafe { epoch::unprotected() });
+        let dummy = dummy.into_shared(unsafe { epoch::unprotected() });
         DualQueue {
             head: CachePadded::new(Atomic::from(dummy)),
             tail: CachePadded::new(Atomic::from(dummy)),
@@ -171,6 +183,8 @@ impl<T> DualQueue<T> {
                 CachePadded::new(SpinPolicy::new()),
                 CachePadded::new(SpinPolicy::new()),
             ],
+            #[cfg(feature = "trace")]
+            trace,
             _values: PhantomData,
         }
     }
@@ -422,6 +436,7 @@ impl<T> DualQueue<T> {
         // One allocation serves either way: linked as a data node, or handed to a waiting
         // consumer as the carrier of the value.
         let mut node = Node::data(value, waits.then(current_thread));
+        node.trace_id = self.tracer().new_id();
         loop {
             // Acquire: pairs with the Release store in `disconnect`; a producer that sees the
             // flag must not link a node nobody will take.
@@ -447,11 +462,25 @@ impl<T> DualQueue<T> {
                     let carrier = node.into_shared(guard);
                     match front.first().slot.complete(carrier.as_raw() as usize) {
                         Ok(()) => {
+                            trace_event!(
+                                self.tracer(),
+                                front.first().trace_id,
+                                Fulfilled {
+                                    // SAFETY: our own carrier, alive: it was just handed over, and
+                                    // its new owner waits for us to unpark it.
+                                    carrier: unsafe { carrier.deref() }.trace_id
+                                }
+                            );
                             front.first().slot.wake();
                             self.advance_head(&front, guard);
                             return Placed::Done(Ok(()));
                         }
                         Err(_) => {
+                            trace_event!(
+                                self.tracer(),
+                                front.first().trace_id,
+                                CasLost(crate::trace::CasSite::Slot)
+                            );
                             // SAFETY: the CAS failed, so nobody else received the carrier; it
                             // is still ours alone.
                             node = unsafe { carrier.into_owned() };
@@ -497,6 +526,7 @@ impl<T> DualQueue<T> {
                 if first.kind == Kind::Data {
                     match first.slot.complete(TAKEN) {
                         Ok(()) => {
+                            trace_event!(self.tracer(), first.trace_id, Taken);
                             // SAFETY: our CAS took the value (PENDING -> TAKEN): it is ours
                             // alone, and the node stays alive while we are pinned.
                             let value = unsafe { first.slot.take_value() };
@@ -505,6 +535,11 @@ impl<T> DualQueue<T> {
                             return Placed::Done(Ok(value));
                         }
                         Err(_) => {
+                            trace_event!(
+                                self.tracer(),
+                                first.trace_id,
+                                CasLost(crate::trace::CasSite::Slot)
+                            );
                             self.advance_head(&front, guard);
                             continue;
                         }
@@ -517,9 +552,11 @@ impl<T> DualQueue<T> {
             if !matches!(patience, Patience::Wait(_)) {
                 return Placed::Done(Err(Failure::NoPartner));
             }
-            let node = request
-                .take()
-                .unwrap_or_else(|| Node::request(Some(current_thread())));
+            let node = request.take().unwrap_or_else(|| {
+                let mut node = Node::request(Some(current_thread()));
+                node.trace_id = self.tracer().new_id();
+                node
+            });
             // Owned by the list and by this consumer, which waits on it.
             node.set_owners(2);
             match self.append(node, guard) {
@@ -597,6 +634,8 @@ impl<T> DualQueue<T> {
             .compare_exchange(dummy, first, Ordering::Release, Ordering::Relaxed, guard)
             .is_ok()
         {
+            trace_event!(self.tracer(), dummy_node.trace_id, Unlinked);
+            trace_event!(self.tracer(), dummy_node.trace_id, Retired);
             // SAFETY: our CAS unlinked the old dummy; `head` is the only reference to a dummy
             // (its predecessor's `next` froze when it became the dummy), so no one else can.
             unsafe { Node::retire(dummy, guard) };
@@ -641,6 +680,13 @@ impl<T> DualQueue<T> {
                 guard,
             ) {
                 Ok(linked) => {
+                    #[cfg(feature = "trace")]
+                    {
+                        // SAFETY: just linked by us, while pinned.
+                        let linked_node = unsafe { linked.deref() };
+                        let kind = linked_node.kind.traced();
+                        trace_event!(self.tracer(), linked_node.trace_id, Linked(kind));
+                    }
                     // Release: as for the lagging-tail help above.
                     let _ = self.tail.compare_exchange(
                         tail,
@@ -658,7 +704,14 @@ impl<T> DualQueue<T> {
                     }
                     return Ok(linked);
                 }
-                Err(err) => node = err.new,
+                Err(err) => {
+                    trace_event!(
+                        self.tracer(),
+                        err.new.trace_id,
+                        CasLost(crate::trace::CasSite::Link)
+                    );
+                    node = err.new;
+                }
             }
         }
     }
@@ -743,7 +796,7 @@ impl<T> DualQueue<T> {
             } else {
                 &dummy_node.next
             };
-            match unlink_marked(start, target, guard) {
+            match unlink_marked(start, target, guard, self.tracer()) {
                 Walk::Done => return,
                 Walk::Restart => continue,
             }
@@ -797,6 +850,7 @@ impl<T> DualQueue<T> {
                 && current.slot.has_waiter()
                 && current.slot.complete(DISCONNECTED).is_ok()
             {
+                trace_event!(self.tracer(), current.trace_id, Disconnected);
                 current.slot.wake();
             }
             // Acquire: pairs with the Release CAS that linked the successor.
@@ -805,7 +859,51 @@ impl<T> DualQueue<T> {
     }
 }
 
+#[cfg(feature = "trace")]
+impl<T> DualQueue<T> {
+    /// The queue's event log (feature `trace`): every step every operation took.
+    pub fn trace(&self) -> &crate::trace::Trace {
+        &self.trace
+    }
+
+    /// Draws the list as it is now (feature `trace`), for example
+    /// `head → [#1 dummy] → [R t1 #2] → [R t2 #3] ← tail`: `D` data, `R` request, the waiting
+    /// thread's name, the node's trace id, and the state of decided nodes. A snapshot: other
+    /// threads may change the list while it is drawn.
+    pub fn picture(&self) -> String {
+        let guard = &epoch::pin();
+        // Acquire (both): as in `front`.
+        let tail = self.tail.load(Ordering::Acquire, guard);
+        let mut node = self.head.load(Ordering::Acquire, guard);
+        let mut picture = String::from("head → ");
+        let mut first = true;
+        // SAFETY: every node reached from `head` while pinned stays allocated.
+        while let Some(current) = unsafe { node.as_ref() } {
+            if first {
+                picture.push_str(&format!("[#{} dummy]", current.trace_id));
+                first = false;
+            } else {
+                picture.push_str(" → ");
+                picture.push_str(&current.label());
+            }
+            if node == tail {
+                picture.push_str(" ← tail");
+            }
+            // Acquire: pairs with the Release CAS that linked the successor.
+            node = current.next.load(Ordering::Acquire, guard).with_tag(0);
+        }
+        picture
+    }
+}
+
 impl<T> Host<T> for DualQueue<T> {
+    fn tracer(&self) -> Tracer<'_> {
+        #[cfg(feature = "trace")]
+        return Tracer::new(&self.trace);
+        #[cfg(not(feature = "trace"))]
+        return Tracer::OFF;
+    }
+
     fn spin_policy(&self, kind: Kind) -> &SpinPolicy {
         &self.spin[usize::from(kind == Kind::Data)]
     }

@@ -62,6 +62,7 @@ use crate::node::{
     Walk, MARK,
 };
 use crate::sync::{current_thread, Ordering, Timer};
+use crate::trace::{trace_event, Tracer};
 use crate::waiter::{Failure, Patience, SpinPolicy};
 use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
 use crossbeam_utils::CachePadded;
@@ -93,6 +94,9 @@ pub struct DualStack<T> {
     head: CachePadded<Atomic<Node<T>>>,
     /// How long the waiter at the front spins before parking: `[consumers, producers]`.
     spin: [CachePadded<SpinPolicy>; 2],
+    /// The event log (feature `trace`).
+    #[cfg(feature = "trace")]
+    trace: crate::trace::Trace,
     /// The stack owns values of type `T`.
     _values: PhantomData<T>,
 }
@@ -130,6 +134,8 @@ impl<T> DualStack<T> {
                 CachePadded::new(SpinPolicy::new()),
                 CachePadded::new(SpinPolicy::new()),
             ],
+            #[cfg(feature = "trace")]
+            trace: crate::trace::Trace::default(),
             _values: PhantomData,
         }
     }
@@ -359,7 +365,8 @@ impl<T> DualStack<T> {
         guard: &Guard,
     ) -> Placed<T, Result<(), (T, Failure)>> {
         let waits = matches!(patience, Patience::Wait(_));
-        let node = Node::data(value, waits.then(current_thread));
+        let mut node = Node::data(value, waits.then(current_thread));
+        node.trace_id = self.tracer().new_id();
         match self.exchange(node, patience, guard) {
             // A fresh top is the next to be served: worth a spin before parking.
             Exchange::Pushed(linked) if waits => Placed::Linked(Linked::new(linked, true)),
@@ -389,7 +396,8 @@ impl<T> DualStack<T> {
 
     fn take_pinned(&self, patience: &Patience, guard: &Guard) -> Placed<T, Result<T, Failure>> {
         let waits = matches!(patience, Patience::Wait(_));
-        let node = Node::request(waits.then(current_thread));
+        let mut node = Node::request(waits.then(current_thread));
+        node.trace_id = self.tracer().new_id();
         match self.exchange(node, patience, guard) {
             Exchange::Pushed(linked) => Placed::Linked(Linked::new(linked, true)),
             Exchange::Matched(partner) => {
@@ -437,12 +445,33 @@ impl<T> DualStack<T> {
                         Ordering::Relaxed,
                         guard,
                     ) {
-                        Ok(fulfiller) => match self.fulfil(fulfiller, guard) {
-                            Some(partner) => return Exchange::Matched(partner),
-                            // Everyone below withdrew; a published node is never reused.
-                            None => node = self.renew(fulfiller, waits),
-                        },
-                        Err(err) => node = err.new,
+                        Ok(fulfiller) => {
+                            #[cfg(feature = "trace")]
+                            {
+                                // SAFETY: just pushed by us, while pinned.
+                                let pushed = unsafe { fulfiller.deref() };
+                                let kind = pushed.kind.traced();
+                                trace_event!(
+                                    self.tracer(),
+                                    pushed.trace_id,
+                                    PushedFulfilling(kind)
+                                );
+                            }
+                            let matched = self.fulfil(fulfiller, guard);
+                            match matched {
+                                Some(partner) => return Exchange::Matched(partner),
+                                // Everyone below withdrew; a published node is never reused.
+                                None => node = self.renew(fulfiller, waits),
+                            }
+                        }
+                        Err(err) => {
+                            trace_event!(
+                                self.tracer(),
+                                err.new.trace_id,
+                                CasLost(crate::trace::CasSite::Link)
+                            );
+                            node = err.new;
+                        }
                     }
                 }
                 // Empty, or a live node of our own kind on top.
@@ -463,8 +492,24 @@ impl<T> DualStack<T> {
                         Ordering::Relaxed,
                         guard,
                     ) {
-                        Ok(pushed) => return Exchange::Pushed(pushed),
-                        Err(err) => node = err.new,
+                        Ok(pushed) => {
+                            #[cfg(feature = "trace")]
+                            {
+                                // SAFETY: just pushed by us, while pinned.
+                                let node = unsafe { pushed.deref() };
+                                let kind = node.kind.traced();
+                                trace_event!(self.tracer(), node.trace_id, Linked(kind));
+                            }
+                            return Exchange::Pushed(pushed);
+                        }
+                        Err(err) => {
+                            trace_event!(
+                                self.tracer(),
+                                err.new.trace_id,
+                                CasLost(crate::trace::CasSite::Link)
+                            );
+                            node = err.new;
+                        }
                     }
                 }
             }
@@ -498,6 +543,7 @@ impl<T> DualStack<T> {
     fn help(&self, fulfiller: Shared<'_, Node<T>>, guard: &Guard) {
         // SAFETY: reached from `head` while pinned.
         let fulfilling = unsafe { fulfiller.deref() };
+        trace_event!(self.tracer(), fulfilling.trace_id, Helped);
         // Acquire: as in `fulfil`.
         let partner = fulfilling.next.load(Ordering::Acquire, guard).with_tag(0);
         if partner.is_null() {
@@ -519,6 +565,18 @@ impl<T> DualStack<T> {
         let below = unsafe { partner.deref() };
         let matched = match below.slot.complete(fulfiller.as_raw() as usize) {
             Ok(()) => {
+                #[cfg(feature = "trace")]
+                match below.kind {
+                    Kind::Request => trace_event!(
+                        self.tracer(),
+                        below.trace_id,
+                        Fulfilled {
+                            // SAFETY: reached from `head` while pinned.
+                            carrier: unsafe { fulfiller.deref() }.trace_id
+                        }
+                    ),
+                    Kind::Data => trace_event!(self.tracer(), below.trace_id, Taken),
+                }
                 below.slot.wake();
                 true
             }
@@ -552,6 +610,13 @@ impl<T> DualStack<T> {
             .compare_exchange(fulfiller, rest, Ordering::Release, Ordering::Relaxed, guard)
             .is_ok()
         {
+            #[cfg(feature = "trace")]
+            for node in [fulfiller, partner] {
+                // SAFETY: reached while pinned.
+                let id = unsafe { node.deref() }.trace_id;
+                trace_event!(self.tracer(), id, Unlinked);
+                trace_event!(self.tracer(), id, Retired);
+            }
             // SAFETY: our CAS unlinked both: `head` was the only unmarked reference to the
             // fulfilling node, and its frozen `next` the only one to the partner.
             unsafe {
@@ -582,6 +647,13 @@ impl<T> DualStack<T> {
             .compare_exchange(partner, rest, Ordering::AcqRel, Ordering::Acquire, guard)
             .is_ok()
         {
+            #[cfg(feature = "trace")]
+            {
+                // SAFETY: reached while pinned.
+                let id = unsafe { partner.deref() }.trace_id;
+                trace_event!(self.tracer(), id, Unlinked);
+                trace_event!(self.tracer(), id, Retired);
+            }
             // SAFETY: our CAS unlinked the (frozen) partner; only one swing can succeed.
             unsafe { Node::retire(partner, guard) };
         }
@@ -597,6 +669,13 @@ impl<T> DualStack<T> {
             .compare_exchange(top, rest, Ordering::Release, Ordering::Relaxed, guard)
             .is_ok()
         {
+            #[cfg(feature = "trace")]
+            {
+                // SAFETY: reached from `head` while pinned.
+                let id = unsafe { top.deref() }.trace_id;
+                trace_event!(self.tracer(), id, Unlinked);
+                trace_event!(self.tracer(), id, Retired);
+            }
             // SAFETY: our CAS unlinked the frozen node; only one swing can succeed.
             unsafe { Node::retire(top, guard) };
         }
@@ -626,7 +705,7 @@ impl<T> DualStack<T> {
     fn renew(&self, fulfiller: Shared<'_, Node<T>>, waits: bool) -> Owned<Node<T>> {
         // SAFETY: our own node; we are still pinned.
         let fulfilling = unsafe { fulfiller.deref() };
-        match fulfilling.kind {
+        let mut fresh = match fulfilling.kind {
             Kind::Data => {
                 // SAFETY: the node's `next` became null without a match (invariant 3), so no
                 // consumer was ever granted the value: it is still ours.
@@ -637,7 +716,9 @@ impl<T> DualStack<T> {
                 Node::data(value, waits.then(current_thread))
             }
             Kind::Request => Node::request(waits.then(current_thread)),
-        }
+        };
+        fresh.trace_id = self.tracer().new_id();
+        fresh
     }
 
     /// The top node once fulfilling and dead nodes have been dealt with.
@@ -656,7 +737,43 @@ impl<T> DualStack<T> {
     }
 }
 
+#[cfg(feature = "trace")]
+impl<T> DualStack<T> {
+    /// The stack's event log (feature `trace`): every step every operation took.
+    pub fn trace(&self) -> &crate::trace::Trace {
+        &self.trace
+    }
+
+    /// Draws the stack as it is now, top first (feature `trace`), for example
+    /// `head → [F:D t2 #4] → [R t1 #2]`: `D` data, `R` request, `F:` a fulfilling node, the
+    /// waiting thread's name, the node's trace id, and the state of decided nodes. A snapshot.
+    pub fn picture(&self) -> String {
+        let guard = &epoch::pin();
+        // Acquire: as in `exchange`.
+        let mut node = self.head.load(Ordering::Acquire, guard);
+        let mut picture = String::from("head");
+        // SAFETY: every node reached from `head` while pinned stays allocated.
+        while let Some(current) = unsafe { node.as_ref() } {
+            picture.push_str(" → ");
+            picture.push_str(&current.label());
+            // Acquire: pairs with the Release CAS that linked the successor.
+            node = current.next.load(Ordering::Acquire, guard).with_tag(0);
+        }
+        if picture == "head" {
+            picture.push_str(" → (empty)");
+        }
+        picture
+    }
+}
+
 impl<T> Host<T> for DualStack<T> {
+    fn tracer(&self) -> Tracer<'_> {
+        #[cfg(feature = "trace")]
+        return Tracer::new(&self.trace);
+        #[cfg(not(feature = "trace"))]
+        return Tracer::OFF;
+    }
+
     fn spin_policy(&self, kind: Kind) -> &SpinPolicy {
         &self.spin[usize::from(kind == Kind::Data)]
     }
@@ -667,7 +784,7 @@ impl<T> Host<T> for DualStack<T> {
         // SAFETY: the caller owns a reference to its node.
         unsafe { target.deref() }.mark(guard);
         // `head` is a root and is never marked, so the walk never asks for a restart.
-        let walk = unlink_marked(&self.head, target, guard);
+        let walk = unlink_marked(&self.head, target, guard, self.tracer());
         debug_assert_eq!(walk, Walk::Done);
     }
 }

@@ -43,6 +43,7 @@
 //! the `park` return at once.
 
 use crate::sync::{self, AtomicUsize, Ordering, Thread, Timer, UnsafeCell};
+use crate::trace::{trace_event, TraceId, Tracer};
 use crossbeam_utils::Backoff;
 use std::mem::MaybeUninit;
 use std::time::Duration;
@@ -232,12 +233,22 @@ impl<T> Slot<T> {
     /// With a `spin` policy (given to the waiter at the front, the next to be served), the
     /// waiter first spins (crossbeam's `Backoff::snooze`: `spin_loop` hints, then yields) for the
     /// policy's budget, then parks.
-    pub(crate) fn wait(&self, timer: &mut Timer, spin: Option<&SpinPolicy>) -> usize {
+    ///
+    /// `tracer` and `id` record the waiter's steps (feature `trace`).
+    #[cfg_attr(not(feature = "trace"), allow(unused_variables))]
+    pub(crate) fn wait(
+        &self,
+        timer: &mut Timer,
+        spin: Option<&SpinPolicy>,
+        tracer: Tracer<'_>,
+        id: TraceId,
+    ) -> usize {
         debug_assert!(self.waiter.is_some(), "only a node with a waiter may wait");
         match spin {
             Some(policy) if sync::spinning_helps() => {
                 #[cfg(not(loom))]
                 {
+                    trace_event!(tracer, id, Spinning);
                     let start = Instant::now();
                     let budget = policy.budget();
                     let backoff = Backoff::new();
@@ -247,7 +258,7 @@ impl<T> Slot<T> {
                             break state;
                         }
                         if start.elapsed() >= budget || timer.expired() {
-                            break self.park_until_decided(timer);
+                            break self.park_until_decided(timer, tracer, id);
                         }
                         backoff.snooze();
                     };
@@ -259,25 +270,37 @@ impl<T> Slot<T> {
                     // One look before parking: enough to explore "decided while spinning".
                     let _ = policy;
                     Backoff::new().snooze();
-                    self.park_until_decided(timer)
+                    self.park_until_decided(timer, tracer, id)
                 }
             }
-            _ => self.park_until_decided(timer),
+            _ => self.park_until_decided(timer, tracer, id),
         }
     }
 
     /// Parks until the slot is decided, or cancels it once `timer` expires.
-    fn park_until_decided(&self, timer: &mut Timer) -> usize {
+    #[cfg_attr(not(feature = "trace"), allow(unused_variables))]
+    fn park_until_decided(&self, timer: &mut Timer, tracer: Tracer<'_>, id: TraceId) -> usize {
+        let mut parked = false;
         loop {
             let state = self.state();
             if state != PENDING {
+                if parked {
+                    trace_event!(tracer, id, Woken);
+                }
                 return state;
             }
             if timer.expired() {
                 return match self.complete(CANCELLED) {
-                    Ok(()) => CANCELLED,
+                    Ok(()) => {
+                        trace_event!(tracer, id, Cancelled);
+                        CANCELLED
+                    }
                     Err(winner) => winner,
                 };
+            }
+            if !parked {
+                trace_event!(tracer, id, Parked);
+                parked = true;
             }
             timer.park();
         }
@@ -298,18 +321,29 @@ impl<T> Slot<T> {
     }
 }
 
-impl<T> std::fmt::Debug for Slot<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let state = self.state.load(Ordering::Relaxed);
-        let name = match state {
+impl<T> Slot<T> {
+    /// The state's name, for `Debug` and pictures.
+    pub(crate) fn state_name(&self) -> &'static str {
+        match self.state() {
             PENDING => "pending",
             CANCELLED => "cancelled",
             DISCONNECTED => "disconnected",
             TAKEN => "taken",
             _ => "matched",
-        };
+        }
+    }
+
+    /// The waiting thread's name, if there is a waiting thread and it has a name.
+    #[cfg(feature = "trace")]
+    pub(crate) fn waiter_name(&self) -> Option<&str> {
+        self.waiter.as_ref().and_then(|thread| thread.name())
+    }
+}
+
+impl<T> std::fmt::Debug for Slot<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Slot")
-            .field("state", &name)
+            .field("state", &self.state_name())
             .finish_non_exhaustive()
     }
 }

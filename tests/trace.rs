@@ -1,0 +1,190 @@
+//! The trace of scripted scenarios (feature `trace`): the sequence of steps must stay true as
+//! the code changes. Run with `cargo test --features trace --test trace`.
+#![cfg(feature = "trace")]
+
+use dualq::trace::{CasSite, Event, NodeKind, Step, Trace};
+use dualq::{DualQueue, DualStack};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+fn spawn_named<R: Send + 'static>(
+    name: &str,
+    f: impl FnOnce() -> R + Send + 'static,
+) -> thread::JoinHandle<R> {
+    thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(f)
+        .unwrap()
+}
+
+fn wait_for(trace: &Trace, thread: &str, step: Step) {
+    while !trace
+        .events()
+        .iter()
+        .any(|event| event.thread == thread && event.step == step)
+    {
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// The steps that do not depend on timing: no spinning/parking/waking (a waiter may or may not
+/// still be spinning when its partner arrives), no lost CASes.
+fn structural(events: &[Event]) -> Vec<(String, u64, Step)> {
+    events
+        .iter()
+        .filter(|event| {
+            !matches!(
+                event.step,
+                Step::Spinning | Step::Parked | Step::Woken | Step::CasLost(_)
+            )
+        })
+        .map(|event| (event.thread.clone(), event.node, event.step))
+        .collect()
+}
+
+fn step(thread: &str, node: u64, step: Step) -> (String, u64, Step) {
+    (thread.to_owned(), node, step)
+}
+
+#[test]
+fn queue_pop_waits_then_push_fulfils() {
+    let queue = Arc::new(DualQueue::<u32>::new());
+    let consumer = spawn_named("t1", {
+        let queue = Arc::clone(&queue);
+        move || queue.pop()
+    });
+    wait_for(queue.trace(), "t1", Step::Parked);
+    assert_eq!(queue.picture(), "head → [#1 dummy] → [R t1 #2] ← tail");
+    spawn_named("t2", {
+        let queue = Arc::clone(&queue);
+        move || queue.push(7)
+    })
+    .join()
+    .unwrap();
+    assert_eq!(consumer.join().unwrap(), 7);
+
+    let events = queue.trace().events();
+    assert_eq!(
+        structural(&events),
+        [
+            // t1's reservation (#2) is linked: the pop's first linearization point.
+            step("t1", 2, Step::Linked(NodeKind::Request)),
+            // t2 fulfils it with the node carrying 7 (#3): the pop's second point.
+            step("t2", 2, Step::Fulfilled { carrier: 3 }),
+            // t2 moves the head: the old dummy leaves and is retired; #2 is the new dummy.
+            step("t2", 1, Step::Unlinked),
+            step("t2", 1, Step::Retired),
+        ]
+    );
+    // t1 parked before t2 came (we waited for it), so it was woken.
+    let parked = events.iter().position(|e| e.step == Step::Parked).unwrap();
+    let woken = events.iter().position(|e| e.step == Step::Woken).unwrap();
+    let fulfilled = events
+        .iter()
+        .position(|e| matches!(e.step, Step::Fulfilled { .. }))
+        .unwrap();
+    assert!(parked < fulfilled && fulfilled < woken);
+    assert_eq!(queue.picture(), "head → [#2 dummy] ← tail");
+}
+
+#[test]
+fn queue_timeout_cancels_and_a_later_push_appends() {
+    let me = thread::current().name().unwrap().to_owned();
+    let queue = DualQueue::<u32>::new();
+    assert_eq!(queue.pop_timeout(Duration::from_millis(1)), None);
+    queue.push(9);
+    assert_eq!(
+        structural(&queue.trace().events()),
+        [
+            step(&me, 2, Step::Linked(NodeKind::Request)),
+            step(&me, 2, Step::Cancelled),
+            // The cancelled reservation was the last node, so it stayed until the push linked
+            // data after it; then it was absorbed into the dummy's place.
+            step(&me, 3, Step::Linked(NodeKind::Data)),
+            step(&me, 1, Step::Unlinked),
+            step(&me, 1, Step::Retired),
+        ]
+    );
+    assert_eq!(queue.picture(), "head → [#2 dummy] → [D #3] ← tail");
+}
+
+#[test]
+fn stack_fulfilling_node_is_helped_by_a_third_thread() {
+    let stack = Arc::new(DualStack::<u32>::new());
+    let consumer = spawn_named("t1", {
+        let stack = Arc::clone(&stack);
+        move || stack.pop()
+    });
+    wait_for(stack.trace(), "t1", Step::Parked);
+
+    let (frozen_tx, frozen_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = Mutex::new(release_rx);
+    stack.trace().set_hook(move |event| {
+        if event.thread == "t2" && matches!(event.step, Step::PushedFulfilling(_)) {
+            frozen_tx.send(()).unwrap();
+            release_rx.lock().unwrap().recv().unwrap();
+        }
+    });
+    let producer = spawn_named("t2", {
+        let stack = Arc::clone(&stack);
+        move || stack.push(5)
+    });
+    frozen_rx.recv().unwrap();
+    assert_eq!(stack.picture(), "head → [F:D #2] → [R t1 #1]");
+
+    spawn_named("t3", {
+        let stack = Arc::clone(&stack);
+        move || stack.push(6)
+    })
+    .join()
+    .unwrap();
+    assert_eq!(stack.picture(), "head → [D #3]");
+    release_tx.send(()).unwrap();
+    producer.join().unwrap();
+    assert_eq!(consumer.join().unwrap(), 5);
+    stack.trace().clear_hook();
+
+    assert_eq!(
+        structural(&stack.trace().events()),
+        [
+            step("t1", 1, Step::Linked(NodeKind::Request)),
+            step("t2", 2, Step::PushedFulfilling(NodeKind::Data)),
+            // t3 finds t2's fulfilling node on top and finishes the handoff for it.
+            step("t3", 2, Step::Helped),
+            step("t3", 1, Step::Fulfilled { carrier: 2 }),
+            step("t3", 2, Step::Unlinked),
+            step("t3", 2, Step::Retired),
+            step("t3", 1, Step::Unlinked),
+            step("t3", 1, Step::Retired),
+            step("t3", 3, Step::Linked(NodeKind::Data)),
+        ]
+    );
+    assert_eq!(stack.try_pop(), Some(6));
+}
+
+#[test]
+fn a_lost_cas_is_recorded() {
+    // Two threads appending to one queue at once must sometimes lose the link CAS; run until a
+    // loss shows up in the trace (it is a race, so give it many rounds).
+    let queue = Arc::new(DualQueue::<u32>::new());
+    for _ in 0..200 {
+        let pushers: Vec<_> = (0..2)
+            .map(|_| {
+                let queue = Arc::clone(&queue);
+                thread::spawn(move || (0..2000).for_each(|i| queue.push(i)))
+            })
+            .collect();
+        pushers.into_iter().for_each(|p| p.join().unwrap());
+        if queue
+            .trace()
+            .take()
+            .iter()
+            .any(|e| e.step == Step::CasLost(CasSite::Link))
+        {
+            return;
+        }
+    }
+    panic!("no lost link CAS was ever recorded");
+}
