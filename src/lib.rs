@@ -106,6 +106,28 @@
 //! `src/stack.rs`) lists its own points and invariants, and the tests check recorded histories
 //! against this two-point specification.
 //!
+//! # Push or transfer?
+//!
+//! The same structure is an asynchronous queue or a synchronous one depending on how producers
+//! call it:
+//!
+//! * [`push`](DualQueue::push) never waits: if no consumer waits, the value is linked as data
+//!   and the producer moves on. Use it when producers must not be slowed down by consumers (an
+//!   unbounded work queue, a log sink).
+//! * [`transfer`](DualQueue::transfer) hands the value over and waits until a consumer has it.
+//!   It is *backpressure of capacity zero*: producers cannot run ahead of consumers, no value
+//!   sits in memory unclaimed, and when `transfer` returns the producer knows the value has been
+//!   received (Java's `SynchronousQueue`, Go's unbuffered channels). Use it for handoffs where
+//!   the producer must know its value was taken, or to bound memory by the number of threads.
+//! * [`try_transfer`](DualQueue::try_transfer) hands over only to a consumer that is already
+//!   waiting, and [`transfer_timeout`](DualQueue::transfer_timeout) waits a bounded time; both
+//!   give the value back if nobody took it, and it is then never delivered.
+//!
+//! In the synchronous view the queue holds *waiting producers* instead of values, each with its
+//! value in its node: a consumer that arrives takes the value of the oldest one (the queue) or
+//! the newest one (the stack) and wakes exactly that producer. Waiting producers are served in
+//! order just like waiting consumers.
+//!
 //! # Memory and waiting
 //!
 //! Unlinked nodes are reclaimed with [crossbeam-epoch](https://docs.rs/crossbeam-epoch). A

@@ -56,6 +56,18 @@
 //!   *follow-up* point: the waiter linearized when it was pushed, and completes here.
 //! * A `pop_timeout` or `transfer_timeout` that gives up: its cancel CAS.
 //! * `try_pop` that returns `None`: the read of `head` that saw an empty stack or a live request.
+//!
+//! # Memory orderings
+//!
+//! Every push (plain or fulfilling) is a Release CAS of `head`, and every load of `head` or
+//! `next` is Acquire: a thread that reaches a node sees it fully initialised (kind, fulfilling
+//! flag, value, waiting thread), because the node's fields were written before the CAS that
+//! published it. A match is the slot's AcqRel CAS (`waiter.rs`): its Release publishes the
+//! fulfilling node (and so its value) to the waiter, whose Acquire load of its slot then reads
+//! the value; its Acquire lets a consumer's fulfilling node read the value of the data node it
+//! matched. Marks are AcqRel `fetch_or`s, so a thread that finds a node frozen also sees the
+//! slot decision that made it dead. The stack needs no fence: it has no disconnection flag to
+//! check against (only the queue under a channel does).
 
 use crate::node::{
     await_taken, await_value, count_live, unlink_marked, Census, Host, Kind, Linked, Node, Placed,
