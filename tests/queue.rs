@@ -87,7 +87,7 @@ fn every_value_delivered_once_4_producers_4_consumers() {
     scenarios::conservation::<DualQueue<Tracked>>(Stress {
         producers: 4,
         consumers: 4,
-        per_producer: scale(40_000, 500_000),
+        per_producer: scale(75_000, 750_000),
         seed: 0x51,
     });
 }
@@ -97,7 +97,7 @@ fn every_value_delivered_once_2_producers_2_consumers() {
     scenarios::conservation::<DualQueue<Tracked>>(Stress {
         producers: 2,
         consumers: 2,
-        per_producer: scale(80_000, 1_000_000),
+        per_producer: scale(150_000, 1_500_000),
         seed: 0x22,
     });
 }
@@ -106,7 +106,7 @@ fn every_value_delivered_once_2_producers_2_consumers() {
 fn pop_timeout_racing_push_loses_nothing() {
     scenarios::offer_races_pop_timeout::<DualQueue<Tracked>>(
         Offer::Push,
-        scale(20_000, 500_000),
+        scale(100_000, 2_000_000),
         0x7,
     );
 }

@@ -349,17 +349,37 @@ impl SpinBarrier {
             self.arrived.store(0, Ordering::Relaxed);
             self.generation.fetch_add(1, Ordering::Release);
         } else {
+            // Spin, then yield, then sleep: on an oversubscribed machine a spinning waiter
+            // would keep the thread it waits for off the CPU.
             let mut spins = 0u32;
             while self.generation.load(Ordering::Acquire) == generation {
                 if spins < 2_000 {
                     std::hint::spin_loop();
-                    spins += 1;
-                } else {
+                } else if spins < 2_100 {
                     thread::yield_now();
+                } else {
+                    thread::sleep(Duration::from_micros(20));
                 }
+                spins = spins.saturating_add(1);
             }
         }
     }
+}
+
+/// Busy-waits for `d` (nanosecond resolution, unlike a sleep).
+pub fn spin_for(d: Duration) {
+    let until = Instant::now() + d;
+    while Instant::now() < until {
+        std::hint::spin_loop();
+    }
+}
+
+/// Serialises the tests of one binary that need both cores to themselves (tight races between
+/// two spinning threads): taken for the duration of such a test.
+pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    // A test that failed while holding the lock must not fail the others.
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 // ------------------------------------------------------------------------------------------------

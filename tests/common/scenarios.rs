@@ -651,8 +651,10 @@ pub enum Offer {
     TryTransfer,
 }
 
-/// Many rounds of one consumer's `pop_timeout(tiny)` racing one offer of a fresh value, the two
-/// threads released together by a spinning barrier with random jitter. Exactly one outcome per
+/// Many rounds of one consumer's `pop_timeout(1..=10 µs)` racing one offer of a fresh value, the
+/// two threads released together by a spinning barrier; the offer comes after a random delay of
+/// 0..12 µs, so it lands before the consumer links its reservation, while it waits, around its
+/// deadline (where fulfilment and cancellation race) or after it left. Exactly one outcome per
 /// round:
 ///
 /// * `Push`: the consumer got the value, XOR it is still inside (`try_pop` gets it);
@@ -663,6 +665,7 @@ pub enum Offer {
 /// was dropped exactly once.
 pub fn offer_races_pop_timeout<Q: Dual<Tracked>>(offer: Offer, rounds: usize, seed: u64) {
     let _w = watchdog("offer_races_pop_timeout", Duration::from_secs(300));
+    let _cores = exclusive();
     let log = DropLog::leak(rounds);
     let q = Q::default();
     let barrier = SpinBarrier::new(2);
@@ -675,8 +678,7 @@ pub fn offer_races_pop_timeout<Q: Dual<Tracked>>(offer: Offer, rounds: usize, se
             let mut rng = Rng::new(seed ^ 0xC);
             for _ in 0..rounds {
                 barrier.wait();
-                rng.jitter(200);
-                let got = q.pop_timeout(Duration::from_micros(rng.below(30)));
+                let got = q.pop_timeout(Duration::from_micros(1 + rng.below(10)));
                 *slot.lock().unwrap() = Some(got);
                 barrier.wait();
             }
@@ -685,7 +687,7 @@ pub fn offer_races_pop_timeout<Q: Dual<Tracked>>(offer: Offer, rounds: usize, se
         let mut rng = Rng::new(seed ^ 0x9);
         for round in 0..rounds {
             barrier.wait();
-            rng.jitter(200);
+            spin_for(Duration::from_nanos(rng.below(12_000)));
             let v = log.value(round);
             let offered = match offer {
                 Offer::Push => {
@@ -693,7 +695,7 @@ pub fn offer_races_pop_timeout<Q: Dual<Tracked>>(offer: Offer, rounds: usize, se
                     None
                 }
                 Offer::TransferTimeout => {
-                    Some(q.transfer_timeout(v, Duration::from_micros(rng.below(30))))
+                    Some(q.transfer_timeout(v, Duration::from_micros(1 + rng.below(10))))
                 }
                 Offer::TryTransfer => Some(q.try_transfer(v)),
             };
@@ -741,7 +743,7 @@ pub fn offer_races_pop_timeout<Q: Dual<Tracked>>(offer: Offer, rounds: usize, se
         "{} {offer:?} vs pop_timeout, {rounds} rounds: consumer got it {}, not {}",
         Q::NAME,
         outcomes[0],
-        outcomes[1]
+        outcomes[1],
     );
 }
 
