@@ -180,7 +180,11 @@ fn tiny_timeouts_really_link<Q: Dual<u64>>() {
         }
         sampler.join().unwrap()
     });
-    assert!(seen > 0, "{}: no pop_timeout({TINY:?}) was ever seen waiting", Q::NAME);
+    assert!(
+        seen > 0,
+        "{}: no pop_timeout({TINY:?}) was ever seen waiting",
+        Q::NAME
+    );
 }
 
 #[test]
@@ -197,9 +201,13 @@ fn tiny_timeouts_really_link_stack() {
 fn pop_timeouts_on_an_empty_structure<Q: Dual<u64>>() {
     let _lock = lock();
     let q = Q::default();
-    assert_bounded(&format!("{} pop_timeout on empty", Q::NAME), iterations(), || {
-        assert_eq!(q.pop_timeout(TINY), None);
-    });
+    assert_bounded(
+        &format!("{} pop_timeout on empty", Q::NAME),
+        iterations(),
+        || {
+            assert_eq!(q.pop_timeout(TINY), None);
+        },
+    );
     assert_quiescent(&q, "after the loop");
 }
 
@@ -218,7 +226,10 @@ fn pop_timeouts_on_an_empty_stack_do_not_grow_memory() {
 /// unlinked from the middle. Then one push releases the untimed waiter.
 fn pop_timeouts_behind_an_untimed_waiter<Q: Dual<u64>>() {
     let _lock = lock();
-    let _w = watchdog("pop_timeouts_behind_an_untimed_waiter", Duration::from_secs(300));
+    let _w = watchdog(
+        "pop_timeouts_behind_an_untimed_waiter",
+        Duration::from_secs(300),
+    );
     let q = Q::default();
     thread::scope(|s| {
         let waiter = s.spawn(|| q.pop());
@@ -232,7 +243,11 @@ fn pop_timeouts_behind_an_untimed_waiter<Q: Dual<u64>>() {
         );
         assert_eq!(q.waiting_consumers(), 1);
         q.push(42);
-        assert_eq!(waiter.join().unwrap(), 42, "the untimed waiter got another value");
+        assert_eq!(
+            waiter.join().unwrap(),
+            42,
+            "the untimed waiter got another value"
+        );
     });
     assert_quiescent(&q, "after releasing the untimed waiter");
 }
@@ -252,10 +267,14 @@ fn transfer_timeouts_without_consumers<Q: Dual<u64>>() {
     let _lock = lock();
     let q = Q::default();
     let mut v = 0;
-    assert_bounded(&format!("{} transfer_timeout, no consumer", Q::NAME), iterations(), || {
-        v += 1;
-        assert_eq!(q.transfer_timeout(v, TINY), Err(v));
-    });
+    assert_bounded(
+        &format!("{} transfer_timeout, no consumer", Q::NAME),
+        iterations(),
+        || {
+            v += 1;
+            assert_eq!(q.transfer_timeout(v, TINY), Err(v));
+        },
+    );
     assert_quiescent(&q, "after the loop");
 }
 
@@ -273,7 +292,10 @@ fn transfer_timeouts_without_consumers_do_not_grow_memory_stack() {
 /// transfers pile up after it. Then one pop releases the untimed producer.
 fn transfer_timeouts_behind_an_untimed_transfer<Q: Dual<u64>>() {
     let _lock = lock();
-    let _w = watchdog("transfer_timeouts_behind_an_untimed_transfer", Duration::from_secs(300));
+    let _w = watchdog(
+        "transfer_timeouts_behind_an_untimed_transfer",
+        Duration::from_secs(300),
+    );
     let q = Q::default();
     thread::scope(|s| {
         let producer = s.spawn(|| q.transfer(0));
@@ -312,14 +334,18 @@ fn alternating_timeouts<Q: Dual<u64>>() {
     let _lock = lock();
     let q = Q::default();
     let mut v = 0;
-    assert_bounded(&format!("{} alternating timeouts", Q::NAME), iterations(), || {
-        v += 1;
-        if v % 2 == 0 {
-            assert_eq!(q.pop_timeout(TINY), None);
-        } else {
-            assert_eq!(q.transfer_timeout(v, TINY), Err(v));
-        }
-    });
+    assert_bounded(
+        &format!("{} alternating timeouts", Q::NAME),
+        iterations(),
+        || {
+            v += 1;
+            if v % 2 == 0 {
+                assert_eq!(q.pop_timeout(TINY), None);
+            } else {
+                assert_eq!(q.transfer_timeout(v, TINY), Err(v));
+            }
+        },
+    );
     assert_quiescent(&q, "after the loop");
 }
 

@@ -19,11 +19,19 @@ fn try_transfer_without_a_waiting_consumer_gives_the_value_back<Q: Dual<usize>>(
     assert_quiescent(&q, "after a failed try_transfer");
     assert_eq!(q.try_pop(), None);
     q.push(2);
-    assert_eq!(q.try_transfer(3), Err(3), "try_transfer treated data as a consumer");
+    assert_eq!(
+        q.try_transfer(3),
+        Err(3),
+        "try_transfer treated data as a consumer"
+    );
     assert_eq!(q.len(), 1, "try_transfer enqueued its value");
     assert_eq!(q.waiting_producers(), 0);
     assert_eq!(q.try_pop(), Some(2));
-    assert_eq!(q.try_pop(), None, "a failed try_transfer left its value inside");
+    assert_eq!(
+        q.try_pop(),
+        None,
+        "a failed try_transfer left its value inside"
+    );
     assert_quiescent(&q, "at the end");
 }
 
@@ -33,12 +41,19 @@ fn transfer_to_a_waiting_consumer_completes_at_once<Q: Dual<usize>>() {
     let _w = watchdog("transfer_to_a_waiting_consumer", Duration::from_secs(60));
     let q = Q::default();
     thread::scope(|s| {
-        for (v, how) in ["try_transfer", "transfer", "transfer_timeout", "transfer_deadline"]
-            .into_iter()
-            .enumerate()
+        for (v, how) in [
+            "try_transfer",
+            "transfer",
+            "transfer_timeout",
+            "transfer_deadline",
+        ]
+        .into_iter()
+        .enumerate()
         {
             let consumer = s.spawn(|| q.pop());
-            wait_until(PATIENCE, "the consumer is linked", || q.has_waiting_consumer());
+            wait_until(PATIENCE, "the consumer is linked", || {
+                q.has_waiting_consumer()
+            });
             let start = Instant::now();
             let result = match how {
                 "try_transfer" => q.try_transfer(v),
@@ -55,7 +70,11 @@ fn transfer_to_a_waiting_consumer_completes_at_once<Q: Dual<usize>>() {
                 "{how} to a waiting consumer took {:?}",
                 start.elapsed()
             );
-            assert_eq!(consumer.join().unwrap(), v, "{how}: the consumer got another value");
+            assert_eq!(
+                consumer.join().unwrap(),
+                v,
+                "{how}: the consumer got another value"
+            );
             assert_quiescent(&q, how);
         }
     });
@@ -64,18 +83,25 @@ fn transfer_to_a_waiting_consumer_completes_at_once<Q: Dual<usize>>() {
 /// A deadline that has passed when `transfer_deadline` / `transfer_timeout(0)` is called acts
 /// like `try_transfer`: handed over if a consumer waits, else given back without waiting.
 fn expired_deadline_acts_like_try_transfer<Q: Dual<usize>>() {
-    let _w = watchdog("expired_deadline_acts_like_try_transfer", Duration::from_secs(60));
+    let _w = watchdog(
+        "expired_deadline_acts_like_try_transfer",
+        Duration::from_secs(60),
+    );
     let q = Q::default();
     assert_eq!(q.transfer_deadline(1, Instant::now()), Err(1));
     assert_eq!(q.transfer_timeout(2, Duration::ZERO), Err(2));
     assert_quiescent(&q, "after expired transfers");
     thread::scope(|s| {
         let consumer = s.spawn(|| q.pop());
-        wait_until(PATIENCE, "the consumer is linked", || q.has_waiting_consumer());
+        wait_until(PATIENCE, "the consumer is linked", || {
+            q.has_waiting_consumer()
+        });
         assert_eq!(q.transfer_deadline(3, Instant::now()), Ok(()));
         assert_eq!(consumer.join().unwrap(), 3);
         let consumer = s.spawn(|| q.pop());
-        wait_until(PATIENCE, "the consumer is linked", || q.has_waiting_consumer());
+        wait_until(PATIENCE, "the consumer is linked", || {
+            q.has_waiting_consumer()
+        });
         assert_eq!(q.transfer_timeout(4, Duration::ZERO), Ok(()));
         assert_eq!(consumer.join().unwrap(), 4);
     });
@@ -132,19 +158,29 @@ fn transfer_returns_only_once_the_value_is_taken<Q: Dual<usize>>() {
 /// arrives later: not for a later `try_pop`, nor for a waiting consumer; values pushed before it
 /// stay.
 fn timed_out_transfer_is_never_delivered<Q: Dual<usize>>() {
-    let _w = watchdog("timed_out_transfer_is_never_delivered", Duration::from_secs(60));
+    let _w = watchdog(
+        "timed_out_transfer_is_never_delivered",
+        Duration::from_secs(60),
+    );
     let q = Q::default();
     let d = Duration::from_millis(50);
     let start = Instant::now();
     assert_eq!(q.transfer_timeout(1, d), Err(1));
-    assert!(start.elapsed() >= d, "transfer_timeout gave up after {:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= d,
+        "transfer_timeout gave up after {:?}",
+        start.elapsed()
+    );
     assert_eq!(q.try_pop(), None, "the withdrawn value was still delivered");
     assert_eq!(q.pop_timeout(Duration::from_millis(20)), None);
     assert_quiescent(&q, "after a timed-out transfer");
 
     let deadline = Instant::now() + d;
     assert_eq!(q.transfer_deadline(2, deadline), Err(2));
-    assert!(Instant::now() >= deadline, "transfer_deadline gave up early");
+    assert!(
+        Instant::now() >= deadline,
+        "transfer_deadline gave up early"
+    );
     assert_quiescent(&q, "after a timed-out transfer_deadline");
 
     // Behind (queue) or on top of (stack) data nobody takes.
@@ -171,7 +207,10 @@ fn timed_out_transfer_is_never_delivered<Q: Dual<usize>>() {
 /// newest first) by the transfer family.
 fn transfers_serve_waiting_consumers_in_order<Q: Dual<usize>>() {
     const K: usize = 8;
-    let _w = watchdog("transfers_serve_waiting_consumers_in_order", Duration::from_secs(60));
+    let _w = watchdog(
+        "transfers_serve_waiting_consumers_in_order",
+        Duration::from_secs(60),
+    );
     let q = Q::default();
     let (tx, rx) = mpsc::channel();
     thread::scope(|s| {
@@ -194,7 +233,12 @@ fn transfers_serve_waiting_consumers_in_order<Q: Dual<usize>>() {
             };
             assert_eq!(result, Ok(()));
             let (k, got) = rx.recv_timeout(PATIENCE).expect("no consumer woke");
-            assert_eq!((k, got), (consumer, v), "{}: transfer {v} served the wrong consumer", Q::NAME);
+            assert_eq!(
+                (k, got),
+                (consumer, v),
+                "{}: transfer {v} served the wrong consumer",
+                Q::NAME
+            );
         }
     });
     assert_quiescent(&q, "at the end");

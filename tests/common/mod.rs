@@ -310,7 +310,9 @@ pub fn watchdog(name: &'static str, limit: Duration) -> Watchdog {
     let (tx, rx) = mpsc::channel::<()>();
     thread::spawn(move || {
         if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
-            eprintln!("watchdog: test `{name}` still running after {limit:?}: a thread hangs; aborting");
+            eprintln!(
+                "watchdog: test `{name}` still running after {limit:?}: a thread hangs; aborting"
+            );
             std::process::abort();
         }
     });

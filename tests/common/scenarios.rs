@@ -28,7 +28,9 @@ pub fn data_leaves_in_order<Q: Dual<usize>>() {
         for i in 0..n {
             let v = match i % 4 {
                 0 => q.pop(),
-                1 => q.try_pop().expect("try_pop found no value although some are left"),
+                1 => q
+                    .try_pop()
+                    .expect("try_pop found no value although some are left"),
                 2 => q
                     .pop_timeout(Duration::from_secs(10))
                     .expect("pop_timeout found no value although some are left"),
@@ -38,7 +40,12 @@ pub fn data_leaves_in_order<Q: Dual<usize>>() {
             };
             got.push(v);
         }
-        assert_eq!(got, service_order::<usize, Q>(n), "{}: round {round}", Q::NAME);
+        assert_eq!(
+            got,
+            service_order::<usize, Q>(n),
+            "{}: round {round}",
+            Q::NAME
+        );
         assert_quiescent(&q, "after draining");
     }
 }
@@ -95,7 +102,11 @@ pub fn matches_sequential_model<Q: Dual<Tracked>>(seed: u64, steps: usize) {
             13 => {
                 what = "try_transfer with nobody waiting";
                 let back = q.try_transfer(log.value(next)).expect_err(what);
-                assert_eq!(back.id(), next, "step {step}: {what} returned another value");
+                assert_eq!(
+                    back.id(),
+                    next,
+                    "step {step}: {what} returned another value"
+                );
                 next += 1;
             }
             14 => {
@@ -103,7 +114,11 @@ pub fn matches_sequential_model<Q: Dual<Tracked>>(seed: u64, steps: usize) {
                 let back = q
                     .transfer_timeout(log.value(next), Duration::from_micros(20))
                     .expect_err(what);
-                assert_eq!(back.id(), next, "step {step}: {what} returned another value");
+                assert_eq!(
+                    back.id(),
+                    next,
+                    "step {step}: {what} returned another value"
+                );
                 next += 1;
             }
             _ => {
@@ -111,14 +126,29 @@ pub fn matches_sequential_model<Q: Dual<Tracked>>(seed: u64, steps: usize) {
                 let back = q
                     .transfer_deadline(log.value(next), Instant::now())
                     .expect_err(what);
-                assert_eq!(back.id(), next, "step {step}: {what} returned another value");
+                assert_eq!(
+                    back.id(),
+                    next,
+                    "step {step}: {what} returned another value"
+                );
                 next += 1;
             }
         }
         assert_eq!(q.len(), model.len(), "step {step} ({what}): len");
-        assert_eq!(q.is_empty(), model.is_empty(), "step {step} ({what}): is_empty");
-        assert!(!q.has_waiting_consumer(), "step {step} ({what}): a reservation was left");
-        assert_eq!(q.waiting_producers(), 0, "step {step} ({what}): a producer was left");
+        assert_eq!(
+            q.is_empty(),
+            model.is_empty(),
+            "step {step} ({what}): is_empty"
+        );
+        assert!(
+            !q.has_waiting_consumer(),
+            "step {step} ({what}): a reservation was left"
+        );
+        assert_eq!(
+            q.waiting_producers(),
+            0,
+            "step {step} ({what}): a producer was left"
+        );
     }
     // Values still inside are dropped with the structure; nothing else may drop.
     let inside: Vec<usize> = model.iter().copied().collect();
@@ -297,7 +327,10 @@ pub fn timed_out_consumers_are_skipped<Q: Dual<usize>>() {
             .collect();
         gave_up.sort_unstable();
         assert_eq!(gave_up, vec![1, 3, 5, 7], "the wrong consumers returned");
-        assert!(Instant::now() >= deadline, "a timed consumer returned early");
+        assert!(
+            Instant::now() >= deadline,
+            "a timed consumer returned early"
+        );
         wait_until(PATIENCE, "the timed-out reservations are gone", || {
             q.waiting_consumers() == K / 2
         });
@@ -353,8 +386,16 @@ pub fn timed_out_producers_are_skipped<Q: Dual<usize>>() {
             let (k, result) = rx
                 .recv_timeout(PATIENCE)
                 .expect("timed producer did not return");
-            assert_eq!(k % 2, 1, "untimed producer {k} returned with nobody consuming");
-            assert_eq!(result, Err(k), "timed producer {k} did not get its value back");
+            assert_eq!(
+                k % 2,
+                1,
+                "untimed producer {k} returned with nobody consuming"
+            );
+            assert_eq!(
+                result,
+                Err(k),
+                "timed producer {k} did not get its value back"
+            );
         }
         wait_until(PATIENCE, "the timed-out transfers are gone", || {
             q.waiting_producers() == K / 2
@@ -398,7 +439,11 @@ pub fn handoff_to_waiting_consumer_cannot_be_stolen<Q: Dual<usize>>() {
                     .expect("try_transfer failed although a consumer waits"),
                 _ => q.transfer(round),
             }
-            assert_eq!(q.try_pop(), None, "{offer}: a bystander took the handed-off value");
+            assert_eq!(
+                q.try_pop(),
+                None,
+                "{offer}: a bystander took the handed-off value"
+            );
             assert_eq!(
                 q.pop_deadline(Instant::now()),
                 None,
@@ -431,10 +476,18 @@ pub fn failed_pops_leave_no_reservation<Q: Dual<usize>>() {
         assert_eq!(q.pop_timeout(Duration::from_micros(200)), None);
     }
     assert_quiescent(&q, "after timed-out pops");
-    assert_eq!(q.try_transfer(1), Err(1), "try_transfer matched a withdrawn reservation");
+    assert_eq!(
+        q.try_transfer(1),
+        Err(1),
+        "try_transfer matched a withdrawn reservation"
+    );
     q.push(2);
     assert_eq!(q.len(), 1);
-    assert_eq!(q.try_pop(), Some(2), "the pushed value went to a withdrawn reservation");
+    assert_eq!(
+        q.try_pop(),
+        Some(2),
+        "the pushed value went to a withdrawn reservation"
+    );
     assert_quiescent(&q, "at the end");
 }
 
@@ -447,11 +500,17 @@ pub fn timed_pops_wait_their_time<Q: Dual<usize>>() {
     assert_eq!(q.pop_timeout(d), None);
     let waited = start.elapsed();
     assert!(waited >= d, "pop_timeout({d:?}) returned after {waited:?}");
-    assert!(waited < d + Duration::from_secs(2), "pop_timeout overslept: {waited:?}");
+    assert!(
+        waited < d + Duration::from_secs(2),
+        "pop_timeout overslept: {waited:?}"
+    );
 
     let deadline = Instant::now() + d;
     assert_eq!(q.pop_deadline(deadline), None);
-    assert!(Instant::now() >= deadline, "pop_deadline returned before its deadline");
+    assert!(
+        Instant::now() >= deadline,
+        "pop_deadline returned before its deadline"
+    );
     assert_quiescent(&q, "after timed pops");
 
     let _w = watchdog("timed_pops_wait_their_time", Duration::from_secs(60));
@@ -460,7 +519,9 @@ pub fn timed_pops_wait_their_time<Q: Dual<usize>>() {
             let start = Instant::now();
             (q.pop_timeout(Duration::from_secs(30)), start.elapsed())
         });
-        wait_until(PATIENCE, "the timed waiter is linked", || q.has_waiting_consumer());
+        wait_until(PATIENCE, "the timed waiter is linked", || {
+            q.has_waiting_consumer()
+        });
         q.push(9);
         let (got, waited) = waiter.join().unwrap();
         assert_eq!(got, Some(9));
@@ -572,7 +633,10 @@ pub fn conservation<Q: Dual<Tracked>>(cfg: Stress) {
                 })
             })
             .collect();
-        let retries: usize = producer_threads.into_iter().map(|h| h.join().unwrap()).sum();
+        let retries: usize = producer_threads
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .sum();
         // Every value has been offered; one stop value per consumer ends them.
         for c in 0..consumers {
             q.push(log.value(n + c));
@@ -700,7 +764,11 @@ pub fn offer_races_pop_timeout<Q: Dual<Tracked>>(offer: Offer, rounds: usize, se
                 Offer::TryTransfer => Some(q.try_transfer(v)),
             };
             barrier.wait();
-            let got = slot.lock().unwrap().take().expect("consumer left no result");
+            let got = slot
+                .lock()
+                .unwrap()
+                .take()
+                .expect("consumer left no result");
             if let Some(got) = &got {
                 assert_eq!(got.id(), round, "round {round}: consumer got another value");
             }
@@ -762,9 +830,17 @@ pub fn values_left_inside_drop_once_with_the_structure<Q: Dual<Tracked>>() {
     assert_eq!(log.total(), 0, "a value was dropped while still owned");
     let taken_ids: Vec<usize> = taken.iter().map(Tracked::id).collect();
     drop(q);
-    assert_eq!(log.total(), 70, "the structure's drop did not drop exactly the 70 inside");
+    assert_eq!(
+        log.total(),
+        70,
+        "the structure's drop did not drop exactly the 70 inside"
+    );
     for &id in &taken_ids {
-        assert_eq!(log.drops_of(id), 0, "value {id}, taken out, was dropped by the structure");
+        assert_eq!(
+            log.drops_of(id),
+            0,
+            "value {id}, taken out, was dropped by the structure"
+        );
     }
     drop(taken);
     log.assert_all_dropped_once("values left inside");
@@ -791,11 +867,23 @@ pub fn values_given_back_belong_to_the_caller<Q: Dual<Tracked>>() {
         .unwrap_err(); // dropped here, by the caller
     assert_eq!(log.drops_of(5), 1);
     let ids: Vec<usize> = mine.iter().map(Tracked::id).collect();
-    assert_eq!(ids, vec![0, 1, 2, 3, 4], "a call gave back another value than its own");
-    assert_eq!(log.total(), 1, "a value was dropped while the caller owned it");
+    assert_eq!(
+        ids,
+        vec![0, 1, 2, 3, 4],
+        "a call gave back another value than its own"
+    );
+    assert_eq!(
+        log.total(),
+        1,
+        "a value was dropped while the caller owned it"
+    );
     assert_quiescent(&q, "after giving everything back");
     drop(q);
-    assert_eq!(log.total(), 1, "dropping the structure dropped values it gave back");
+    assert_eq!(
+        log.total(),
+        1,
+        "dropping the structure dropped values it gave back"
+    );
     drop(mine);
     log.assert_dropped(0..6, 1, "values given back");
 }
@@ -826,7 +914,11 @@ pub fn structure_with_cancelled_nodes_drops_cleanly<Q: Dual<Tracked>>() {
         })
         .collect();
     drop(q);
-    assert_eq!(log.total(), 0, "the structure dropped values of cancelled transfers");
+    assert_eq!(
+        log.total(),
+        0,
+        "the structure dropped values of cancelled transfers"
+    );
     drop(back);
 
     // Cancelled reservations, then data on top of them, some of it taken.
@@ -875,7 +967,9 @@ pub fn delivered_values_drop_once<Q: Dual<Tracked>>() {
     thread::scope(|s| {
         for (id, offer) in ["push", "transfer", "try_transfer"].into_iter().enumerate() {
             let consumer = s.spawn(|| q.pop());
-            wait_until(PATIENCE, "the consumer is linked", || q.has_waiting_consumer());
+            wait_until(PATIENCE, "the consumer is linked", || {
+                q.has_waiting_consumer()
+            });
             match offer {
                 "push" => q.push(log.value(id)),
                 "transfer" => q.transfer(log.value(id)),
@@ -883,11 +977,17 @@ pub fn delivered_values_drop_once<Q: Dual<Tracked>>() {
             }
             let got = consumer.join().unwrap();
             assert_eq!(got.id(), id);
-            assert_eq!(log.drops_of(id), 0, "{offer}: dropped before the receiver dropped it");
+            assert_eq!(
+                log.drops_of(id),
+                0,
+                "{offer}: dropped before the receiver dropped it"
+            );
             drop(got);
         }
         let producer = s.spawn(|| q.transfer(log.value(3)));
-        wait_until(PATIENCE, "the producer is linked", || q.waiting_producers() == 1);
+        wait_until(PATIENCE, "the producer is linked", || {
+            q.waiting_producers() == 1
+        });
         let got = q.pop();
         producer.join().unwrap();
         assert_eq!((got.id(), log.drops_of(3)), (3, 0));
@@ -979,7 +1079,9 @@ pub fn blocked_producers_park<Q: Dual<usize>>() {
             let v = q.pop_timeout(Duration::from_secs(30));
             (v, thread_cpu_time() - cpu, wall.elapsed())
         });
-        wait_until(PATIENCE, "the timed consumer is linked", || q.has_waiting_consumer());
+        wait_until(PATIENCE, "the timed consumer is linked", || {
+            q.has_waiting_consumer()
+        });
         thread::sleep(BLOCKED_FOR);
         q.push(5);
         let (v, cpu, wall) = timed.join().unwrap();
@@ -1037,7 +1139,9 @@ pub fn state_queries_follow_contents<Q: Dual<usize>>() {
         assert_quiescent(&q, "consumers served");
 
         let producer = s.spawn(|| q.transfer(5));
-        wait_until(PATIENCE, "the producer is linked", || q.waiting_producers() == 1);
+        wait_until(PATIENCE, "the producer is linked", || {
+            q.waiting_producers() == 1
+        });
         assert!(!q.is_empty(), "a waiting transfer holds data");
         assert_eq!(q.len(), 1);
         assert!(!q.has_waiting_consumer());
@@ -1064,16 +1168,28 @@ pub fn debug_output_is_informative<Q: Dual<usize>>() {
     assert_eq!(q.pop(), 1);
     let waiting = thread::scope(|s| {
         let consumer = s.spawn(|| q.pop());
-        wait_until(PATIENCE, "the consumer is linked", || q.has_waiting_consumer());
+        wait_until(PATIENCE, "the consumer is linked", || {
+            q.has_waiting_consumer()
+        });
         let waiting = format!("{q:?}");
         q.push(2);
         assert_eq!(consumer.join().unwrap(), 2);
         waiting
     });
     for text in [&empty, &data, &waiting] {
-        assert!(text.contains(Q::NAME), "Debug output {text:?} does not name {}", Q::NAME);
+        assert!(
+            text.contains(Q::NAME),
+            "Debug output {text:?} does not name {}",
+            Q::NAME
+        );
     }
     assert_ne!(empty, data, "Debug cannot tell empty from holding data");
-    assert_ne!(empty, waiting, "Debug cannot tell empty from consumers waiting");
-    assert_ne!(data, waiting, "Debug cannot tell data from consumers waiting");
+    assert_ne!(
+        empty, waiting,
+        "Debug cannot tell empty from consumers waiting"
+    );
+    assert_ne!(
+        data, waiting,
+        "Debug cannot tell data from consumers waiting"
+    );
 }
