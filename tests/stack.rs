@@ -83,12 +83,18 @@ fn timed_pops_wait_their_time() {
 }
 
 #[test]
+fn huge_timeouts_wait_forever() {
+    scenarios::huge_timeouts_wait_forever::<DualStack<usize>>();
+}
+
+#[test]
 fn every_value_delivered_once_4_producers_4_consumers() {
     scenarios::conservation::<DualStack<Tracked>>(Stress {
         producers: 4,
         consumers: 4,
         per_producer: scale(75_000, 750_000),
         seed: 0x51,
+        synchronous: false,
     });
 }
 
@@ -99,6 +105,7 @@ fn every_value_delivered_once_2_producers_2_consumers() {
         consumers: 2,
         per_producer: scale(150_000, 1_500_000),
         seed: 0x22,
+        synchronous: false,
     });
 }
 
@@ -106,7 +113,7 @@ fn every_value_delivered_once_2_producers_2_consumers() {
 fn pop_timeout_racing_push_loses_nothing() {
     scenarios::offer_races_pop_timeout::<DualStack<Tracked>>(
         Offer::Push,
-        scale(100_000, 2_000_000),
+        scale(100_000, 500_000),
         0x7,
     );
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::scenarios::{self, Offer};
+use common::scenarios::{self, Offer, Stress};
 use common::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -247,7 +247,7 @@ fn transfers_serve_waiting_consumers_in_order<Q: Dual<usize>>() {
 /// Two threads bounce a counter through two structures (one each way) with `transfer` and
 /// `pop` for many rounds: every value arrives, in order, and both structures end empty.
 fn ping_pong<Q: Dual<u64>>(rounds: u64) {
-    let _w = watchdog("ping_pong", Duration::from_secs(300));
+    let w = watchdog("ping_pong", Duration::from_secs(60));
     let there = Q::default();
     let back = Q::default();
     thread::scope(|s| {
@@ -260,6 +260,7 @@ fn ping_pong<Q: Dual<u64>>(rounds: u64) {
         for i in 0..rounds {
             there.transfer(2 * i);
             assert_eq!(back.pop(), 2 * i + 1, "round {i}");
+            w.tick();
         }
     });
     assert_quiescent(&there, "there");
@@ -307,7 +308,7 @@ macro_rules! transfer_tests {
             fn transfer_timeout_racing_pop_timeout_delivers_xor_gives_back() {
                 scenarios::offer_races_pop_timeout::<$ty<Tracked>>(
                     Offer::TransferTimeout,
-                    scale(50_000, 1_000_000),
+                    scale(50_000, 300_000),
                     0x71,
                 );
             }
@@ -316,9 +317,20 @@ macro_rules! transfer_tests {
             fn try_transfer_racing_pop_timeout_delivers_xor_gives_back() {
                 scenarios::offer_races_pop_timeout::<$ty<Tracked>>(
                     Offer::TryTransfer,
-                    scale(50_000, 1_000_000),
+                    scale(50_000, 300_000),
                     0x72,
                 );
+            }
+
+            #[test]
+            fn synchronous_mode_delivers_every_value_once() {
+                scenarios::conservation::<$ty<Tracked>>(Stress {
+                    producers: 3,
+                    consumers: 3,
+                    per_producer: scale(20_000, 300_000),
+                    seed: 0x5,
+                    synchronous: true,
+                });
             }
 
             #[test]

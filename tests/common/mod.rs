@@ -300,23 +300,44 @@ pub fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
 /// The usual limit for [`wait_until`]: generous, the machine is shared.
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
-/// Aborts the whole test process if it is still alive after `limit`: a test whose threads hang
-/// in `pop`/`transfer` would otherwise never end. Disarmed when dropped.
+/// Aborts the whole test process if the test makes no progress for `limit`: a test whose
+/// threads hang in `pop`/`transfer` (or livelock) would otherwise never end. A test that never
+/// calls [`Watchdog::tick`] must finish within `limit`; one that ticks must tick at least once
+/// per `limit`. Disarmed when dropped.
 pub struct Watchdog {
     disarm: Option<mpsc::Sender<()>>,
+    progress: std::sync::Arc<AtomicUsize>,
 }
 
 pub fn watchdog(name: &'static str, limit: Duration) -> Watchdog {
     let (tx, rx) = mpsc::channel::<()>();
+    let progress = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&progress);
     thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
-            eprintln!(
-                "watchdog: test `{name}` still running after {limit:?}: a thread hangs; aborting"
-            );
-            std::process::abort();
+        let mut last = 0;
+        while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
+            let now = seen.load(Ordering::Relaxed);
+            if now == last {
+                eprintln!(
+                    "watchdog: test `{name}` made no progress for {limit:?} (at tick {now}): \
+                     a thread hangs or livelocks; aborting"
+                );
+                std::process::abort();
+            }
+            last = now;
         }
     });
-    Watchdog { disarm: Some(tx) }
+    Watchdog {
+        disarm: Some(tx),
+        progress,
+    }
+}
+
+impl Watchdog {
+    /// Records progress (for long loops).
+    pub fn tick(&self) {
+        self.progress.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl Drop for Watchdog {

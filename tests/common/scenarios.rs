@@ -273,9 +273,12 @@ pub fn producers_are_served_in_order<Q: Dual<usize>>() {
         assert_eq!(q.len(), K);
         assert!(!q.has_waiting_consumer());
         for (i, expected) in service_order::<usize, Q>(K).into_iter().enumerate() {
-            let v = match i % 3 {
+            let v = match i % 4 {
                 0 => q.pop(),
                 1 => q.try_pop().expect("try_pop found no value"),
+                2 => q
+                    .pop_deadline(Instant::now())
+                    .expect("pop_deadline(now) found no value"),
                 _ => q.pop_timeout(PATIENCE).expect("pop_timeout found no value"),
             };
             assert_eq!(v, expected, "{}: pop {i}", Q::NAME);
@@ -530,6 +533,39 @@ pub fn timed_pops_wait_their_time<Q: Dual<usize>>() {
     assert_quiescent(&q, "at the end");
 }
 
+/// A timeout too large to represent (`Duration::MAX`) means "wait forever": no overflow panic,
+/// no immediate return; the waiter is served like an untimed one.
+pub fn huge_timeouts_wait_forever<Q: Dual<usize>>() {
+    let _w = watchdog("huge_timeouts_wait_forever", Duration::from_secs(60));
+    let q = Q::default();
+    thread::scope(|s| {
+        let consumer = s.spawn(|| q.pop_timeout(Duration::MAX));
+        wait_until(PATIENCE, "the consumer is linked", || {
+            q.has_waiting_consumer()
+        });
+        thread::sleep(Duration::from_millis(50));
+        assert!(
+            !consumer.is_finished(),
+            "pop_timeout(Duration::MAX) gave up"
+        );
+        q.push(1);
+        assert_eq!(consumer.join().unwrap(), Some(1));
+
+        let producer = s.spawn(|| q.transfer_timeout(2, Duration::MAX));
+        wait_until(PATIENCE, "the producer is linked", || {
+            q.waiting_producers() == 1
+        });
+        thread::sleep(Duration::from_millis(50));
+        assert!(
+            !producer.is_finished(),
+            "transfer_timeout(Duration::MAX) gave up"
+        );
+        assert_eq!(q.pop(), 2);
+        assert_eq!(producer.join().unwrap(), Ok(()));
+    });
+    assert_quiescent(&q, "at the end");
+}
+
 // ------------------------------------------------------------------------------------------------
 // 3. Conservation under stress.
 
@@ -540,6 +576,9 @@ pub struct Stress {
     pub consumers: usize,
     pub per_producer: usize,
     pub seed: u64,
+    /// Synchronous mode: producers only `transfer`/`transfer_timeout` (no value is ever left
+    /// without its producer waiting), consumers only `pop`/`pop_timeout`.
+    pub synchronous: bool,
 }
 
 /// `producers` threads offer `per_producer` values each, mixing `push`, `transfer`,
@@ -548,14 +587,16 @@ pub struct Stress {
 /// `pop_timeout`s. Afterwards the structure is drained. Checks: every value was delivered
 /// exactly once; for the queue, each consumer saw each producer's values in the order they were
 /// produced, and nothing was left behind the stop values; every value is dropped exactly once.
+/// With `synchronous`, only the transfer family and waiting pops are used.
 pub fn conservation<Q: Dual<Tracked>>(cfg: Stress) {
     let Stress {
         producers,
         consumers,
         per_producer,
         seed,
+        synchronous,
     } = cfg;
-    let _w = watchdog("conservation", Duration::from_secs(300));
+    let w = watchdog("conservation", Duration::from_secs(60));
     let n = producers * per_producer;
     // Ids `n..n + consumers` are the stop values, one per consumer.
     let log = DropLog::leak(n + consumers);
@@ -563,7 +604,7 @@ pub fn conservation<Q: Dual<Tracked>>(cfg: Stress) {
     let started = Instant::now();
 
     let (received, retries) = thread::scope(|s| {
-        let q = &q;
+        let (q, w) = (&q, &w);
         let consumer_threads: Vec<_> = (0..consumers)
             .map(|c| {
                 s.spawn(move || {
@@ -571,7 +612,12 @@ pub fn conservation<Q: Dual<Tracked>>(cfg: Stress) {
                     let mut rng = Rng::new(seed ^ (0xC0 + c as u64));
                     let mut got: Vec<u32> = Vec::with_capacity(2 * n / consumers);
                     loop {
-                        let v = match rng.below(10) {
+                        let op = if synchronous {
+                            [0, 7][rng.below(2) as usize]
+                        } else {
+                            rng.below(10)
+                        };
+                        let v = match op {
                             0..=3 => Some(q.pop()),
                             4..=6 => {
                                 let v = q.try_pop();
@@ -583,6 +629,7 @@ pub fn conservation<Q: Dual<Tracked>>(cfg: Stress) {
                             _ => q.pop_timeout(Duration::from_micros(rng.below(100))),
                         };
                         if let Some(v) = v {
+                            w.tick();
                             let id = v.id();
                             drop(v);
                             if id >= n {
@@ -604,7 +651,12 @@ pub fn conservation<Q: Dual<Tracked>>(cfg: Stress) {
                     for seq in 0..per_producer {
                         let mut v = log.value(p * per_producer + seq);
                         loop {
-                            let back = match rng.below(10) {
+                            let op = if synchronous {
+                                [5, 7][rng.below(2) as usize]
+                            } else {
+                                rng.below(10)
+                            };
+                            let back = match op {
                                 0..=4 => {
                                     q.push(v);
                                     break;
@@ -637,7 +689,8 @@ pub fn conservation<Q: Dual<Tracked>>(cfg: Stress) {
             .into_iter()
             .map(|h| h.join().unwrap())
             .sum();
-        // Every value has been offered; one stop value per consumer ends them.
+        // Every value has been offered (and, in synchronous mode, taken); one stop value per
+        // consumer ends them.
         for c in 0..consumers {
             q.push(log.value(n + c));
         }
@@ -672,6 +725,14 @@ pub fn conservation<Q: Dual<Tracked>>(cfg: Stress) {
         &wrong[..wrong.len().min(10)]
     );
 
+    if synchronous {
+        assert!(
+            drained.is_empty(),
+            "{}: synchronous mode, but {} value(s) were left inside after every transfer returned",
+            Q::NAME,
+            drained.len()
+        );
+    }
     if Q::FIFO {
         assert!(
             drained.is_empty(),
@@ -696,8 +757,9 @@ pub fn conservation<Q: Dual<Tracked>>(cfg: Stress) {
     drop(q);
     log.assert_all_dropped_once(Q::NAME);
     eprintln!(
-        "{} {producers}x{consumers}: {n} values, {} re-offered after a timeout/try, {} drained, {:?}",
+        "{} {producers}x{consumers}{}: {n} values, {} re-offered after a timeout/try, {} drained, {:?}",
         Q::NAME,
+        if synchronous { " synchronous" } else { "" },
         retries,
         drained.len(),
         started.elapsed()
@@ -728,7 +790,7 @@ pub enum Offer {
 /// After every round the structure holds nothing and nobody waits on it; at the end every value
 /// was dropped exactly once.
 pub fn offer_races_pop_timeout<Q: Dual<Tracked>>(offer: Offer, rounds: usize, seed: u64) {
-    let _w = watchdog("offer_races_pop_timeout", Duration::from_secs(300));
+    let w = watchdog("offer_races_pop_timeout", Duration::from_secs(60));
     let _cores = exclusive();
     let log = DropLog::leak(rounds);
     let q = Q::default();
@@ -802,6 +864,7 @@ pub fn offer_races_pop_timeout<Q: Dual<Tracked>>(offer: Offer, rounds: usize, se
                 }
             }
             outcomes[usize::from(!consumer_got)] += 1;
+            w.tick();
             assert_quiescent(&q, &format!("after round {round}"));
         }
     });
