@@ -359,6 +359,103 @@ fn alternating_pop_and_transfer_timeouts_do_not_grow_memory_stack() {
     alternating_timeouts::<DualStack<u64>>();
 }
 
+/// Concurrent timeouts (4 threads on the same structure, half the usual number of operations in
+/// all, behind an untimed waiter of the same side): cancelled nodes next to each other are unlinked by racing threads, and none may be
+/// left behind. `consumers`: the threads time out in `pop_timeout` behind an untimed `pop`;
+/// otherwise in `transfer_timeout` behind an untimed `transfer`.
+fn concurrent_timeouts_behind_an_untimed_waiter<Q: Dual<u64>>(consumers: bool) {
+    let _lock = lock();
+    let w = watchdog("concurrent_timeouts", Duration::from_secs(60));
+    let q = Q::default();
+    let what = if consumers {
+        "pop_timeout"
+    } else {
+        "transfer_timeout"
+    };
+    let run = |per_thread: usize| {
+        thread::scope(|s| {
+            for _ in 0..4 {
+                let (q, w) = (&q, &w);
+                s.spawn(move || {
+                    tighten_timer_slack();
+                    for i in 0..per_thread as u64 {
+                        if consumers {
+                            assert_eq!(q.pop_timeout(TINY), None);
+                        } else {
+                            assert_eq!(q.transfer_timeout(i, TINY), Err(i));
+                        }
+                        w.tick();
+                    }
+                });
+            }
+        });
+    };
+    thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            if consumers {
+                q.pop()
+            } else {
+                q.transfer(7);
+                7
+            }
+        });
+        wait_until(PATIENCE, "the untimed waiter is linked", || {
+            q.waiting_consumers() + q.waiting_producers() == 1
+        });
+        run(iterations() / 80);
+        let before = settle();
+        reset_peak();
+        let start = Instant::now();
+        run(iterations() / 8);
+        let took = start.elapsed();
+        let peak = PEAK.load(Ordering::SeqCst) - before;
+        let after = settle() - before;
+        eprintln!(
+            "{} concurrent {what}s: {} ops in {took:?}; outstanding {after:+} B, peak {peak:+} B",
+            Q::NAME,
+            iterations() / 2
+        );
+        assert!(
+            after < BOUND,
+            "{}: {after} more bytes outstanding after concurrent {what}s",
+            Q::NAME
+        );
+        assert!(
+            peak < 4 * BOUND,
+            "{}: the peak grew by {peak} bytes",
+            Q::NAME
+        );
+        assert_eq!(q.waiting_consumers() + q.waiting_producers(), 1);
+        if consumers {
+            q.push(7);
+        } else {
+            assert_eq!(q.pop(), 7);
+        }
+        assert_eq!(waiter.join().unwrap(), 7);
+    });
+    assert_quiescent(&q, "at the end");
+}
+
+#[test]
+fn concurrent_pop_timeouts_behind_an_untimed_pop_do_not_grow_memory_queue() {
+    concurrent_timeouts_behind_an_untimed_waiter::<DualQueue<u64>>(true);
+}
+
+#[test]
+fn concurrent_pop_timeouts_behind_an_untimed_pop_do_not_grow_memory_stack() {
+    concurrent_timeouts_behind_an_untimed_waiter::<DualStack<u64>>(true);
+}
+
+#[test]
+fn concurrent_transfer_timeouts_behind_an_untimed_transfer_do_not_grow_memory_queue() {
+    concurrent_timeouts_behind_an_untimed_waiter::<DualQueue<u64>>(false);
+}
+
+#[test]
+fn concurrent_transfer_timeouts_behind_an_untimed_transfer_do_not_grow_memory_stack() {
+    concurrent_timeouts_behind_an_untimed_waiter::<DualStack<u64>>(false);
+}
+
 /// Dropping a structure frees every node and every value still inside, including cancelled
 /// nodes: the bytes outstanding return to where they were.
 fn dropping_frees_everything<Q: Dual<Box<[u64; 8]>>>() {
