@@ -9,6 +9,7 @@ pub mod scenarios;
 
 use dualq::{DualQueue, DualStack};
 use std::fmt;
+use std::io::Write;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
@@ -310,6 +311,7 @@ pub struct Watchdog {
 }
 
 pub fn watchdog(name: &'static str, limit: Duration) -> Watchdog {
+    record_panics();
     let (tx, rx) = mpsc::channel::<()>();
     let progress = std::sync::Arc::new(AtomicUsize::new(0));
     let seen = std::sync::Arc::clone(&progress);
@@ -318,10 +320,19 @@ pub fn watchdog(name: &'static str, limit: Duration) -> Watchdog {
         while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
             let now = seen.load(Ordering::Relaxed);
             if now == last {
-                eprintln!(
+                // Straight to stderr: `eprintln!` output of a test's threads is captured, and a
+                // capture is lost when the process aborts.
+                let mut stderr = std::io::stderr().lock();
+                let _ = writeln!(
+                    stderr,
                     "watchdog: test `{name}` made no progress for {limit:?} (at tick {now}): \
                      a thread hangs or livelocks; aborting"
                 );
+                // A failed assertion often leaves other threads blocked (so the test hangs);
+                // its message would be lost with the capture.
+                for panic in PANICS.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+                    let _ = writeln!(stderr, "watchdog: a thread panicked earlier: {panic}");
+                }
                 std::process::abort();
             }
             last = now;
@@ -331,6 +342,24 @@ pub fn watchdog(name: &'static str, limit: Duration) -> Watchdog {
         disarm: Some(tx),
         progress,
     }
+}
+
+/// Every panic message so far, for the watchdog to print before it aborts.
+static PANICS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Installs (once) a panic hook that records each panic in [`PANICS`], then runs the default
+/// hook.
+fn record_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if let Ok(mut panics) = PANICS.lock() {
+                panics.push(info.to_string());
+            }
+            previous(info);
+        }));
+    });
 }
 
 impl Watchdog {
@@ -349,10 +378,25 @@ impl Drop for Watchdog {
 
 /// A barrier for two or more threads that spins (then yields) instead of sleeping, so the
 /// threads leave it within a fraction of a microsecond of each other: races start aligned.
+///
+/// If a party panics, the others would wait for it forever; [`SpinBarrier::break_on_panic`]
+/// breaks the barrier instead, and every `wait` then returns `false`.
 pub struct SpinBarrier {
     parties: usize,
     arrived: AtomicUsize,
     generation: AtomicUsize,
+    broken: std::sync::atomic::AtomicBool,
+}
+
+/// Breaks its barrier if dropped while its thread panics.
+pub struct BreakOnPanic<'a>(&'a SpinBarrier);
+
+impl Drop for BreakOnPanic<'_> {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            self.0.broken.store(true, Ordering::SeqCst);
+        }
+    }
 }
 
 impl SpinBarrier {
@@ -361,10 +405,18 @@ impl SpinBarrier {
             parties,
             arrived: AtomicUsize::new(0),
             generation: AtomicUsize::new(0),
+            broken: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
-    pub fn wait(&self) {
+    /// A guard that breaks the barrier if the calling thread panics while holding it.
+    pub fn break_on_panic(&self) -> BreakOnPanic<'_> {
+        BreakOnPanic(self)
+    }
+
+    /// Waits for all parties; `false` if the barrier is broken (a party panicked).
+    #[must_use]
+    pub fn wait(&self) -> bool {
         let generation = self.generation.load(Ordering::Acquire);
         if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.parties {
             // Reset before releasing: the others arrive again only after seeing the new
@@ -376,6 +428,9 @@ impl SpinBarrier {
             // would keep the thread it waits for off the CPU.
             let mut spins = 0u32;
             while self.generation.load(Ordering::Acquire) == generation {
+                if self.broken.load(Ordering::Relaxed) {
+                    return false;
+                }
                 if spins < 2_000 {
                     std::hint::spin_loop();
                 } else if spins < 2_100 {
@@ -386,6 +441,7 @@ impl SpinBarrier {
                 spins = spins.saturating_add(1);
             }
         }
+        !self.broken.load(Ordering::Relaxed)
     }
 }
 

@@ -803,16 +803,22 @@ pub fn offer_races_pop_timeout<Q: Dual<Tracked>>(offer: Offer, rounds: usize, se
             tighten_timer_slack();
             let mut rng = Rng::new(seed ^ 0xC);
             for _ in 0..rounds {
-                barrier.wait();
+                if !barrier.wait() {
+                    return;
+                }
                 let got = q.pop_timeout(Duration::from_micros(1 + rng.below(10)));
                 *slot.lock().unwrap() = Some(got);
-                barrier.wait();
+                if !barrier.wait() {
+                    return;
+                }
             }
         });
         tighten_timer_slack();
+        // If a check below fails, release the consumer instead of leaving it at the barrier.
+        let _break = barrier.break_on_panic();
         let mut rng = Rng::new(seed ^ 0x9);
         for round in 0..rounds {
-            barrier.wait();
+            assert!(barrier.wait());
             spin_for(Duration::from_nanos(rng.below(12_000)));
             let v = log.value(round);
             let offered = match offer {
@@ -825,7 +831,7 @@ pub fn offer_races_pop_timeout<Q: Dual<Tracked>>(offer: Offer, rounds: usize, se
                 }
                 Offer::TryTransfer => Some(q.try_transfer(v)),
             };
-            barrier.wait();
+            assert!(barrier.wait());
             let got = slot
                 .lock()
                 .unwrap()
