@@ -1,0 +1,501 @@
+//! Memory does not grow with the number of timeouts: a cancelled reservation or transfer is
+//! unlinked and reclaimed, also when it sits behind a waiter that never times out.
+//!
+//! This binary installs a counting global allocator (bytes currently allocated, and the peak
+//! since a reset), so its tests take a lock and run one at a time. Epoch reclamation is lazy:
+//! before measuring, [`settle`] pins and flushes a few dozen times, so that garbage whose grace
+//! period has passed is actually freed.
+//!
+//! Sizes: each loop runs `200_000` timed operations by default (a node that leaked per timeout
+//! would show as ~10 MiB, far above the 1 MiB bound) and `1_000_000` under `DUALQ_LONG=1`.
+//! Timeouts are a few microseconds, so that every call really links a node and cancels it
+//! (a deadline already passed on entry would return at once without linking);
+//! `tiny_timeouts_really_link` checks that they do.
+
+mod common;
+
+use common::*;
+use dualq::{DualQueue, DualStack};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+// ------------------------------------------------------------------------------------------------
+// The counting allocator.
+
+struct Counting;
+
+/// Bytes currently allocated.
+static CURRENT: AtomicIsize = AtomicIsize::new(0);
+/// Highest value of `CURRENT` since the last [`reset_peak`].
+static PEAK: AtomicIsize = AtomicIsize::new(0);
+/// Number of allocations (not bytes) ever made.
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(bytes: usize) {
+    let now = CURRENT.fetch_add(bytes as isize, Ordering::Relaxed) + bytes as isize;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+fn shrank(bytes: usize) {
+    CURRENT.fetch_sub(bytes as isize, Ordering::Relaxed);
+}
+
+// SAFETY: every call is forwarded unchanged to `System`; the counters are only bookkeeping.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.dealloc(ptr, layout) };
+        shrank(layout.size());
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            shrank(layout.size());
+            grew(new_size);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+// ------------------------------------------------------------------------------------------------
+// Measuring.
+
+/// The bound on growth: far below what one leaked node per timeout would cost.
+const BOUND: isize = 1 << 20;
+
+/// Timed operations per loop.
+fn iterations() -> usize {
+    scale(200_000, 1_000_000)
+}
+
+/// The allocator is global: one measuring test at a time.
+fn lock() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Lets epoch reclamation catch up, then returns the bytes currently allocated.
+fn settle() -> isize {
+    for _ in 0..64 {
+        crossbeam_epoch::pin().flush();
+    }
+    CURRENT.load(Ordering::SeqCst)
+}
+
+fn reset_peak() {
+    PEAK.store(CURRENT.load(Ordering::SeqCst), Ordering::SeqCst);
+}
+
+/// Runs `op` `n` times after a warm-up, and asserts that neither the bytes outstanding at the end
+/// (after [`settle`]) nor the peak during the loop grew by [`BOUND`] or more.
+fn assert_bounded(what: &str, n: usize, mut op: impl FnMut()) {
+    tighten_timer_slack();
+    for _ in 0..n / 20 {
+        op();
+    }
+    let before = settle();
+    reset_peak();
+    let start = Instant::now();
+    for _ in 0..n {
+        op();
+    }
+    let took = start.elapsed();
+    let peak = PEAK.load(Ordering::SeqCst) - before;
+    let after = settle() - before;
+    eprintln!("{what}: {n} ops in {took:?}; outstanding {after:+} B, peak {peak:+} B");
+    assert!(
+        after < BOUND,
+        "{what}: {after} more bytes outstanding after {n} operations: memory grows with timeouts"
+    );
+    assert!(
+        peak < 4 * BOUND,
+        "{what}: the peak grew by {peak} bytes over {n} operations"
+    );
+}
+
+/// A few microseconds: long enough to link and cancel, short enough for a million of them.
+const TINY: Duration = Duration::from_micros(2);
+
+// ------------------------------------------------------------------------------------------------
+// The tests.
+
+/// The timeouts used below really link a reservation (a sampling thread sees a waiting
+/// consumer), and for the queue, which allocates its request node only when it links it, every
+/// call allocates.
+fn tiny_timeouts_really_link<Q: Dual<u64>>() {
+    let _lock = lock();
+    let q = Q::default();
+    let seen = AtomicUsize::new(0);
+    let done = AtomicBool::new(false);
+    thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                if q.has_waiting_consumer() {
+                    seen.fetch_add(1, Ordering::Relaxed);
+                }
+                thread::yield_now();
+            }
+        });
+        tighten_timer_slack();
+        let allocations = ALLOCATIONS.load(Ordering::SeqCst);
+        for _ in 0..20_000 {
+            assert_eq!(q.pop_timeout(TINY), None);
+        }
+        let allocations = ALLOCATIONS.load(Ordering::SeqCst) - allocations;
+        // A call preempted between reading the clock and checking its deadline may find it
+        // passed and return without linking: allow 1% of those.
+        if Q::FIFO {
+            assert!(
+                allocations >= 19_800,
+                "only {allocations} allocations for 20000 pop_timeout({TINY:?}): they do not link"
+            );
+        }
+        // Keep going (up to 10 s) until the sampler, which may be scheduled rarely on a busy
+        // machine, has caught a reservation.
+        let start = Instant::now();
+        while seen.load(Ordering::Relaxed) == 0 && start.elapsed() < Duration::from_secs(10) {
+            assert_eq!(q.pop_timeout(TINY), None);
+        }
+        done.store(true, Ordering::Relaxed);
+    });
+    assert!(
+        seen.load(Ordering::Relaxed) > 0,
+        "{}: no pop_timeout({TINY:?}) was ever seen waiting",
+        Q::NAME
+    );
+}
+
+#[test]
+fn tiny_timeouts_really_link_queue() {
+    tiny_timeouts_really_link::<DualQueue<u64>>();
+}
+
+#[test]
+fn tiny_timeouts_really_link_stack() {
+    tiny_timeouts_really_link::<DualStack<u64>>();
+}
+
+/// (a) Timed-out `pop_timeout`s on an empty structure leave no garbage behind.
+fn pop_timeouts_on_an_empty_structure<Q: Dual<u64>>() {
+    let _lock = lock();
+    let q = Q::default();
+    assert_bounded(
+        &format!("{} pop_timeout on empty", Q::NAME),
+        iterations(),
+        || {
+            assert_eq!(q.pop_timeout(TINY), None);
+        },
+    );
+    assert_quiescent(&q, "after the loop");
+}
+
+#[test]
+fn pop_timeouts_on_an_empty_queue_do_not_grow_memory() {
+    pop_timeouts_on_an_empty_structure::<DualQueue<u64>>();
+}
+
+#[test]
+fn pop_timeouts_on_an_empty_stack_do_not_grow_memory() {
+    pop_timeouts_on_an_empty_structure::<DualStack<u64>>();
+}
+
+/// (b) The hard case: an untimed `pop` waits first in line (the queue's front, the stack's
+/// bottom), so timed-out reservations linked after it cannot leave by the front; they must be
+/// unlinked from the middle. Then one push releases the untimed waiter.
+fn pop_timeouts_behind_an_untimed_waiter<Q: Dual<u64>>() {
+    let _lock = lock();
+    let _w = watchdog(
+        "pop_timeouts_behind_an_untimed_waiter",
+        Duration::from_secs(300),
+    );
+    let q = Q::default();
+    thread::scope(|s| {
+        let waiter = s.spawn(|| q.pop());
+        wait_until(PATIENCE, "the untimed waiter is linked", || {
+            q.waiting_consumers() == 1
+        });
+        assert_bounded(
+            &format!("{} pop_timeout behind an untimed pop", Q::NAME),
+            iterations(),
+            || assert_eq!(q.pop_timeout(TINY), None),
+        );
+        assert_eq!(q.waiting_consumers(), 1);
+        q.push(42);
+        assert_eq!(
+            waiter.join().unwrap(),
+            42,
+            "the untimed waiter got another value"
+        );
+    });
+    assert_quiescent(&q, "after releasing the untimed waiter");
+}
+
+#[test]
+fn pop_timeouts_behind_an_untimed_waiter_do_not_grow_memory_queue() {
+    pop_timeouts_behind_an_untimed_waiter::<DualQueue<u64>>();
+}
+
+#[test]
+fn pop_timeouts_behind_an_untimed_waiter_do_not_grow_memory_stack() {
+    pop_timeouts_behind_an_untimed_waiter::<DualStack<u64>>();
+}
+
+/// (c) Timed-out `transfer_timeout`s with nobody consuming leave no garbage behind.
+fn transfer_timeouts_without_consumers<Q: Dual<u64>>() {
+    let _lock = lock();
+    let q = Q::default();
+    let mut v = 0;
+    assert_bounded(
+        &format!("{} transfer_timeout, no consumer", Q::NAME),
+        iterations(),
+        || {
+            v += 1;
+            assert_eq!(q.transfer_timeout(v, TINY), Err(v));
+        },
+    );
+    assert_quiescent(&q, "after the loop");
+}
+
+#[test]
+fn transfer_timeouts_without_consumers_do_not_grow_memory_queue() {
+    transfer_timeouts_without_consumers::<DualQueue<u64>>();
+}
+
+#[test]
+fn transfer_timeouts_without_consumers_do_not_grow_memory_stack() {
+    transfer_timeouts_without_consumers::<DualStack<u64>>();
+}
+
+/// (c') The data-side hard case: an untimed `transfer` waits first in line, and timed-out
+/// transfers pile up after it. Then one pop releases the untimed producer.
+fn transfer_timeouts_behind_an_untimed_transfer<Q: Dual<u64>>() {
+    let _lock = lock();
+    let _w = watchdog(
+        "transfer_timeouts_behind_an_untimed_transfer",
+        Duration::from_secs(300),
+    );
+    let q = Q::default();
+    thread::scope(|s| {
+        let producer = s.spawn(|| q.transfer(0));
+        wait_until(PATIENCE, "the untimed producer is linked", || {
+            q.waiting_producers() == 1
+        });
+        let mut v = 0;
+        assert_bounded(
+            &format!("{} transfer_timeout behind an untimed transfer", Q::NAME),
+            iterations(),
+            || {
+                v += 1;
+                assert_eq!(q.transfer_timeout(v, TINY), Err(v));
+            },
+        );
+        assert_eq!(q.len(), 1);
+        assert_eq!(q.pop(), 0, "a timed-out value was delivered");
+        producer.join().unwrap();
+    });
+    assert_quiescent(&q, "after releasing the untimed producer");
+}
+
+#[test]
+fn transfer_timeouts_behind_an_untimed_transfer_do_not_grow_memory_queue() {
+    transfer_timeouts_behind_an_untimed_transfer::<DualQueue<u64>>();
+}
+
+#[test]
+fn transfer_timeouts_behind_an_untimed_transfer_do_not_grow_memory_stack() {
+    transfer_timeouts_behind_an_untimed_transfer::<DualStack<u64>>();
+}
+
+/// Alternating timed-out pops and transfers: the one dead node a structure may keep changes
+/// kind every time.
+fn alternating_timeouts<Q: Dual<u64>>() {
+    let _lock = lock();
+    let q = Q::default();
+    let mut v = 0;
+    assert_bounded(
+        &format!("{} alternating timeouts", Q::NAME),
+        iterations(),
+        || {
+            v += 1;
+            if v % 2 == 0 {
+                assert_eq!(q.pop_timeout(TINY), None);
+            } else {
+                assert_eq!(q.transfer_timeout(v, TINY), Err(v));
+            }
+        },
+    );
+    assert_quiescent(&q, "after the loop");
+}
+
+#[test]
+fn alternating_pop_and_transfer_timeouts_do_not_grow_memory_queue() {
+    alternating_timeouts::<DualQueue<u64>>();
+}
+
+#[test]
+fn alternating_pop_and_transfer_timeouts_do_not_grow_memory_stack() {
+    alternating_timeouts::<DualStack<u64>>();
+}
+
+/// Concurrent timeouts (4 threads on the same structure, half the usual number of operations in
+/// all, behind an untimed waiter of the same side): cancelled nodes next to each other are unlinked by racing threads, and none may be
+/// left behind. `consumers`: the threads time out in `pop_timeout` behind an untimed `pop`;
+/// otherwise in `transfer_timeout` behind an untimed `transfer`.
+fn concurrent_timeouts_behind_an_untimed_waiter<Q: Dual<u64>>(consumers: bool) {
+    let _lock = lock();
+    let w = watchdog("concurrent_timeouts", Duration::from_secs(60));
+    let q = Q::default();
+    let what = if consumers {
+        "pop_timeout"
+    } else {
+        "transfer_timeout"
+    };
+    let run = |per_thread: usize| {
+        thread::scope(|s| {
+            for _ in 0..4 {
+                let (q, w) = (&q, &w);
+                s.spawn(move || {
+                    tighten_timer_slack();
+                    for i in 0..per_thread as u64 {
+                        if consumers {
+                            assert_eq!(q.pop_timeout(TINY), None);
+                        } else {
+                            assert_eq!(q.transfer_timeout(i, TINY), Err(i));
+                        }
+                        w.tick();
+                    }
+                });
+            }
+        });
+    };
+    thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            if consumers {
+                q.pop()
+            } else {
+                q.transfer(7);
+                7
+            }
+        });
+        wait_until(PATIENCE, "the untimed waiter is linked", || {
+            q.waiting_consumers() + q.waiting_producers() == 1
+        });
+        run(iterations() / 80);
+        let before = settle();
+        reset_peak();
+        let start = Instant::now();
+        run(iterations() / 8);
+        let took = start.elapsed();
+        let peak = PEAK.load(Ordering::SeqCst) - before;
+        let after = settle() - before;
+        eprintln!(
+            "{} concurrent {what}s: {} ops in {took:?}; outstanding {after:+} B, peak {peak:+} B",
+            Q::NAME,
+            iterations() / 2
+        );
+        assert!(
+            after < BOUND,
+            "{}: {after} more bytes outstanding after concurrent {what}s",
+            Q::NAME
+        );
+        assert!(
+            peak < 4 * BOUND,
+            "{}: the peak grew by {peak} bytes",
+            Q::NAME
+        );
+        assert_eq!(q.waiting_consumers() + q.waiting_producers(), 1);
+        if consumers {
+            q.push(7);
+        } else {
+            assert_eq!(q.pop(), 7);
+        }
+        assert_eq!(waiter.join().unwrap(), 7);
+    });
+    assert_quiescent(&q, "at the end");
+}
+
+#[test]
+fn concurrent_pop_timeouts_behind_an_untimed_pop_do_not_grow_memory_queue() {
+    concurrent_timeouts_behind_an_untimed_waiter::<DualQueue<u64>>(true);
+}
+
+#[test]
+fn concurrent_pop_timeouts_behind_an_untimed_pop_do_not_grow_memory_stack() {
+    concurrent_timeouts_behind_an_untimed_waiter::<DualStack<u64>>(true);
+}
+
+#[test]
+fn concurrent_transfer_timeouts_behind_an_untimed_transfer_do_not_grow_memory_queue() {
+    concurrent_timeouts_behind_an_untimed_waiter::<DualQueue<u64>>(false);
+}
+
+#[test]
+fn concurrent_transfer_timeouts_behind_an_untimed_transfer_do_not_grow_memory_stack() {
+    concurrent_timeouts_behind_an_untimed_waiter::<DualStack<u64>>(false);
+}
+
+/// Dropping a structure frees every node and every value still inside, including cancelled
+/// nodes: the bytes outstanding return to where they were.
+fn dropping_frees_everything<Q: Dual<Box<[u64; 8]>>>() {
+    let _lock = lock();
+    tighten_timer_slack();
+    let before = settle();
+    {
+        let q = Q::default();
+        for _ in 0..10 {
+            assert!(q.pop_timeout(TINY).is_none());
+        }
+        for i in 0..20_000u64 {
+            q.push(Box::new([i; 8]));
+        }
+        for _ in 0..10_000 {
+            q.try_pop().unwrap();
+        }
+        q.transfer_timeout(Box::new([0; 8]), TINY).unwrap_err();
+        assert_eq!(q.len(), 10_000);
+    }
+    let after = settle() - before;
+    assert!(
+        after < 64 * 1024,
+        "{}: {after} bytes still allocated after dropping the structure",
+        Q::NAME
+    );
+}
+
+#[test]
+fn dropping_a_queue_frees_its_nodes_and_values() {
+    dropping_frees_everything::<DualQueue<Box<[u64; 8]>>>();
+}
+
+#[test]
+fn dropping_a_stack_frees_its_nodes_and_values() {
+    dropping_frees_everything::<DualStack<Box<[u64; 8]>>>();
+}
