@@ -6,8 +6,8 @@
 //! the checking thread then records a census and drains what is left (quiescent calls, after
 //! everything else). Every call is stamped before and after with `fetch_add` on one shared
 //! counter: the stamps of one counter are totally ordered, so "A returned before B was invoked"
-//! in the stamps implies it in real time, and overlaps can only widen intervals (never a false
-//! alarm).
+//! in the stamps implies it in real time (and, with AcqRel, that A happens before B), while
+//! overlaps can only widen intervals: never a false alarm.
 //!
 //! Every blocking call is bounded (`pop_timeout`, `transfer_timeout`), so a history always ends
 //! with no call pending. Values are distinct within a history.
@@ -185,9 +185,12 @@ target!(DualStack);
 
 /// Runs one call, stamped on `clock`.
 fn timed(clock: &AtomicU64, thread: usize, f: impl FnOnce() -> Call) -> Record {
-    let inv = clock.fetch_add(1, Ordering::Relaxed);
+    // AcqRel: a stamp that reads a later value of the clock than another thread's stamp
+    // synchronises with it (RMWs extend release sequences), so "A's response stamp < B's
+    // invocation stamp" makes all of A happen before all of B, not only precede it in time.
+    let inv = clock.fetch_add(1, Ordering::AcqRel);
     let call = f();
-    let ret = clock.fetch_add(1, Ordering::Relaxed);
+    let ret = clock.fetch_add(1, Ordering::AcqRel);
     Record {
         thread,
         inv,
