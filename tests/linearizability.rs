@@ -37,6 +37,9 @@
 //! Bug 7 needs the producer's cancel CAS to land in the few nanoseconds between the consumer's
 //! `is_pending` check and its own CAS: real threads essentially never hit that window. Such
 //! races are loom's job (`loom-tests/`), not this file's.
+//!
+//! Without seeded bugs (`src/` as of commit 403a8ce), a `DUALQ_LONG=1` run (200,000 histories
+//! per structure, about 2 minutes) found no violation.
 
 mod lincheck;
 
