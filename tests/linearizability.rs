@@ -1,0 +1,567 @@
+//! Linearizability of `DualQueue` and `DualStack`, checked on histories recorded from real
+//! threads.
+//!
+//! The checker (`lincheck/`) is Wing & Gong's search with Lowe's memoisation, run against a
+//! sequential specification in which every blocking call has two linearization points, a
+//! *request* and a *follow-up* (Scherer & Scott): see `lincheck/dual.rs` for the specification
+//! and `lincheck/record.rs` for how histories are recorded.
+//!
+//! In a normal run, each structure is checked on 10,000 histories of 3–4 threads × 3–5 calls
+//! (plus a census and a drain once the threads finish), recorded in batches and checked in
+//! parallel with rayon.
+//!
+//! Knobs (environment variables):
+//! * `DUALQ_LONG=1`: 200,000 histories per structure instead of 10,000;
+//! * `DUALQ_LIN_HISTORIES=n`: exactly `n` histories per structure;
+//! * `DUALQ_LIN_SEED=s`: the first scenario's seed (scenario `i` uses `s + i`); a failure report
+//!   names its seed. A seed fixes the scripts, not the thread schedule, so a rerun may pass: paste
+//!   the printed history into a unit test below to keep it.
+//!
+//! # Teeth
+//!
+//! Each bug below was put into `src/` by hand (never committed), and this file run with its
+//! defaults (10,000 histories per structure, about 8 s per structure on the 2-core machine).
+//! Counts vary from run to run with the schedule; "first" is the index of the first failing
+//! history in that run.
+//!
+//! | # | bug put into `src/` | caught | failing histories | first |
+//! | --- | --- | --- | --- | --- |
+//! | 1 | queue: `push` fulfils the *newest* live request instead of the first | yes | queue 220 / 10,000 | #5 |
+//! | 2 | stack: a plain `push` is pushed over a live request (no fulfilling node) | yes | stack 99 / 10,000 | #14 |
+//! | 3 | both: a `transfer_timeout` whose value was taken, but which sees it only after its deadline, returns `Err(v)` (delivered *and* returned) | yes | queue 1,181, stack 934 / 10,000 | #9, #0 |
+//! | 4 | both: a `pop_timeout` fulfilled but woken after its deadline drops the value and returns `None` | yes | queue 1,973, stack 1,633 / 10,000 | #5, #7 |
+//! | 5 | queue: `append` skips the "all dead through the tail" check, so data is appended behind live requests when the last request is dead | yes | queue 116 / 10,000 | #123 |
+//! | 6 | stack: `try_pop`/`try_transfer` give up (`None`/`Err`) when a fulfilling node is on top, instead of helping it | yes | stack 10 / 10,000 | #1,327 |
+//! | 7 | queue: a consumer whose claim CAS loses to a withdrawing transfer takes the value anyway | **no** | 0 / 200,000 (`DUALQ_LONG=1`) | – |
+//!
+//! Bug 7 needs the producer's cancel CAS to land in the few nanoseconds between the consumer's
+//! `is_pending` check and its own CAS: real threads essentially never hit that window. Such
+//! races are loom's job (`loom-tests/`), not this file's.
+//!
+//! Without seeded bugs (`src/` as of commit 403a8ce), a `DUALQ_LONG=1` run (200,000 histories
+//! per structure, about 2 minutes) found no violation.
+
+mod lincheck;
+
+use lincheck::dual::{Call, History, QueueSpec, Record, StackSpec, Val, QUIESCENT};
+use lincheck::record::{record, scenario, Target};
+use lincheck::wgl::Spec;
+use rayon::prelude::*;
+use std::fmt::Debug;
+use std::time::Instant;
+
+// ---------------------------------------------------------------------------------------------
+// Hand-written histories: the checker accepts what it should and rejects what it should.
+
+/// A history from `(thread, invoked, returned, call)` tuples.
+fn history(calls: &[(usize, u64, u64, Call)]) -> History {
+    History {
+        label: "hand-written".into(),
+        records: calls
+            .iter()
+            .map(|(thread, inv, ret, call)| Record {
+                thread: *thread,
+                inv: *inv,
+                ret: *ret,
+                call: call.clone(),
+            })
+            .collect(),
+    }
+}
+
+const AFTER: usize = QUIESCENT;
+
+fn push(v: Val) -> Call {
+    Call::Push(v)
+}
+fn try_pop(r: Option<Val>) -> Call {
+    Call::TryPop(r)
+}
+fn pop(got: Option<Val>) -> Call {
+    Call::PopTimeout { micros: 100, got }
+}
+fn transfer(v: Val, result: Result<(), Val>) -> Call {
+    Call::TransferTimeout {
+        v,
+        micros: 100,
+        result,
+    }
+}
+fn try_transfer(v: Val, result: Result<(), Val>) -> Call {
+    Call::TryTransfer(v, result)
+}
+fn waiting(b: bool) -> Call {
+    Call::HasWaitingConsumer(b)
+}
+fn empty(b: bool) -> Call {
+    Call::IsEmpty(b)
+}
+
+fn accepts<S: Spec<Op = lincheck::dual::Op> + Default + Debug>(calls: &[(usize, u64, u64, Call)]) {
+    if let Err(report) = history(calls).check::<S>() {
+        panic!("a linearizable history was rejected:\n{report}");
+    }
+}
+
+fn rejects<S: Spec<Op = lincheck::dual::Op> + Default + Debug>(calls: &[(usize, u64, u64, Call)]) {
+    let h = history(calls);
+    assert!(
+        h.check::<S>().is_err(),
+        "a non-linearizable history was accepted:\n{h}"
+    );
+}
+
+#[test]
+fn checker_accepts_sequential_fifo_and_lifo() {
+    let fifo = [
+        (0, 0, 1, push(1)),
+        (0, 2, 3, push(2)),
+        (0, 4, 5, try_pop(Some(1))),
+        (0, 6, 7, pop(Some(2))),
+        (0, 8, 9, try_pop(None)),
+    ];
+    accepts::<QueueSpec>(&fifo);
+    rejects::<StackSpec>(&fifo);
+    let lifo = [
+        (0, 0, 1, push(1)),
+        (0, 2, 3, push(2)),
+        (0, 4, 5, try_pop(Some(2))),
+        (0, 6, 7, pop(Some(1))),
+        (0, 8, 9, try_pop(None)),
+    ];
+    accepts::<StackSpec>(&lifo);
+    rejects::<QueueSpec>(&lifo);
+}
+
+#[test]
+fn checker_accepts_overlapping_pushes_in_either_order() {
+    for (first, second) in [(1, 2), (2, 1)] {
+        let calls = [
+            (0, 0, 3, push(1)),
+            (1, 1, 2, push(2)),
+            (0, 4, 5, try_pop(Some(first))),
+            (0, 6, 7, try_pop(Some(second))),
+            (AFTER, 8, 9, try_pop(None)),
+        ];
+        accepts::<QueueSpec>(&calls);
+        accepts::<StackSpec>(&calls);
+    }
+}
+
+#[test]
+fn checker_accepts_a_waiter_served_by_a_later_push() {
+    // t0 waits; t1 pushes while it waits; t0 returns the value.
+    let calls = [
+        (0, 0, 5, pop(Some(7))),
+        (1, 1, 2, waiting(true)),
+        (1, 3, 4, push(7)),
+        (AFTER, 6, 7, try_pop(None)),
+    ];
+    accepts::<QueueSpec>(&calls);
+    accepts::<StackSpec>(&calls);
+}
+
+#[test]
+fn checker_needs_two_points_for_a_waiting_pop() {
+    // The pop's request is visible (has_waiting_consumer, try_transfer) before the value that
+    // fulfils it exists: only a split into request and follow-up explains this history.
+    let calls = [
+        (0, 0, 9, pop(Some(5))),
+        (1, 1, 2, waiting(true)),
+        (1, 3, 4, try_pop(None)),
+        (1, 5, 6, try_transfer(5, Ok(()))),
+        (1, 7, 8, waiting(false)),
+        (AFTER, 10, 11, try_pop(None)),
+    ];
+    accepts::<QueueSpec>(&calls);
+    accepts::<StackSpec>(&calls);
+    // The same history with the pop taken as one atomic point (a `try_pop` over the same
+    // interval) is rejected: nothing could have been waiting.
+    let mut one_point = calls.clone();
+    one_point[0].3 = try_pop(Some(5));
+    rejects::<QueueSpec>(&one_point);
+    rejects::<StackSpec>(&one_point);
+}
+
+#[test]
+fn checker_accepts_timeouts_that_lost_no_value() {
+    // The pop times out before the push takes effect; the value stays for the drain.
+    let calls = [
+        (0, 0, 5, pop(None)),
+        (1, 1, 2, push(3)),
+        (AFTER, 6, 7, try_pop(Some(3))),
+        (AFTER, 8, 9, try_pop(None)),
+    ];
+    accepts::<QueueSpec>(&calls);
+    accepts::<StackSpec>(&calls);
+    // A transfer nobody took comes back.
+    let calls = [
+        (0, 0, 5, transfer(4, Err(4))),
+        (1, 1, 2, empty(false)),
+        (1, 3, 4, waiting(false)),
+        (AFTER, 6, 7, try_pop(None)),
+    ];
+    accepts::<QueueSpec>(&calls);
+    accepts::<StackSpec>(&calls);
+}
+
+#[test]
+fn checker_accepts_transfers_taken_by_any_consumer() {
+    let calls = [
+        (0, 0, 9, transfer(1, Ok(()))),
+        (1, 1, 8, transfer(2, Ok(()))),
+        (2, 2, 3, empty(false)),
+        (2, 4, 5, try_pop(Some(2))),
+        (2, 6, 7, pop(Some(1))),
+        (AFTER, 10, 11, try_pop(None)),
+    ];
+    accepts::<QueueSpec>(&calls);
+    accepts::<StackSpec>(&calls);
+}
+
+#[test]
+fn checker_serves_waiters_in_the_structures_order() {
+    // t0 waits first (proved by has_waiting_consumer before t1 starts), t1 waits later, then
+    // two values come. The queue serves t0 first; the stack t1.
+    let served = |a: Val, b: Val| {
+        [
+            (0, 0, 20, pop(Some(a))),
+            (2, 1, 2, waiting(true)),
+            (1, 3, 20, pop(Some(b))),
+            (2, 10, 11, push(1)),
+            (2, 12, 13, push(2)),
+            (AFTER, 21, 22, try_pop(None)),
+        ]
+    };
+    // t0 got the first value: FIFO. (The stack accepts it too: t1's request may have come
+    // after the first push.)
+    accepts::<QueueSpec>(&served(1, 2));
+    accepts::<StackSpec>(&served(1, 2));
+    // t1 got the first value: only if its request came first, which a queue forbids.
+    accepts::<StackSpec>(&served(2, 1));
+    rejects::<QueueSpec>(&served(2, 1));
+}
+
+#[test]
+fn checker_rejects_a_fifo_violation() {
+    rejects::<QueueSpec>(&[
+        (0, 0, 1, push(1)),
+        (1, 2, 3, push(2)),
+        (2, 4, 9, pop(Some(2))),
+        (2, 10, 11, try_pop(Some(1))),
+    ]);
+    // LIFO violation on the stack: the transferred 1 is certainly in (is_empty says so, and
+    // nothing else was offered) before 2 is pushed.
+    let calls = [
+        (0, 0, 20, transfer(1, Ok(()))),
+        (1, 1, 2, empty(false)),
+        (1, 3, 4, push(2)),
+        (2, 5, 6, try_pop(Some(1))),
+        (2, 7, 8, try_pop(Some(2))),
+    ];
+    rejects::<StackSpec>(&calls);
+    accepts::<QueueSpec>(&calls);
+}
+
+#[test]
+fn checker_rejects_a_value_delivered_twice() {
+    for calls in [
+        vec![
+            (0, 0, 1, push(1)),
+            (1, 2, 5, try_pop(Some(1))),
+            (2, 3, 4, pop(Some(1))),
+        ],
+        vec![
+            (0, 0, 9, transfer(1, Ok(()))),
+            (1, 1, 2, try_pop(Some(1))),
+            (2, 3, 4, try_pop(Some(1))),
+        ],
+    ] {
+        rejects::<QueueSpec>(&calls);
+        rejects::<StackSpec>(&calls);
+    }
+}
+
+#[test]
+fn checker_rejects_values_made_up_or_lost() {
+    for calls in [
+        // A value nobody pushed.
+        vec![(0, 0, 1, push(1)), (1, 2, 3, try_pop(Some(2)))],
+        // A pushed value that is gone at the end.
+        vec![(0, 0, 1, push(1)), (AFTER, 2, 3, try_pop(None))],
+        // A census that disagrees.
+        vec![
+            (0, 0, 1, push(1)),
+            (
+                AFTER,
+                2,
+                3,
+                Call::Census {
+                    values: 0,
+                    consumers: 0,
+                    producers: 0,
+                },
+            ),
+        ],
+    ] {
+        rejects::<QueueSpec>(&calls);
+        rejects::<StackSpec>(&calls);
+    }
+}
+
+#[test]
+fn checker_rejects_empty_answers_while_data_is_held() {
+    for calls in [
+        vec![
+            (0, 0, 1, push(1)),
+            (1, 2, 3, try_pop(None)),
+            (1, 4, 5, try_pop(Some(1))),
+        ],
+        vec![
+            (0, 0, 1, push(1)),
+            (1, 2, 3, empty(true)),
+            (1, 4, 5, try_pop(Some(1))),
+        ],
+        // A pop that timed out although a value was there for its whole wait.
+        vec![
+            (0, 0, 1, push(1)),
+            (1, 2, 9, pop(None)),
+            (AFTER, 10, 11, try_pop(Some(1))),
+        ],
+    ] {
+        rejects::<QueueSpec>(&calls);
+        rejects::<StackSpec>(&calls);
+    }
+}
+
+#[test]
+fn checker_rejects_a_waiter_overtaken_by_a_later_consumer() {
+    // t0 is certainly waiting (has_waiting_consumer says so, and t0 is the only consumer that
+    // waits) when 1 is pushed, so 1 is t0's: t2's try_pop, which starts later, cannot take it.
+    for calls in [
+        // ... and t0 gets the next value instead.
+        vec![
+            (0, 0, 20, pop(Some(2))),
+            (1, 1, 2, waiting(true)),
+            (1, 3, 4, push(1)),
+            (2, 5, 6, try_pop(Some(1))),
+            (1, 7, 8, push(2)),
+            (AFTER, 21, 22, try_pop(None)),
+        ],
+        // ... and t0 times out (it waited all along: it is still waiting at 8).
+        vec![
+            (0, 0, 20, pop(None)),
+            (1, 1, 2, waiting(true)),
+            (1, 3, 4, push(1)),
+            (2, 5, 6, try_pop(Some(1))),
+            (1, 7, 8, waiting(true)),
+            (AFTER, 21, 22, try_pop(None)),
+        ],
+    ] {
+        rejects::<QueueSpec>(&calls);
+        rejects::<StackSpec>(&calls);
+    }
+    // By a later waiting consumer: a queue serves t0 first; a stack may serve t2, whose
+    // request may have come before the push.
+    let calls = [
+        (0, 0, 20, pop(Some(2))),
+        (1, 1, 2, waiting(true)),
+        (2, 3, 19, pop(Some(1))),
+        (1, 4, 5, push(1)),
+        (1, 6, 7, push(2)),
+        (AFTER, 21, 22, try_pop(None)),
+    ];
+    rejects::<QueueSpec>(&calls);
+    accepts::<StackSpec>(&calls);
+}
+
+#[test]
+fn checker_rejects_a_withdrawn_transfer_that_was_delivered() {
+    for calls in [
+        vec![(0, 0, 9, transfer(1, Err(1))), (1, 1, 2, try_pop(Some(1)))],
+        vec![(0, 0, 9, transfer(1, Err(1))), (1, 1, 8, pop(Some(1)))],
+        // Taken, but the transfer still ends as withdrawn after the consumer returned.
+        vec![
+            (1, 0, 9, pop(Some(1))),
+            (2, 1, 2, waiting(true)),
+            (0, 3, 10, transfer(1, Err(1))),
+        ],
+    ] {
+        rejects::<QueueSpec>(&calls);
+        rejects::<StackSpec>(&calls);
+    }
+}
+
+#[test]
+fn checker_rejects_impossible_transfer_results() {
+    for calls in [
+        // try_transfer succeeded with nobody waiting; the value then shows up in a pop.
+        vec![(0, 0, 1, try_transfer(1, Ok(()))), (1, 2, 5, pop(Some(1)))],
+        // try_transfer failed although a consumer certainly waited.
+        vec![
+            (1, 0, 9, pop(None)),
+            (0, 1, 2, waiting(true)),
+            (0, 3, 4, try_transfer(1, Err(1))),
+            (0, 5, 6, waiting(true)),
+        ],
+        // A transfer reported taken that nobody took.
+        vec![(0, 0, 5, transfer(1, Ok(()))), (AFTER, 6, 7, try_pop(None))],
+        // A withdrawn transfer that returns another value.
+        vec![(0, 0, 5, transfer(1, Err(2)))],
+    ] {
+        rejects::<QueueSpec>(&calls);
+        rejects::<StackSpec>(&calls);
+    }
+}
+
+#[test]
+fn checker_memoises_wide_histories() {
+    // 16 overlapping queries that all succeed, and one impossible call among them. Without
+    // memoisation the search would try all 16! orders of the queries before giving up; with it,
+    // at most 2^16 configurations (the state never changes).
+    let mut calls = vec![(0, 0, 1, push(1))];
+    calls.extend((0..16).map(|i| (i + 1, 2 + i as u64, 100 + i as u64, empty(false))));
+    calls.push((20, 3, 101, try_pop(Some(9))));
+    let start = Instant::now();
+    rejects::<QueueSpec>(&calls);
+    rejects::<StackSpec>(&calls);
+    // Without the impossible call, the first order tried works.
+    calls.pop();
+    accepts::<QueueSpec>(&calls);
+    assert!(start.elapsed().as_secs() < 10, "took {:?}", start.elapsed());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recorded histories.
+
+fn env_u64(name: &str) -> Option<u64> {
+    let s = std::env::var(name).ok()?;
+    let s = s.trim();
+    Some(match s.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16).expect("a hex number"),
+        None => s.parse().expect("a number"),
+    })
+}
+
+fn history_count() -> u64 {
+    env_u64("DUALQ_LIN_HISTORIES").unwrap_or(if std::env::var_os("DUALQ_LONG").is_some() {
+        200_000
+    } else {
+        10_000
+    })
+}
+
+/// What the recorded histories exercised, to show they are not trivial.
+#[derive(Debug, Default)]
+struct Coverage {
+    histories: usize,
+    calls: usize,
+    /// Calls that overlap a call of another thread.
+    overlapping: usize,
+    pops_served: usize,
+    pops_timed_out: usize,
+    /// Pops served by a value pushed or transferred after the pop was invoked (they waited).
+    pops_waited: usize,
+    transfers_taken: usize,
+    transfers_withdrawn: usize,
+    try_transfers_ok: usize,
+}
+
+impl Coverage {
+    fn add(&mut self, h: &History) {
+        self.histories += 1;
+        let workers: Vec<&Record> = h.records.iter().filter(|r| r.thread != QUIESCENT).collect();
+        self.calls += workers.len();
+        self.overlapping += workers
+            .iter()
+            .filter(|a| {
+                workers
+                    .iter()
+                    .any(|b| b.thread != a.thread && b.inv < a.ret && a.inv < b.ret)
+            })
+            .count();
+        let produced_at = |v: Val| {
+            workers.iter().find_map(|r| match r.call {
+                Call::Push(w) | Call::TryTransfer(w, _) | Call::TransferTimeout { v: w, .. }
+                    if w == v =>
+                {
+                    Some(r.inv)
+                }
+                _ => None,
+            })
+        };
+        for r in &workers {
+            match r.call {
+                Call::PopTimeout { got: Some(v), .. } => {
+                    self.pops_served += 1;
+                    if produced_at(v).is_some_and(|t| t > r.inv) {
+                        self.pops_waited += 1;
+                    }
+                }
+                Call::PopTimeout { got: None, .. } => self.pops_timed_out += 1,
+                Call::TransferTimeout { result: Ok(()), .. } => self.transfers_taken += 1,
+                Call::TransferTimeout { result: Err(_), .. } => self.transfers_withdrawn += 1,
+                Call::TryTransfer(_, Ok(())) => self.try_transfers_ok += 1,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Records and checks `history_count()` histories of `T` against `S`; panics with the first
+/// reports if any is not linearizable.
+fn check_recorded<T: Target, S: Spec<Op = lincheck::dual::Op> + Default + Debug>() {
+    const BATCH: u64 = 2_000;
+    let total = history_count();
+    let base = env_u64("DUALQ_LIN_SEED").unwrap_or(0xD0A1_5EED_0000);
+    let started = Instant::now();
+    let mut coverage = Coverage::default();
+    let mut failures: Vec<(u64, String)> = Vec::new();
+    let mut start = 0;
+    while start < total {
+        let end = total.min(start + BATCH);
+        let scenarios: Vec<_> = (start..end)
+            .map(|i| scenario(base.wrapping_add(i)))
+            .collect();
+        let histories = record::<T>(&scenarios);
+        histories.iter().for_each(|h| coverage.add(h));
+        let mut bad: Vec<(u64, String)> = histories
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, h)| h.check::<S>().err().map(|e| (start + i as u64, e)))
+            .collect();
+        bad.sort_by_key(|b| b.0);
+        failures.extend(bad);
+        start = end;
+    }
+    eprintln!(
+        "{}: {} histories in {:.1?}; {:?}",
+        T::NAME,
+        total,
+        started.elapsed(),
+        coverage
+    );
+    if let Some((first, _)) = failures.first() {
+        for (_, report) in failures.iter().take(3) {
+            eprintln!("{report}");
+        }
+        panic!(
+            "{}: {} of {} histories are not linearizable; the first is history #{} (seed {:#x})",
+            T::NAME,
+            failures.len(),
+            total,
+            first,
+            base.wrapping_add(*first)
+        );
+    }
+}
+
+#[test]
+fn dual_queue_histories_are_linearizable() {
+    check_recorded::<dualq::DualQueue<Val>, QueueSpec>();
+}
+
+#[test]
+fn dual_stack_histories_are_linearizable() {
+    check_recorded::<dualq::DualStack<Val>, StackSpec>();
+}
