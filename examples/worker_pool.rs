@@ -21,7 +21,8 @@
 //! * `dualq`: a worker that calls `recv` on an empty channel joins the back of a line, and each
 //!   send hands its job to the worker at the front. Shares come out (nearly) equal and every
 //!   worker's worst wait is about the same: the time for the line to turn over once (workers /
-//!   burst size periods, 2 ms with the defaults). A worker that just finished a job cannot jump the line.
+//!   burst size periods, 2 ms with the defaults). A worker that just finished a job cannot
+//!   jump the line.
 //! * `std` + `Mutex`: the worker holding the mutex waits in `recv`; the others wait for the
 //!   mutex. A worker coming back from a job can take the mutex before the thread the last
 //!   unlock woke gets to it, so hot workers tend to win again, and the shares and worst waits
