@@ -589,37 +589,90 @@ fn table(r: &Results, out: &mut String) {
     let _ = writeln!(out);
 }
 
-/// One line per workload, one column per implementation: the headline metric.
+/// A per-sample metric: its label, whether higher is better, and how to read it.
+type Metric = (&'static str, bool, fn(&Sample) -> f64);
+
+fn fair_metric(s: &Sample, f: fn(&Fairness) -> f64) -> f64 {
+    match s {
+        Sample::Fair(_, x) => f(x),
+        Sample::Run(_) => f64::NAN,
+    }
+}
+
+/// The metrics of a workload that the summary shows.
+fn summary_metrics(kind: &Kind) -> Vec<Metric> {
+    let cpu: Metric = ("CPU-s per M msgs", false, |s| cpu_per_million(s.run()));
+    match kind {
+        Kind::Throughput { pace: None, .. } => {
+            vec![("Mmsg/s", true, |s| rate(s.run()) / 1e6), cpu]
+        }
+        Kind::Throughput { pace: Some(_), .. } => vec![cpu],
+        Kind::PingPong { .. } => vec![
+            ("µs per round trip", false, |s| {
+                s.run().elapsed.as_secs_f64() * 1e6 / s.run().messages as f64
+            }),
+            ("CPU-s per M round trips", false, |s| {
+                cpu_per_million(s.run())
+            }),
+        ],
+        Kind::Fairness { .. } => vec![
+            ("overtaken %", false, |s| {
+                fair_metric(s, |f| f.overtaken_pct)
+            }),
+            ("Jain", true, |s| fair_metric(s, |f| f.jain)),
+            ("p99 wait µs", false, |s| {
+                fair_metric(s, |f| f.wait_quantile(0.99).as_secs_f64() * 1e6)
+            }),
+            cpu,
+        ],
+    }
+}
+
+/// One line per (workload, metric), one column per implementation (medians), plus dualq's
+/// ratio to crossbeam-channel and to kanal.
 fn summary(results: &[Results], out: &mut String) {
     let Some(first) = results.first() else {
         return;
     };
     let names = &first.names;
+    let find = |n: &str| names.iter().position(|x| *x == n);
+    let (dualq, kanal) = (find(Dualq::NAME), find(Kanal::NAME));
+    let base = find(BASELINE);
     let _ = writeln!(
         out,
-        "### Summary (medians; ↑ higher is better, ↓ lower is better)\n"
+        "### Summary (medians over rounds; ↑ higher is better, ↓ lower is better)\n"
     );
     let _ = write!(out, "| workload | metric |");
     for n in names {
         let _ = write!(out, " {n} |");
     }
-    let _ = write!(out, "\n|---|---|");
+    let _ = write!(out, " dualq ÷ crossbeam | dualq ÷ kanal |\n|---|---|");
     for _ in names {
         let _ = write!(out, "---:|");
     }
-    let _ = writeln!(out);
+    let _ = writeln!(out, "---:|---:|");
     for r in results {
-        let (unit, up) = r.headline_unit();
-        let _ = write!(
-            out,
-            "| {} | {unit} {} |",
-            r.workload.name,
-            if up { "↑" } else { "↓" }
-        );
-        for i in 0..r.names.len() {
-            let _ = write!(out, " {} |", fmt_num(r.headline(i)));
+        for (label, up, f) in summary_metrics(&r.workload.kind) {
+            let _ = write!(
+                out,
+                "| {} | {label} {} |",
+                r.workload.name,
+                if up { "↑" } else { "↓" }
+            );
+            let medians: Vec<f64> = (0..r.names.len())
+                .map(|i| median(&r.column(i, f)))
+                .collect();
+            for m in &medians {
+                let _ = write!(out, " {} |", fmt_num(*m));
+            }
+            let at = |i: Option<usize>| i.map_or(f64::NAN, |i| medians[i]);
+            let _ = writeln!(
+                out,
+                " {} | {} |",
+                ratio(at(dualq), at(base)),
+                ratio(at(dualq), at(kanal))
+            );
         }
-        let _ = writeln!(out);
     }
     let _ = writeln!(out);
 }
@@ -766,6 +819,10 @@ fn main() {
             plot::throughput(&o.out.join("throughput.svg"), &results),
         ),
         ("waits.svg", plot::waits(&o.out.join("waits.svg"), &results)),
+        (
+            "scaling.svg",
+            plot::scaling(&o.out.join("scaling.svg"), &results),
+        ),
     ];
     for (name, result) in plots {
         match result {

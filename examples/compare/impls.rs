@@ -265,6 +265,8 @@ impl Imp for Kanal {
 
 /// The operations a raw dual structure offers; lets one adapter serve both.
 pub(crate) trait Raw: Send + Sync + Default + 'static {
+    /// Whether values leave newest first (a stack).
+    const LIFO: bool;
     fn push(&self, v: usize);
     fn transfer(&self, v: usize);
     fn pop(&self) -> usize;
@@ -272,6 +274,7 @@ pub(crate) trait Raw: Send + Sync + Default + 'static {
 }
 
 impl Raw for DualQueue<usize> {
+    const LIFO: bool = false;
     #[inline]
     fn push(&self, v: usize) {
         DualQueue::push(self, v);
@@ -290,6 +293,7 @@ impl Raw for DualQueue<usize> {
 }
 
 impl Raw for DualStack<usize> {
+    const LIFO: bool = true;
     #[inline]
     fn push(&self, v: usize) {
         DualStack::push(self, v);
@@ -351,10 +355,11 @@ fn raw_recv<S: Raw>(rx: &Arc<S>) -> Option<usize> {
 }
 
 fn raw_close<S: Raw>(tx: RawTx<S>, receivers: usize) {
-    // Every producer has returned, so no value will be added. Wait until the receivers have
-    // taken them all (a stack would otherwise hand out the sentinels first), then send one
-    // sentinel per receiver; each receiver stops at its first.
-    while !tx.structure.is_empty() {
+    // Every producer has returned, so no value will be added; send one sentinel per receiver,
+    // each receiver stops at its first. A queue hands them out after every value. A stack would
+    // hand them out first, so there wait until the receivers have taken every value (this
+    // polling can add some tens of µs to a DualStack run).
+    while S::LIFO && !tx.structure.is_empty() {
         thread::sleep(Duration::from_micros(20));
     }
     for _ in 0..receivers {

@@ -84,6 +84,7 @@ pub(crate) fn throughput(path: &Path, results: &[Results]) -> Res {
         let names = r.names.clone();
         chart
             .configure_mesh()
+            .light_line_style(TRANSPARENT)
             .disable_x_mesh()
             .x_labels(n)
             .x_label_formatter(&|v| match v {
@@ -318,4 +319,95 @@ where
 
 fn us(d: &Duration) -> f64 {
     d.as_secs_f64() * 1e6
+}
+
+/// The scalability sweep (`--threads`): throughput against N producers / N consumers, one line
+/// per implementation, one panel per flavor (unbounded, rendezvous).
+pub(crate) fn scaling(path: &Path, results: &[Results]) -> Res {
+    let mut panels: Vec<(&str, Vec<(usize, &Results)>)> = Vec::new();
+    for r in results {
+        if let Kind::Throughput {
+            flavor,
+            producers,
+            consumers,
+            pace: None,
+            ..
+        } = r.workload.kind
+        {
+            if producers != consumers {
+                continue;
+            }
+            let label = match flavor {
+                crate::Flavor::Unbounded => "unbounded",
+                crate::Flavor::Rendezvous => "rendezvous",
+            };
+            match panels.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, v)) => v.push((producers, r)),
+                None => panels.push((label, vec![(producers, r)])),
+            }
+        }
+    }
+    panels.retain(|(_, v)| v.len() > 1);
+    if panels.is_empty() {
+        return Ok(false);
+    }
+    let root = SVGBackend::new(path, (620 * panels.len() as u32, 460)).into_drawing_area();
+    root.fill(&WHITE)?;
+    for (area, (label, points)) in root.split_evenly((1, panels.len())).iter().zip(&panels) {
+        let names = &points[0].1.names;
+        // Evenly spaced N values (as given to --threads), labelled with N.
+        let ns: Vec<usize> = points.iter().map(|p| p.0).collect();
+        let series: Vec<Vec<(usize, f64)>> = (0..names.len())
+            .map(|i| {
+                points
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (_, r))| (k, r.headline(i)))
+                    .filter(|(_, y)| y.is_finite())
+                    .collect()
+            })
+            .collect();
+        let top = series
+            .iter()
+            .flatten()
+            .map(|p| p.1)
+            .fold(0.0, f64::max)
+            .max(1e-9)
+            * 1.15;
+        let mut chart = ChartBuilder::on(area)
+            .caption(
+                format!("{label}: Mmsg/s at N producers / N consumers"),
+                ("sans-serif", 15),
+            )
+            .margin(10)
+            .x_label_area_size(36)
+            .y_label_area_size(52)
+            .build_cartesian_2d(0..ns.len() - 1, 0.0..top)?;
+        chart
+            .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .x_labels(ns.len())
+            .x_label_formatter(&|k| ns.get(*k).map_or(String::new(), |n| n.to_string()))
+            .x_desc("N")
+            .y_desc("Mmsg/s (median)")
+            .draw()?;
+        for (name, s) in names.iter().zip(series) {
+            let c = color(name);
+            chart
+                .draw_series(LineSeries::new(s.clone(), c.stroke_width(2)))?
+                .label(*name)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2))
+                });
+            chart.draw_series(s.into_iter().map(|p| Circle::new(p, 3, c.filled())))?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+    }
+    root.present()?;
+    Ok(true)
 }
