@@ -23,7 +23,9 @@
 //! Output: a markdown report on stdout and in `target/compare/report.md`, every sample in
 //! `target/compare/samples.csv`, and the plots `target/compare/throughput.svg` (one panel per
 //! workload) and `target/compare/waits.svg` (fairness: wait-time distribution and per-receiver
-//! shares). Progress goes to stderr. See `--help` for the options.
+//! shares), and with `--threads` also `target/compare/scaling.svg` (throughput against N). Progress
+//! goes to stderr, one line per workload. See `--help` for the options and `benches/README.md`
+//! for what each workload and metric means.
 
 #[path = "compare/cpu.rs"]
 mod cpu;
@@ -149,7 +151,8 @@ cargo run --release --example compare -- [OPTIONS]
   --pace-us LIST      pause after each send in the paced workloads, microseconds (default
                       100,20): one fairness workload per value; slow senders use the first.
                       Pauses under 50 µs spin (the sender keeps a core busy), longer ones sleep
-  --out DIR           where report.md, samples.csv and the SVGs go (default target/compare)
+  --out DIR           where report.md, samples.csv and the SVGs go (default target/compare,
+                      under $CARGO_TARGET_DIR when that is set)
   --run-limit-s N     abort if a single run takes longer than N seconds (default 300)
   -h, --help          this text
 ";
@@ -179,7 +182,12 @@ fn parse_options() -> Options {
         impls: Vec::new(),
         scale: 1.0,
         paces: vec![Duration::from_micros(100), Duration::from_micros(20)],
-        out: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/compare"),
+        out: std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(
+                || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"),
+                PathBuf::from,
+            )
+            .join("compare"),
         run_limit: Duration::from_secs(300),
     };
     let mut args = std::env::args().skip(1);
@@ -819,12 +827,15 @@ fn main() {
             plot::throughput(&o.out.join("throughput.svg"), &results),
         ),
         ("waits.svg", plot::waits(&o.out.join("waits.svg"), &results)),
+    ];
+    // The scaling plot only for a sweep (`--threads`).
+    let scaling = o.threads.is_some().then(|| {
         (
             "scaling.svg",
             plot::scaling(&o.out.join("scaling.svg"), &results),
-        ),
-    ];
-    for (name, result) in plots {
+        )
+    });
+    for (name, result) in plots.into_iter().chain(scaling) {
         match result {
             Ok(true) => eprintln!("wrote {}", o.out.join(name).display()),
             Ok(false) => {}
