@@ -25,7 +25,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target/loom}"
 
 # Exactly one loom in the graph, or dualq, crossbeam-epoch and the tests would each run on a
 # different model checker (and crossbeam's half would be invisible again).
-looms=$(cargo tree --locked --target all -e normal --prefix none | grep -E '^loom v' | sort -u)
+looms=$(cargo tree --locked --target all -e normal --prefix none | awk '/^loom v/ { print $2 }' | sort -u)
 if [[ $(wc -l <<<"$looms") -ne 1 ]]; then
     echo "expected one loom in the dependency graph, found:" >&2
     echo "$looms" >&2

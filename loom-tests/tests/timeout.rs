@@ -64,7 +64,7 @@ fn two_pop_timeouts_race_push<D: Dual>() {
         let delivered = got.iter().flatten().count();
         assert!(delivered <= 1, "one value delivered twice");
         outcome(if delivered == 1 {
-            "delivered"
+            "one delivered, one timed out"
         } else {
             "both timed out"
         });
