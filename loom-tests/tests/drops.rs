@@ -1,0 +1,70 @@
+//! Dropping a structure that still holds values, dead reservations and withdrawn transfers:
+//! every value must be dropped exactly once (by its receiver, by the producer it came back to,
+//! or by the structure's destructor), and never a value that already left.
+#![cfg(loom)]
+
+use dualq_loom_tests::{both, id_of, model, outcome, spawn, Arc, Dual, Values};
+
+/// A `pop_timeout` races a `push`, then the main thread pushes a second value and drops the
+/// structure: loom explores the drop finding a cancelled reservation before, among or after the
+/// data; the destructor must drop each value still inside once and skip dead nodes (dropping a
+/// delivered value again would be a double drop, skipping a live one a leak).
+fn drop_with_values_and_cancelled_reservation<D: Dual>() {
+    model(3, || {
+        let values = Values::new(2);
+        let d = Arc::new(D::new());
+        let consumer = {
+            let d = d.clone();
+            spawn(move || d.pop_timeout())
+        };
+        d.push(values.make(0));
+        let got = consumer.join().unwrap();
+        outcome(if got.is_some() {
+            "delivered"
+        } else {
+            "timed out"
+        });
+        d.push(values.make(1));
+        assert_eq!(d.len(), if got.is_some() { 1 } else { 2 });
+        drop(d); // the destructor drops what is left
+        drop(got);
+        values.assert_all_dropped_once();
+    });
+}
+both!(drop_with_values_and_cancelled_reservation);
+
+/// A `transfer_timeout` races a `push` and a `try_pop` on the main thread, then the structure is
+/// dropped: loom explores the try_pop taking the transferred value (the transfer succeeds) or
+/// the pushed one while the transfer withdraws; the outcomes must agree, and the destructor
+/// must not drop the withdrawn value again (it went back to the producer) nor leak the other.
+fn drop_with_withdrawn_transfer<D: Dual>() {
+    model(2, || {
+        let values = Values::new(2);
+        let d = Arc::new(D::new());
+        let producer = {
+            let d = d.clone();
+            let v = values.make(0);
+            spawn(move || d.transfer_timeout(v))
+        };
+        d.push(values.make(1));
+        let taken = d.try_pop();
+        let sent = producer.join().unwrap();
+        outcome(if sent.is_ok() {
+            "transferred"
+        } else {
+            "withdrawn"
+        });
+        match &sent {
+            Ok(()) => assert_eq!(id_of(&taken), Some(0), "transferred, but not taken"),
+            Err(v) => {
+                assert_eq!(v.id(), 0);
+                assert_ne!(id_of(&taken), Some(0), "withdrawn, but also taken");
+            }
+        }
+        assert_eq!(d.waiting_producers(), 0);
+        drop(d);
+        drop((taken, sent));
+        values.assert_all_dropped_once();
+    });
+}
+both!(drop_with_withdrawn_transfer);
