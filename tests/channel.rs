@@ -1343,7 +1343,7 @@ fn error_texts_equal_std() {
         TryRecvError::Empty.to_string(),
         std_mpsc::TryRecvError::Empty.to_string()
     );
-    // `TryRecvError::Disconnected`: see `bug_try_recv_error_disconnected_text_differs_from_std`.
+    // `TryRecvError::Disconnected`: see `try_recv_error_disconnected_text_is_std_s`.
     assert_eq!(
         RecvTimeoutError::Timeout.to_string(),
         std_mpsc::RecvTimeoutError::Timeout.to_string()
@@ -1363,12 +1363,11 @@ fn error_texts_equal_std() {
     );
 }
 
-/// Bug: std says "receiving on a closed channel" for a disconnected `try_recv`; dualq says
-/// "receiving on an empty and disconnected channel" (crossbeam-channel's text), so code that
-/// matches on or shows std's message sees a difference after switching.
+/// Regression: dualq once said "receiving on an empty and disconnected channel"
+/// (crossbeam-channel's text) where std says "receiving on a closed channel", so code that
+/// matched on or showed std's message saw a difference after switching.
 #[test]
-#[ignore = "bug: TryRecvError::Disconnected's Display text differs from std's"]
-fn bug_try_recv_error_disconnected_text_differs_from_std() {
+fn try_recv_error_disconnected_text_is_std_s() {
     assert_eq!(
         TryRecvError::Disconnected.to_string(),
         std_mpsc::TryRecvError::Disconnected.to_string()
@@ -1415,12 +1414,11 @@ fn error_debug_needs_no_debug_value() {
     }
 }
 
-/// Bug: `TrySendError`'s and `SendTimeoutError`'s Debug write a *quoted string*
-/// (`"Full(..)"`, with the quote marks, because `str`'s Debug is called), where std writes
-/// `TrySendError::Full(..)`; and `SendTimeoutError`'s Debug does not say which variant it is.
+/// Regression: `TrySendError`'s and `SendTimeoutError`'s Debug once wrote a *quoted string*
+/// (`"Full(..)"`, because `str`'s Debug was called) where std writes `TrySendError::Full(..)`,
+/// and `SendTimeoutError`'s Debug did not say which variant it was.
 #[test]
-#[ignore = "bug: TrySendError/SendTimeoutError Debug print quote marks and differ from std"]
-fn bug_send_error_debug_is_a_quoted_string() {
+fn send_error_debug_is_std_s_and_unquoted() {
     for text in [
         format!("{:?}", TrySendError::Full(Opaque)),
         format!("{:?}", TrySendError::Disconnected(Opaque)),

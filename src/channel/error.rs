@@ -122,7 +122,8 @@ impl RecvTimeoutError {
     }
 }
 
-// Debug does not require `T: Debug`, as in std: the value is usually not what the error is about.
+// Debug does not require `T: Debug`, as in std: the value is usually not what the error is
+// about. The texts are std's (`write_str`, not `str`'s Debug, which would add quote marks).
 impl<T> fmt::Debug for SendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SendError").finish_non_exhaustive()
@@ -132,15 +133,18 @@ impl<T> fmt::Debug for SendError<T> {
 impl<T> fmt::Debug for TrySendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TrySendError::Full(..) => "Full(..)".fmt(f),
-            TrySendError::Disconnected(..) => "Disconnected(..)".fmt(f),
+            TrySendError::Full(..) => f.write_str("TrySendError::Full(..)"),
+            TrySendError::Disconnected(..) => f.write_str("TrySendError::Disconnected(..)"),
         }
     }
 }
 
 impl<T> fmt::Debug for SendTimeoutError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        "SendTimeoutError(..)".fmt(f)
+        match self {
+            SendTimeoutError::Timeout(..) => f.write_str("SendTimeoutError::Timeout(..)"),
+            SendTimeoutError::Disconnected(..) => f.write_str("SendTimeoutError::Disconnected(..)"),
+        }
     }
 }
 
@@ -178,7 +182,7 @@ impl fmt::Display for TryRecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TryRecvError::Empty => "receiving on an empty channel".fmt(f),
-            TryRecvError::Disconnected => "receiving on an empty and disconnected channel".fmt(f),
+            TryRecvError::Disconnected => "receiving on a closed channel".fmt(f),
         }
     }
 }
