@@ -60,6 +60,8 @@ pub(crate) const DISCONNECTED: usize = 2;
 pub(crate) const TAKEN: usize = 3;
 
 /// The shortest spin budget: a partner that is already running reaches us within this.
+// Under loom a waiter spins one round and never adapts (see `Slot::wait`).
+#[cfg_attr(loom, allow(dead_code))]
 const MIN_SPIN: Duration = Duration::from_micros(1);
 /// The longest spin budget, about the price of parking and being woken (a futex round trip is
 /// about 40 µs here): spinning longer than that can never pay for itself.
@@ -80,6 +82,7 @@ const MAX_SPIN: Duration = Duration::from_micros(40);
 /// threads that wait there. It is a heuristic: its atomics are std's even under loom, and a
 /// lost update only costs time.
 #[derive(Debug)]
+#[cfg_attr(loom, allow(dead_code))]
 pub(crate) struct SpinPolicy {
     /// The current budget in nanoseconds.
     budget_ns: std::sync::atomic::AtomicU32,
@@ -92,12 +95,14 @@ impl SpinPolicy {
         }
     }
 
+    #[cfg_attr(loom, allow(dead_code))]
     fn budget(&self) -> Duration {
         // Relaxed: a heuristic value, not synchronising anything.
         Duration::from_nanos(u64::from(self.budget_ns.load(Ordering::Relaxed)))
     }
 
     /// Adapts the budget to a wait (spin and park) that lasted `waited`.
+    #[cfg_attr(loom, allow(dead_code))]
     fn observe(&self, waited: Duration) {
         let min = MIN_SPIN.as_nanos() as u32;
         let max = MAX_SPIN.as_nanos() as u32;
