@@ -139,6 +139,15 @@ impl<T> Node<T> {
     pub(crate) unsafe fn release(node: *const Node<T>) {
         // SAFETY: the caller owns a reference, so the node is alive.
         let refs = unsafe { &(*node).refs };
+        // Most nodes (every pushed value) have the list as their only owner. The count only
+        // falls, so if it reads 1 while we own a reference, ours is the last: free without the
+        // locked decrement. Acquire: pairs with the Release decrements of earlier owners, as
+        // the fence below does.
+        if refs.load(Ordering::Acquire) == 1 {
+            // SAFETY: as below: no owner is left but us, and the node came from a `Box`.
+            drop(unsafe { Box::from_raw(node as *mut Node<T>) });
+            return;
+        }
         // Release: our last accesses to the node happen before the free by whichever owner
         // drops the count to zero (pairs with the Acquire fence below), as in `Arc::drop`.
         if refs.fetch_sub(1, Ordering::Release) == 1 {

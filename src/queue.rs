@@ -597,9 +597,19 @@ impl<T> DualQueue<T> {
     fn advance_head(&self, front: &Front<'_, T>, guard: &Guard) {
         let Front { dummy, link, first } = *front;
         // The tail must be past the old dummy before it freezes (invariant 3). `tail` is never
-        // behind `head`, so if it is not the dummy now, it never will be again.
-        // Acquire: pairs with the Release CASes on `tail`.
-        if self.tail.load(Ordering::Acquire, guard) == dummy {
+        // behind `head`, so if it is not the dummy now, it never will be again. Nodes are
+        // linked only after the node `tail` points to, so if `first` has a successor, `tail`
+        // reached `first` before it was linked and is past the dummy for good: then we need
+        // not read `tail` at all. That matters: `tail` is written by every append, and a
+        // consumer that read it on every take would pull its cache line away from producers.
+        // Acquire (both): pair with the Release CASes that link a successor and move `tail`.
+        // SAFETY: `first` was reached from `head` while pinned.
+        let first_is_last = unsafe { first.deref() }
+            .next
+            .load(Ordering::Acquire, guard)
+            .with_tag(0)
+            .is_null();
+        if first_is_last && self.tail.load(Ordering::Acquire, guard) == dummy {
             // Release: publishes `first` (reached through an Acquire load) to tail readers.
             let _ = self.tail.compare_exchange(
                 dummy,
