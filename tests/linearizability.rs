@@ -38,8 +38,9 @@
 //! `is_pending` check and its own CAS: real threads essentially never hit that window. Such
 //! races are loom's job (`loom-tests/`), not this file's.
 //!
-//! Without seeded bugs (`src/` as of commit 403a8ce), a `DUALQ_LONG=1` run (200,000 histories
-//! per structure, about 2 minutes) found no violation.
+//! Without seeded bugs, `DUALQ_LONG=1` runs (200,000 histories per structure, about 2 minutes)
+//! found no violation, on `src/` as of commit 403a8ce and again after the queue's take stopped
+//! reading `tail` (commit 7cc667a).
 
 mod lincheck;
 
