@@ -41,7 +41,7 @@ fn queue_consumer_waits_producer_fulfils() {
         let queue = Arc::clone(&queue);
         move || queue.pop()
     });
-    wait_for(queue.trace(), "t1", Step::Parked);
+    queue.trace().wait_for("t1", Step::Parked);
     print_new_events(queue.trace(), &mut shown);
     phase(
         "t1 called pop(): its reservation is linked and t1 sleeps",
@@ -71,7 +71,7 @@ fn queue_timeout_races_push() {
         let queue = Arc::clone(&queue);
         move || queue.pop_timeout(Duration::from_secs(10))
     });
-    wait_for(queue.trace(), "t1", Step::Parked);
+    queue.trace().wait_for("t1", Step::Parked);
     queue.push(9);
     let got = consumer.join().unwrap();
     let mut shown = 0;
@@ -130,7 +130,7 @@ fn stack_fulfilling_node_is_helped() {
         let stack = Arc::clone(&stack);
         move || stack.pop()
     });
-    wait_for(stack.trace(), "t1", Step::Parked);
+    stack.trace().wait_for("t1", Step::Parked);
     print_new_events(stack.trace(), &mut shown);
     phase(
         "t1 called pop(): its reservation is on top",
@@ -191,17 +191,6 @@ fn spawn_named<R: Send + 'static>(
         .name(name.to_owned())
         .spawn(f)
         .unwrap()
-}
-
-/// Waits until `thread` has recorded `step`.
-fn wait_for(trace: &Trace, thread: &str, step: Step) {
-    while !trace
-        .events()
-        .iter()
-        .any(|event| event.thread == thread && event.step == step)
-    {
-        thread::sleep(Duration::from_millis(1));
-    }
 }
 
 /// Prints the events recorded since the last call.

@@ -222,6 +222,22 @@ mod enabled {
             *self.hook.lock().unwrap_or_else(PoisonError::into_inner) = None;
         }
 
+        /// Blocks until the thread named `thread` has recorded `step`, looking every
+        /// millisecond. Scripted scenarios use it to order threads by what they have done
+        /// ("once t1 has parked, push").
+        pub fn wait_for(&self, thread: &str, step: Step) {
+            let recorded = || {
+                self.events
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .iter()
+                    .any(|event| event.thread == thread && event.step == step)
+            };
+            while !recorded() {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+
         pub(crate) fn next_node_id(&self) -> NodeId {
             // Relaxed: only uniqueness matters.
             self.last_node.fetch_add(1, Ordering::Relaxed) + 1

@@ -2,7 +2,7 @@
 //! the code changes. Run with `cargo test --features trace --test trace`.
 #![cfg(feature = "trace")]
 
-use dualq::trace::{CasSite, Event, NodeKind, Step, Trace};
+use dualq::trace::{CasSite, Event, NodeKind, Step};
 use dualq::{DualQueue, DualStack};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
@@ -16,16 +16,6 @@ fn spawn_named<R: Send + 'static>(
         .name(name.to_owned())
         .spawn(f)
         .unwrap()
-}
-
-fn wait_for(trace: &Trace, thread: &str, step: Step) {
-    while !trace
-        .events()
-        .iter()
-        .any(|event| event.thread == thread && event.step == step)
-    {
-        thread::sleep(Duration::from_millis(1));
-    }
 }
 
 /// The steps that do not depend on timing: no spinning/parking/waking (a waiter may or may not
@@ -54,7 +44,7 @@ fn queue_pop_waits_then_push_fulfils() {
         let queue = Arc::clone(&queue);
         move || queue.pop()
     });
-    wait_for(queue.trace(), "t1", Step::Parked);
+    queue.trace().wait_for("t1", Step::Parked);
     assert_eq!(queue.picture(), "head → [#1 dummy] → [R t1 #2] ← tail");
     spawn_named("t2", {
         let queue = Arc::clone(&queue);
@@ -116,7 +106,7 @@ fn stack_fulfilling_node_is_helped_by_a_third_thread() {
         let stack = Arc::clone(&stack);
         move || stack.pop()
     });
-    wait_for(stack.trace(), "t1", Step::Parked);
+    stack.trace().wait_for("t1", Step::Parked);
 
     let (frozen_tx, frozen_rx) = mpsc::channel();
     let (release_tx, release_rx) = mpsc::channel::<()>();
