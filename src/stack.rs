@@ -814,6 +814,8 @@ impl<T> Drop for DualStack<T> {
         // left (each is popped before its operation returns).
         unsafe {
             let guard = epoch::unprotected();
+            // Relaxed (both loads): with `&mut self`, whatever made this drop possible (a join,
+            // the last `Arc` going) already ordered every other thread's writes before us.
             let mut node = self.head.load(Ordering::Relaxed, guard);
             while let Some(current) = node.as_ref() {
                 let next = current.next.load(Ordering::Relaxed, guard).with_tag(0);
