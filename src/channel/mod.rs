@@ -216,7 +216,7 @@ impl<T> Channel<T> {
 
     /// Values buffered right now (never more than the capacity; 0 for a rendezvous channel).
     fn len(&self) -> usize {
-        let held = self.queue.len();
+        let held = self.queue.claimed_ahead();
         match self.queue.bound() {
             Bound::Unbounded => held,
             Bound::Rendezvous => 0,
@@ -329,8 +329,11 @@ impl<T> Sender<T> {
     }
 
     /// How many values are buffered in the channel right now: never more than the capacity,
-    /// always 0 for a rendezvous channel (a blocked sender's value is not in the channel). O(1),
-    /// a snapshot.
+    /// always 0 for a rendezvous channel (a blocked sender's value is not in the channel).
+    ///
+    /// O(1), a snapshot. It counts what senders have claimed and receivers have not: a send
+    /// still in flight counts, and so does a send withdrawn from a full bounded channel (a
+    /// timed-out `send_timeout`) until a receiver passes its place.
     pub fn len(&self) -> usize {
         self.channel.len()
     }

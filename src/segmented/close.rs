@@ -62,7 +62,7 @@ impl<T> SegmentedDualQueue<T> {
         let claimed = self.list.receivers.counter.fetch_or(GONE, Ordering::SeqCst) & COUNT;
         let sent = self.list.senders.counter.load(Ordering::SeqCst) & COUNT;
         let backoff = Backoff::new();
-        self.sweep(&self.list.senders, sent, claimed, guard, |segment, cell| {
+        self.for_each_cell(&self.list.senders, sent, claimed, guard, |segment, cell| {
             loop {
                 let word = cell.load();
                 match State::<T>::decode(word) {
@@ -105,7 +105,7 @@ impl<T> SegmentedDualQueue<T> {
             let sent = self.list.senders.counter.fetch_or(GONE, Ordering::SeqCst) & COUNT;
             let claimed = self.list.receivers.counter.load(Ordering::SeqCst) & COUNT;
             let backoff = Backoff::new();
-            self.sweep(
+            self.for_each_cell(
                 &self.list.receivers,
                 claimed,
                 sent,
@@ -152,7 +152,7 @@ impl<T> SegmentedDualQueue<T> {
 
     /// Visits cells `from..to` in index order, walking from `position`'s segment (which is at
     /// or before `from`'s: the side whose counter is `from` has not passed it).
-    fn sweep<'g>(
+    pub(super) fn for_each_cell<'g>(
         &self,
         position: &Position<T>,
         from: u64,

@@ -351,10 +351,11 @@ impl<T> SegmentedDualQueue<T> {
     }
 
     /// How many values the queue holds right now, including values whose producers wait in
-    /// [`transfer`](Self::transfer): cells claimed by producers and not yet by consumers.
+    /// [`transfer`](Self::transfer).
     ///
-    /// O(1): two counter reads. A snapshot: other threads may change it before the caller acts
-    /// on it, and a withdrawn `transfer` still counts until a consumer passes its cell.
+    /// A snapshot that looks at every cell between the two counters: O(n), and other threads
+    /// may change the count while it is taken. Meant for monitoring and tests, not for
+    /// synchronisation. (The channels' `len` is O(1).)
     ///
     /// # Examples
     ///
@@ -365,27 +366,79 @@ impl<T> SegmentedDualQueue<T> {
     /// assert_eq!(queue.len(), 2);
     /// ```
     pub fn len(&self) -> usize {
+        self.census().values
+    }
+
+    /// Whether the queue holds no value right now (consumers may be waiting). A snapshot;
+    /// O(1) when no producer is ahead of the consumers, else like [`len`](Self::len).
+    pub fn is_empty(&self) -> bool {
+        let (sent, received) = self.counters();
+        sent <= received || self.len() == 0
+    }
+
+    /// Cells claimed by producers and not yet by consumers: values held, plus values of sends
+    /// still in flight and withdrawn sends not yet passed. O(1), for the channels.
+    pub(crate) fn claimed_ahead(&self) -> usize {
         let (sent, received) = self.counters();
         sent.saturating_sub(received) as usize
     }
 
-    /// Whether the queue holds no value right now (consumers may be waiting). A snapshot,
-    /// like [`len`](Self::len).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// How many consumers are waiting right now: cells claimed by consumers and not yet by
-    /// producers. O(1), a snapshot; a withdrawn reservation counts until a producer passes
-    /// its cell.
+    /// How many consumers are waiting right now: consumers in line whose reservation has not
+    /// been withdrawn.
+    ///
+    /// A snapshot that looks at every cell between the two counters: O(n). For monitoring and
+    /// tests, not for synchronisation.
     pub fn waiting_consumers(&self) -> usize {
-        let (sent, received) = self.counters();
-        received.saturating_sub(sent) as usize
+        self.census().consumers
     }
 
-    /// Whether a consumer is waiting right now (a snapshot).
+    /// How many producers are waiting in [`transfer`](Self::transfer) right now.
+    ///
+    /// A snapshot, O(n), like [`waiting_consumers`](Self::waiting_consumers).
+    pub fn waiting_producers(&self) -> usize {
+        self.census().producers
+    }
+
+    /// Whether a consumer is waiting right now (a snapshot, O(1)).
     pub fn has_waiting_consumer(&self) -> bool {
-        self.waiting_consumers() > 0
+        let (sent, received) = self.counters();
+        received > sent && self.waiting_consumers() > 0
+    }
+
+    /// Counts the values and the live waiters between the two counters.
+    fn census(&self) -> Census {
+        let guard = &crossbeam_epoch::pin();
+        let (sent, received) = self.counters();
+        let mut census = Census::default();
+        if sent > received {
+            // Cells claimed by producers only: values, waiting producers, sends in flight.
+            self.for_each_cell(&self.list.receivers, received, sent, guard, |_, cell| {
+                let live = match cell::State::<T>::decode(cell.load()) {
+                    cell::State::Plain(cell::BUFFERED | cell::IN_BUFFER | cell::EMPTY) => {
+                        census.values += 1;
+                        false
+                    }
+                    cell::State::Plain(cell::SPIN_SEND | cell::PARKING) => true,
+                    // SAFETY: the cell's reference keeps the waiter alive while we are pinned
+                    // (it is released through the epoch).
+                    cell::State::Sender(waiter) => unsafe { &*waiter }.state() == waiter::WAITING,
+                    _ => false,
+                };
+                census.values += usize::from(live);
+                census.producers += usize::from(live);
+            });
+        } else {
+            // Cells claimed by consumers only: consumers spinning, parked, or on their way.
+            self.for_each_cell(&self.list.senders, sent, received, guard, |_, cell| {
+                census.consumers += usize::from(match cell::State::<T>::decode(cell.load()) {
+                    cell::State::Plain(cell::EMPTY) => true,
+                    // SAFETY: as above.
+                    cell::State::Receiver(waiter) => unsafe { &*waiter }.state() == waiter::WAITING,
+                    _ => false,
+                });
+            });
+        }
+        census
     }
 
     /// The senders' and receivers' counters, `S` then `R`, without their flags.
@@ -405,6 +458,17 @@ impl<T> SegmentedDualQueue<T> {
     pub(crate) fn take(&self, patience: Patience) -> Result<T, Failure> {
         self.recv(patience)
     }
+}
+
+/// What a census counted.
+#[derive(Default)]
+struct Census {
+    /// Values held (buffered, or with a waiting producer, or being sent).
+    values: usize,
+    /// Consumers waiting.
+    consumers: usize,
+    /// Producers waiting in `transfer`.
+    producers: usize,
 }
 
 impl<T> Default for SegmentedDualQueue<T> {
