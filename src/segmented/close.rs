@@ -189,14 +189,19 @@ impl<T> SegmentedDualQueue<T> {
 impl<T> Drop for SegmentedDualQueue<T> {
     fn drop(&mut self) {
         let mut panics = Panics::default();
+        // Relaxed: `&mut self` ordered every other thread's writes before us.
+        let received = self.list.receivers.counter.load(Ordering::Relaxed) & COUNT;
         // SAFETY: `&mut self`: no other thread can reach the list, and it is not used again.
         unsafe {
             self.list.free_all(|segment| {
-                for cell in &segment.cells {
+                for (index, cell) in (segment.start()..).zip(&segment.cells) {
                     match State::<T>::decode(cell.load()) {
-                        // SAFETY: nobody took it (a receiver marks its cell `TAKEN`), and we
-                        // have exclusive access.
-                        State::Plain(BUFFERED) => panics.drop_value(cell.read()),
+                        // SAFETY: a buffered cell at or above `R` was never claimed by a
+                        // receiver (below `R`, its receiver took the value), and we have
+                        // exclusive access.
+                        State::Plain(BUFFERED) if index >= received => {
+                            panics.drop_value(cell.read())
+                        }
                         // A waiter whose party never came back (a leaked future): give up the
                         // cell's reference; the party's own keeps whatever it holds.
                         // SAFETY: the cell's reference, from `Arc::into_raw`, released once.

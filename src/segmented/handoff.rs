@@ -204,8 +204,43 @@ impl<T> SegmentedDualQueue<T> {
         }
     }
 
+    /// Deals with the send's claimed cell. The common case (an empty cell and room) is inline;
+    /// everything else is in [`send_to_cell_slow`](Self::send_to_cell_slow).
+    #[inline]
     #[allow(clippy::too_many_arguments)]
     fn send_to_cell(
+        &self,
+        segment: Shared<'_, Segment<T>>,
+        cell: &Cell<T>,
+        index: u64,
+        mut value: T,
+        kind: SendKind,
+        patience: &Patience,
+        spin: bool,
+        guard: &Guard,
+    ) -> SendStep<T> {
+        // No look at the state first: the CAS tells, and going straight to the write fetches
+        // the cache line once, for writing.
+        if self.may_buffer(index, kind) {
+            // SAFETY: we claimed the cell and have not published a value in it, so the slot is
+            // empty and ours: no state a sender can meet before its own CAS (empty, in buffer,
+            // a parked receiver, poisoned, withdrawn, closed) lets anyone else touch the slot
+            // (cell.rs, "Who may touch the value slot").
+            unsafe { cell.write(value) };
+            // The Release half of the CAS publishes the value to the receiver.
+            match cell.cas(EMPTY, BUFFERED) {
+                Ok(()) => return SendStep::Done(Ok(())),
+                // SAFETY: the CAS failed, so nobody saw the value: it is ours again.
+                Err(_) => value = unsafe { cell.read() },
+            }
+        }
+        self.send_to_cell_slow(segment, cell, index, value, kind, patience, spin, guard)
+    }
+
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn send_to_cell_slow(
         &self,
         segment: Shared<'_, Segment<T>>,
         cell: &Cell<T>,
@@ -291,6 +326,7 @@ impl<T> SegmentedDualQueue<T> {
 
     /// A send that must wait in its `EMPTY` cell: spin with the value in the cell, then park
     /// with it in a waiter. `Err` gives the value back if the cell changed first (re-dispatch).
+    #[inline(never)]
     #[allow(clippy::too_many_arguments)]
     fn wait_in_cell(
         &self,
@@ -303,7 +339,7 @@ impl<T> SegmentedDualQueue<T> {
         spin: bool,
         guard: &Guard,
     ) -> Result<SendStep<T>, T> {
-        let clock = WaitClock::start();
+        let mut clock = WaitClock::new();
         let policy = &self.spin[1];
         if !(spin && crate::sync::spinning_helps() && self.sender_is_first(index, kind)) {
             // Park at once, the value in the waiter.
@@ -333,7 +369,7 @@ impl<T> SegmentedDualQueue<T> {
             // SAFETY: the CAS failed, so nobody saw the value.
             return Err(unsafe { cell.read() });
         }
-        spin_while(policy, timer, || cell.load() == SPIN_SEND);
+        spin_while(policy, timer, &mut clock, || cell.load() == SPIN_SEND);
         loop {
             match cell.load() {
                 TAKEN | BUFFERED => {
@@ -486,7 +522,39 @@ impl<T> SegmentedDualQueue<T> {
         }
     }
 
+    /// Deals with the receive's claimed cell. The common case (a buffered value) is inline;
+    /// everything else is in [`recv_from_cell_slow`](Self::recv_from_cell_slow).
+    #[inline]
     fn recv_from_cell(
+        &self,
+        segment: Shared<'_, Segment<T>>,
+        cell: &Cell<T>,
+        index: u64,
+        patience: &Patience,
+        spin: bool,
+        guard: &Guard,
+    ) -> RecvStep<T> {
+        if cell.load() == BUFFERED {
+            return RecvStep::Done(Ok(Self::take_buffered(cell)));
+        }
+        self.recv_from_cell_slow(segment, cell, index, patience, spin, guard)
+    }
+
+    /// Takes the value of a `BUFFERED` cell that belongs to the caller's receive.
+    ///
+    /// The state stays `BUFFERED`: a cell below `R` has been taken, and whoever looks at cells
+    /// later (sweeps, the destructor, pictures) knows it by its index. Not writing the state
+    /// spares a store to a cache line the senders may be writing next to.
+    #[inline]
+    fn take_buffered(cell: &Cell<T>) -> T {
+        // SAFETY: a `BUFFERED` cell's value belongs to its receiver, the caller; the caller's
+        // Acquire load of the state saw the sender's Release.
+        unsafe { cell.read() }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn recv_from_cell_slow(
         &self,
         segment: Shared<'_, Segment<T>>,
         cell: &Cell<T>,
@@ -501,16 +569,7 @@ impl<T> SegmentedDualQueue<T> {
         loop {
             let word = cell.load();
             match State::<T>::decode(word) {
-                State::Plain(BUFFERED) => {
-                    // SAFETY: a `BUFFERED` cell's value belongs to its receiver, us; the
-                    // Acquire load above saw the sender's Release.
-                    let value = unsafe { cell.read() };
-                    // A plain store: no other thread writes a `BUFFERED` cell below `S` while
-                    // its receiver runs (the buffer end only reads it, sweeps run when a side
-                    // is gone). It records the delivery for sweeps, pictures and the destructor.
-                    cell.store(TAKEN);
-                    return RecvStep::Done(Ok(value));
-                }
+                State::Plain(BUFFERED) => return RecvStep::Done(Ok(Self::take_buffered(cell))),
                 State::Plain(SPIN_SEND) => {
                     if cell.cas(SPIN_SEND, TAKEN).is_ok() {
                         // SAFETY: our CAS took the value from the spinning sender, which no
@@ -551,10 +610,10 @@ impl<T> SegmentedDualQueue<T> {
                         }
                         continue;
                     }
-                    let clock = WaitClock::start();
+                    let mut clock = WaitClock::new();
                     if spin && !spun && crate::sync::spinning_helps() && index == sent {
                         spun = true;
-                        if spin_while(&self.spin[0], timer, || cell.load() == word) {
+                        if spin_while(&self.spin[0], timer, &mut clock, || cell.load() == word) {
                             clock.observe(&self.spin[0]);
                             continue;
                         }
@@ -629,10 +688,14 @@ impl<T> SegmentedDualQueue<T> {
     /// Moves the buffer end one cell on, after a receive finished with its cell: the sender of
     /// that cell may buffer, and if it is parked, it is released with its value buffered.
     /// Blocked senders are therefore released in the order of their cells: FIFO.
+    #[inline]
     fn expand_buffer(&self, guard: &Guard) {
-        if !matches!(self.bound, super::Bound::Bounded(_)) {
-            return;
+        if matches!(self.bound, super::Bound::Bounded(_)) {
+            self.expand_buffer_slow(guard);
         }
+    }
+
+    fn expand_buffer_slow(&self, guard: &Guard) {
         let end = &self.list.buffer_end;
         loop {
             // Acquire: as in `start_send`; read before the claim.

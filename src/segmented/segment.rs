@@ -196,7 +196,25 @@ impl<T> List<T> {
     /// Returns the first segment at or after the wanted one that is not removed: if its id is
     /// larger, the cell's segment was removed (every cell in it, and in any removed segment
     /// before it, was cancelled).
+    #[inline]
     pub(crate) fn locate<'g>(
+        &self,
+        position: &Position<T>,
+        start: Shared<'g, Segment<T>>,
+        index: u64,
+        guard: &'g Guard,
+    ) -> Shared<'g, Segment<T>> {
+        // SAFETY: `start` was read from the position while pinned (invariant 4).
+        if unsafe { start.deref() }.id == index / SEG as u64 {
+            // The common case (SEG - 1 claims in SEG): the side's pointer is at our segment
+            // already. It is not removed: our own cell in it is not finalized yet.
+            return start;
+        }
+        self.locate_slow(position, start, index, guard)
+    }
+
+    #[cold]
+    fn locate_slow<'g>(
         &self,
         position: &Position<T>,
         start: Shared<'g, Segment<T>>,
