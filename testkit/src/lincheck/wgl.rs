@@ -27,7 +27,7 @@ use std::hash::Hash;
 /// A sequential specification: a state machine whose transitions are operations *with* their
 /// observed results. `apply` returns the next state, or `None` if the operation could not have
 /// returned what it returned in this state.
-pub(crate) trait Spec: Clone + Eq + Hash {
+pub trait Spec: Clone + Eq + Hash {
     /// An operation together with its result, as observed.
     type Op: Debug;
 
@@ -38,33 +38,39 @@ pub(crate) trait Spec: Clone + Eq + Hash {
 
 /// One operation of a history: what happened, and when it was invoked and responded.
 #[derive(Clone, Debug)]
-pub(crate) struct Event<O> {
+pub struct Event<O> {
     /// Clock reading just before the call.
-    pub(crate) inv: u64,
+    pub inv: u64,
     /// Clock reading just after it returned; `inv < ret`.
-    pub(crate) ret: u64,
+    pub ret: u64,
     /// The operation and its result.
-    pub(crate) op: O,
+    pub op: O,
 }
 
 /// The answer of [`check`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Verdict {
+pub enum Verdict {
     /// A witness: the events' indices in a legal linearization order.
     Linearizable(Vec<usize>),
-    /// No legal order exists. `longest` is the longest legal prefix the search reached (indices
-    /// into the events), to show where things went wrong.
-    NotLinearizable { longest: Vec<usize> },
-    /// The search gave up after `steps` state transitions.
-    GaveUp { steps: u64 },
+    /// No legal order exists.
+    NotLinearizable {
+        /// The longest legal prefix the search reached (indices into the events), to show where
+        /// things went wrong.
+        longest: Vec<usize>,
+    },
+    /// The search gave up.
+    GaveUp {
+        /// The state transitions tried.
+        steps: u64,
+    },
 }
 
 /// The most events a history may have (the linearised set is a `u64` bitset).
-pub(crate) const MAX_EVENTS: usize = 64;
+pub const MAX_EVENTS: usize = 64;
 
 /// Decides whether `events` is linearizable with respect to the specification starting in
 /// `init`, trying at most `budget` transitions.
-pub(crate) fn check<S: Spec>(init: &S, events: &[Event<S::Op>], budget: u64) -> Verdict {
+pub fn check<S: Spec>(init: &S, events: &[Event<S::Op>], budget: u64) -> Verdict {
     assert!(
         events.len() <= MAX_EVENTS,
         "history too long for the bitset: {} events",
