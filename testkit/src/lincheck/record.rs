@@ -24,7 +24,7 @@ use super::spec::Val;
 use crate::{Census, Dual, Tracked};
 use std::marker::PhantomData;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -51,6 +51,8 @@ impl Key for Tracked {
 pub struct Recording {
     clock: AtomicU64,
     records: Mutex<Vec<Record>>,
+    /// Recorders not yet dropped (their records are not in `records` yet).
+    live: AtomicUsize,
 }
 
 impl Recording {
@@ -62,6 +64,7 @@ impl Recording {
     /// A recorder for the calls of `thread` on `target` (a reference, or a shared pointer that a
     /// spawned thread can own).
     pub fn recorder<T, P>(self: &Arc<Self>, target: P, thread: usize) -> Recorder<T, P> {
+        self.live.fetch_add(1, Ordering::SeqCst);
         Recorder {
             target,
             recording: Arc::clone(self),
@@ -71,9 +74,11 @@ impl Recording {
         }
     }
 
-    /// The history recorded so far, taken out of the recording. Drop (or join the threads of)
-    /// every recorder first: a recorder still alive keeps its records.
+    /// The history, taken out of the recording. Drop (or join the threads of) every recorder
+    /// first: a recorder still alive keeps its records.
     pub fn history(&self, label: impl Into<String>) -> History {
+        let live = self.live.load(Ordering::SeqCst);
+        assert_eq!(live, 0, "{live} recorder(s) still alive: their calls would be missing");
         let records = std::mem::take(&mut *self.records.lock().unwrap_or_else(|e| e.into_inner()));
         History {
             label: label.into(),
@@ -109,6 +114,7 @@ impl<T, P> Drop for Recorder<T, P> {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         all.append(&mut self.records);
+        self.recording.live.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
