@@ -69,6 +69,7 @@ fn history(calls: &[(usize, u64, u64, Call)]) -> History {
                 inv: *inv,
                 ret: *ret,
                 call: call.clone(),
+                causal: None,
             })
             .collect(),
     }

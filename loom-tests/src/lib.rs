@@ -204,7 +204,7 @@ impl<D: Subject> Default for Recorded<D> {
     fn default() -> Self {
         Recorded {
             structure: std::sync::Arc::new(D::default()),
-            recording: Recording::new(),
+            recording: Recording::causal(),
         }
     }
 }
@@ -215,9 +215,29 @@ impl<D: Subject> Recorded<D> {
         Self::default()
     }
 
-    /// The recorder of model thread `n` (0 for the main thread); move it into the thread.
+    /// The recorder of model thread `n`: 0 for the main thread; any other `n` is a thread the
+    /// main thread spawns now (it starts after everything the main thread did so far). Prefer
+    /// [`Recorded::spawn`], which also reports the join.
     pub fn thread(&self, n: usize) -> ThreadRecorder<D> {
+        if n != 0 {
+            self.recording.fork(0, n);
+        }
         self.recording.recorder(self.structure.clone(), n)
+    }
+
+    /// Spawns model thread `n` (see [`spawn`]), which makes its calls through its own recorder.
+    pub fn spawn<R, F>(&self, n: usize, f: F) -> Spawned<R>
+    where
+        F: FnOnce(&mut ThreadRecorder<D>) -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        assert_ne!(n, 0, "thread 0 is the main thread");
+        let mut rec = self.thread(n);
+        Spawned {
+            handle: spawn(move || f(&mut rec)),
+            recording: std::sync::Arc::clone(&self.recording),
+            thread: n,
+        }
     }
 
     /// The structure itself, for calls that are not part of the history.
@@ -243,9 +263,9 @@ impl<D: Subject> Recorded<D> {
 
     fn finish(&self, drain: bool) -> Vec<Val> {
         let left = {
-            let mut after = self
-                .recording
-                .recorder(self.structure.clone(), dualq_testkit::lincheck::QUIESCENT);
+            let after_all = dualq_testkit::lincheck::QUIESCENT;
+            self.recording.fork(0, after_all);
+            let mut after = self.recording.recorder(self.structure.clone(), after_all);
             after.waiting();
             if drain {
                 after.drain()
@@ -260,6 +280,24 @@ impl<D: Subject> Recorded<D> {
         }
         count_checked();
         left
+    }
+}
+
+/// A model thread spawned by [`Recorded::spawn`].
+#[derive(Debug)]
+pub struct Spawned<R> {
+    handle: JoinHandle<R>,
+    recording: std::sync::Arc<Recording>,
+    thread: usize,
+}
+
+impl<R> Spawned<R> {
+    /// Joins the thread (from the main thread) and returns what it returned; its calls then
+    /// precede the main thread's next ones in the history.
+    pub fn join(self) -> R {
+        let r = self.handle.join().expect("a model thread panicked");
+        self.recording.join(0, self.thread);
+        r
     }
 }
 

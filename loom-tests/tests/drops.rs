@@ -5,7 +5,7 @@
 //! destructor is what these scenarios test).
 #![cfg(loom)]
 
-use dualq_loom_tests::{both, id_of, model, outcome, spawn, Recorded, Subject, Values, TIMEOUT};
+use dualq_loom_tests::{both, id_of, model, outcome, Recorded, Subject, Values, TIMEOUT};
 
 /// A `pop_timeout` races a `push`, then the main thread pushes a second value and drops the
 /// structure: loom explores the drop finding a cancelled reservation before, among or after the
@@ -15,12 +15,9 @@ fn drop_with_values_and_cancelled_reservation<D: Subject>() {
     model(3, || {
         let values = Values::new(2);
         let h = Recorded::<D>::new();
-        let consumer = {
-            let mut rec = h.thread(1);
-            spawn(move || rec.pop_timeout(TIMEOUT))
-        };
+        let consumer = h.spawn(1, |rec| rec.pop_timeout(TIMEOUT));
         h.thread(0).push(values.make(0));
-        let got = consumer.join().unwrap();
+        let got = consumer.join();
         outcome(if got.is_some() {
             "delivered"
         } else {
@@ -44,16 +41,15 @@ fn drop_with_withdrawn_transfer<D: Subject>() {
         let values = Values::new(2);
         let h = Recorded::<D>::new();
         let producer = {
-            let mut rec = h.thread(1);
             let v = values.make(0);
-            spawn(move || rec.transfer_timeout(v, TIMEOUT))
+            h.spawn(1, move |rec| rec.transfer_timeout(v, TIMEOUT))
         };
         let taken = {
             let mut main = h.thread(0);
             main.push(values.make(1));
             main.try_pop()
         };
-        let sent = producer.join().unwrap();
+        let sent = producer.join();
         outcome(if sent.is_ok() {
             "transferred"
         } else {

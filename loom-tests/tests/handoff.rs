@@ -3,9 +3,7 @@
 //! execution's history is checked against the sequential specification (`Recorded::check`).
 #![cfg(loom)]
 
-use dualq_loom_tests::{
-    both, model, observe_waiting, spawn, wait_until, Recorded, Subject, Values,
-};
+use dualq_loom_tests::{both, model, observe_waiting, wait_until, Recorded, Subject, Values};
 
 /// A consumer `pop`s while the main thread `push`es, so loom explores the push landing before,
 /// during and after the consumer links its reservation; a missing Release/Acquire pair on the
@@ -16,12 +14,9 @@ fn push_pop<D: Subject>() {
     model(3, || {
         let values = Values::new(1);
         let h = Recorded::<D>::new();
-        let consumer = {
-            let mut rec = h.thread(1);
-            spawn(move || rec.pop())
-        };
+        let consumer = h.spawn(1, |rec| rec.pop());
         h.thread(0).push(values.make(0));
-        let got = consumer.join().unwrap();
+        let got = consumer.join();
         let left = h.check();
         assert_eq!((got.id(), left.len()), (0, 0));
         drop((got, h));
@@ -38,18 +33,14 @@ fn push_push_pop<D: Subject>() {
     model(1, || {
         let values = Values::new(2);
         let h = Recorded::<D>::new();
-        let consumer = {
-            let mut rec = h.thread(1);
-            spawn(move || rec.pop())
-        };
+        let consumer = h.spawn(1, |rec| rec.pop());
         let producer = {
-            let mut rec = h.thread(2);
             let v = values.make(1);
-            spawn(move || rec.push(v))
+            h.spawn(2, move |rec| rec.push(v))
         };
         h.thread(0).push(values.make(0));
-        let got = consumer.join().unwrap();
-        producer.join().unwrap();
+        let got = consumer.join();
+        producer.join();
         let left = h.check();
         assert_eq!(left.len(), 1, "the other value stays inside");
         assert_eq!(got.id() + left[0].id(), 1, "each value exactly once");
@@ -69,18 +60,13 @@ fn pop_pop_push_push<D: Subject>() {
     model(1, || {
         let values = Values::new(2);
         let h = Recorded::<D>::new();
-        let consumers: Vec<_> = (1..=2)
-            .map(|t| {
-                let mut rec = h.thread(t);
-                spawn(move || rec.pop())
-            })
-            .collect();
+        let consumers: Vec<_> = (1..=2).map(|t| h.spawn(t, |rec| rec.pop())).collect();
         {
             let mut main = h.thread(0);
             main.push(values.make(0));
             main.push(values.make(1));
         }
-        let mut got: Vec<_> = consumers.into_iter().map(|c| c.join().unwrap()).collect();
+        let mut got: Vec<_> = consumers.into_iter().map(|c| c.join()).collect();
         let left = h.check();
         got.sort_by_key(|v| v.id());
         assert_eq!((got[0].id(), got[1].id(), left.len()), (0, 1, 0));
@@ -101,10 +87,7 @@ fn waiters_served_in_order<D: Subject>() {
         let values = Values::new(2);
         let h = Recorded::<D>::new();
         let d = h.structure().clone();
-        let pop = |t| {
-            let mut rec = h.thread(t);
-            spawn(move || rec.pop())
-        };
+        let pop = |t| h.spawn(t, |rec| rec.pop());
         let (a, b) = {
             let mut main = h.thread(0);
             let a = pop(1);
@@ -116,7 +99,7 @@ fn waiters_served_in_order<D: Subject>() {
             main.push(values.make(1));
             (a, b)
         };
-        let (a, b) = (a.join().unwrap(), b.join().unwrap());
+        let (a, b) = (a.join(), b.join());
         let left = h.check();
         let expected = if D::FIFO { (0, 1) } else { (1, 0) };
         assert_eq!(

@@ -11,7 +11,7 @@
 #![cfg(loom)]
 
 use dualq_loom_tests::{
-    distinct_outcome, model, spawn, Recorded, Subject, ThreadRecorder, Val, Values, TIMEOUT,
+    distinct_outcome, model, Recorded, Subject, ThreadRecorder, Val, Values, TIMEOUT,
 };
 
 /// One call of a script.
@@ -119,9 +119,8 @@ fn mix<D: Subject>(bound: usize, scripts: &'static [&'static [Act]]) {
             .collect();
         let others: Vec<_> = (1..scripts.len())
             .map(|t| {
-                let mut rec = h.thread(t);
                 let mine = std::mem::take(&mut offered[t]);
-                spawn(move || run(&mut rec, scripts[t], mine))
+                h.spawn(t, move |rec| run(rec, scripts[t], mine))
             })
             .collect();
         let mut results = vec![run(
@@ -129,7 +128,7 @@ fn mix<D: Subject>(bound: usize, scripts: &'static [&'static [Act]]) {
             scripts[0],
             std::mem::take(&mut offered[0]),
         )];
-        results.extend(others.into_iter().map(|t| t.join().unwrap()));
+        results.extend(others.into_iter().map(|t| t.join()));
         let left = h.check();
         let outcome: Vec<&str> = results.iter().map(|(_, words)| words.as_str()).collect();
         distinct_outcome(format!("{} | left {}", outcome.join(" | "), left.len()));

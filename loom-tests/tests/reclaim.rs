@@ -5,7 +5,7 @@
 //! is recorded, and each execution's history checked.
 #![cfg(loom)]
 
-use dualq_loom_tests::{both, model, outcome, reclaim, spawn, Recorded, Subject, Values};
+use dualq_loom_tests::{both, model, outcome, reclaim, Recorded, Subject, Values};
 
 /// A consumer takes the front node, unlinks it and drives reclamation while the main thread
 /// reads the same front (`is_empty`, `has_waiting_consumer`) and walks the list (`len`,
@@ -19,22 +19,16 @@ fn readers_pin_the_front<D: Subject>() {
         let mut main = h.thread(0);
         main.push(values.make(0));
         main.push(values.make(1));
-        let consumer = {
-            let mut rec = h.thread(1);
-            spawn(move || {
-                let v = rec.try_pop();
-                reclaim();
-                v
-            })
-        };
+        let consumer = h.spawn(1, |rec| {
+            let v = rec.try_pop();
+            reclaim();
+            v
+        });
         let len = d.len();
         let empty = main.is_empty();
         let waiting = main.has_waiting_consumer() || d.waiting_consumers() != 0;
         drop(main);
-        let got = consumer
-            .join()
-            .unwrap()
-            .expect("the structure held two values");
+        let got = consumer.join().expect("the structure held two values");
         assert!(len == 1 || len == 2);
         outcome(if len == 1 {
             "len saw the pop"
@@ -59,10 +53,7 @@ fn waiter_outlives_unlink<D: Subject>() {
     model(2, || {
         let values = Values::new(2);
         let h = Recorded::<D>::new();
-        let consumer = {
-            let mut rec = h.thread(1);
-            spawn(move || rec.pop())
-        };
+        let consumer = h.spawn(1, |rec| rec.pop());
         let rest = {
             let mut main = h.thread(0);
             main.push(values.make(0));
@@ -71,7 +62,7 @@ fn waiter_outlives_unlink<D: Subject>() {
                 .expect("two values, one consumer: one is left")
         };
         reclaim();
-        let got = consumer.join().unwrap();
+        let got = consumer.join();
         outcome(if got.id() == 0 {
             "consumer got 0"
         } else {

@@ -5,7 +5,7 @@
 //! linearizable.
 #![cfg(loom)]
 
-use dualq_loom_tests::{both, id_of, model, outcome, spawn, Recorded, Subject, Values, TIMEOUT};
+use dualq_loom_tests::{both, id_of, model, outcome, Recorded, Subject, Values, TIMEOUT};
 
 /// A `pop_timeout` races a `push`: loom explores the push landing before the reservation is
 /// linked (data path), while it waits (fulfil), and after it cancels (the value stays inside),
@@ -16,12 +16,9 @@ fn pop_timeout_races_push<D: Subject>() {
     model(3, || {
         let values = Values::new(1);
         let h = Recorded::<D>::new();
-        let consumer = {
-            let mut rec = h.thread(1);
-            spawn(move || rec.pop_timeout(TIMEOUT))
-        };
+        let consumer = h.spawn(1, |rec| rec.pop_timeout(TIMEOUT));
         h.thread(0).push(values.make(0));
-        let got = consumer.join().unwrap();
+        let got = consumer.join();
         let left = h.check();
         outcome(if got.is_some() {
             "delivered"
@@ -52,13 +49,10 @@ fn two_pop_timeouts_race_push<D: Subject>() {
         let values = Values::new(1);
         let h = Recorded::<D>::new();
         let consumers: Vec<_> = (1..=2)
-            .map(|t| {
-                let mut rec = h.thread(t);
-                spawn(move || rec.pop_timeout(TIMEOUT))
-            })
+            .map(|t| h.spawn(t, |rec| rec.pop_timeout(TIMEOUT)))
             .collect();
         h.thread(0).push(values.make(0));
-        let got: Vec<_> = consumers.into_iter().map(|c| c.join().unwrap()).collect();
+        let got: Vec<_> = consumers.into_iter().map(|c| c.join()).collect();
         let left = h.check();
         let delivered = got.iter().flatten().count();
         assert!(delivered <= 1, "one value delivered twice");
@@ -87,15 +81,11 @@ fn transfer_timeout_races_pop<D: Subject>() {
         let values = Values::new(2);
         let h = Recorded::<D>::new();
         let producer = {
-            let mut rec = h.thread(1);
             let v = values.make(0);
-            spawn(move || rec.transfer_timeout(v, TIMEOUT))
+            h.spawn(1, move |rec| rec.transfer_timeout(v, TIMEOUT))
         };
-        let consumer = {
-            let mut rec = h.thread(2);
-            spawn(move || rec.pop())
-        };
-        let sent = producer.join().unwrap();
+        let consumer = h.spawn(2, |rec| rec.pop());
+        let sent = producer.join();
         let back = sent.as_ref().err().map(|v| v.id());
         outcome(if back.is_some() {
             "withdrawn"
@@ -108,7 +98,7 @@ fn transfer_timeout_races_pop<D: Subject>() {
             // Delivered: the consumer has it or is about to; the spare value is not needed.
             drop(values.make(1));
         }
-        let got = consumer.join().unwrap();
+        let got = consumer.join();
         assert!(h.check().is_empty());
         assert_eq!(got.id(), if back.is_some() { 1 } else { 0 });
         assert_eq!(back, if got.id() == 1 { Some(0) } else { None });
@@ -127,16 +117,12 @@ fn transfer_timeout_races_pop_timeout<D: Subject>() {
         let values = Values::new(1);
         let h = Recorded::<D>::new();
         let producer = {
-            let mut rec = h.thread(1);
             let v = values.make(0);
-            spawn(move || rec.transfer_timeout(v, TIMEOUT))
+            h.spawn(1, move |rec| rec.transfer_timeout(v, TIMEOUT))
         };
-        let consumer = {
-            let mut rec = h.thread(2);
-            spawn(move || rec.pop_timeout(TIMEOUT))
-        };
-        let sent = producer.join().unwrap();
-        let got = consumer.join().unwrap();
+        let consumer = h.spawn(2, |rec| rec.pop_timeout(TIMEOUT));
+        let sent = producer.join();
+        let got = consumer.join();
         assert!(h.check().is_empty());
         match (&sent, &got) {
             (Ok(()), Some(v)) => {

@@ -2,7 +2,7 @@
 //! recorded, and each execution's history checked.
 #![cfg(loom)]
 
-use dualq_loom_tests::{both, model, outcome, spawn, Recorded, Subject, Values};
+use dualq_loom_tests::{both, model, outcome, Recorded, Subject, Values};
 
 /// A blocking `transfer` meets a blocking `pop`, each on its own thread: loom explores the
 /// producer linking and waiting (the consumer takes its node) and the consumer linking and
@@ -13,16 +13,12 @@ fn transfer_pop<D: Subject>() {
         let values = Values::new(1);
         let h = Recorded::<D>::new();
         let producer = {
-            let mut rec = h.thread(1);
             let v = values.make(0);
-            spawn(move || rec.transfer(v))
+            h.spawn(1, move |rec| rec.transfer(v))
         };
-        let consumer = {
-            let mut rec = h.thread(2);
-            spawn(move || rec.pop())
-        };
-        producer.join().unwrap();
-        let got = consumer.join().unwrap();
+        let consumer = h.spawn(2, |rec| rec.pop());
+        producer.join();
+        let got = consumer.join();
         assert!(h.check().is_empty());
         assert_eq!(got.id(), 0);
         drop((got, h));
@@ -39,10 +35,7 @@ fn try_transfer_pop<D: Subject>() {
     model(3, || {
         let values = Values::new(1);
         let h = Recorded::<D>::new();
-        let consumer = {
-            let mut rec = h.thread(1);
-            spawn(move || rec.pop())
-        };
+        let consumer = h.spawn(1, |rec| rec.pop());
         {
             let mut main = h.thread(0);
             if let Err(v) = main.try_transfer(values.make(0)) {
@@ -52,7 +45,7 @@ fn try_transfer_pop<D: Subject>() {
                 outcome("handed over");
             }
         }
-        let got = consumer.join().unwrap();
+        let got = consumer.join();
         assert!(h.check().is_empty());
         assert_eq!(got.id(), 0);
         drop((got, h));

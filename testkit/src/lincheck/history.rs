@@ -1,5 +1,20 @@
 //! Histories as recorded: one record per API call, with the interval in which it ran.
 //!
+//! # Which call precedes which
+//!
+//! A call must be linearised after every call that *precedes* it. Between real threads, that
+//! is real time: the recorder's clock is an `AcqRel` counter, so a call that returned before
+//! another was invoked (in the stamps) also happens before it. Inside a loom model it is not:
+//! the clock is invisible to loom, so its stamps follow the explored schedule but create no
+//! happens-before, and loom lets a load return a value older than the schedule's latest store
+//! when nothing orders them (a C11 relaxation real hardware has too, e.g. a store still in a
+//! store buffer). Taking the schedule as real time there would fail correct code. Records made
+//! in [`causal`](super::Recording::causal) mode therefore carry the happens-before the harness
+//! knows for sure, as vector clocks: program order, spawn and join. Every such edge is a real
+//! happens-before edge, so the check stays sound (never a false alarm); it sees less order than
+//! the structure's own synchronisation creates, which a scenario can add back by observing the
+//! structure from a thread that then spawns or joins (`loom-tests`' `observe_waiting`).
+//!
 //! [`History::events`] turns each call into the specification's operations (a blocking call
 //! into its request and its follow-up, over the same interval), and [`History::check`] runs
 //! the search of [`super::wgl`] on them; a failure is reported with the history drawn as a
@@ -7,6 +22,7 @@
 
 use super::spec::{CallId, Op, QueueSpec, StackSpec, Val};
 use super::wgl::{self, Event, Spec, Verdict};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// One call of the public API and what it returned.
@@ -130,6 +146,30 @@ pub struct Record {
     pub ret: u64,
     /// The call and its result.
     pub call: Call,
+    /// Happens-before as the harness knows it (causal recordings only; else real time).
+    pub causal: Option<Causal>,
+}
+
+/// A call's place in happens-before: vector clocks over the recording's threads.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Causal {
+    /// For each thread, how many of its calls had returned, as far as this thread knew when it
+    /// invoked the call (its vector clock).
+    pub seen: BTreeMap<usize, u64>,
+    /// This call's number in its own thread, counting from 1 (the thread's own clock entry
+    /// once it returned).
+    pub tick: u64,
+}
+
+impl Record {
+    /// Whether `self` returned before `other` was invoked: in happens-before if both carry it,
+    /// else in the clock's stamps.
+    pub fn precedes(&self, other: &Record) -> bool {
+        match (&self.causal, &other.causal) {
+            (Some(a), Some(b)) => b.seen.get(&self.thread).is_some_and(|&n| n >= a.tick),
+            _ => self.ret <= other.inv,
+        }
+    }
 }
 
 /// A recorded history: what ran, and where it came from.
@@ -152,10 +192,22 @@ impl History {
                 events.push(Event {
                     inv: r.inv,
                     ret: r.ret,
+                    after: 0,
                     op,
                 });
                 origin.push(i);
             }
+        }
+        assert!(
+            events.len() <= wgl::MAX_EVENTS,
+            "history too long for the checker: {} events",
+            events.len()
+        );
+        for e in 0..events.len() {
+            let record = &self.records[origin[e]];
+            events[e].after = (0..events.len())
+                .filter(|&f| self.records[origin[f]].precedes(record))
+                .fold(0, |set, f| set | 1 << f);
         }
         (events, origin)
     }
@@ -218,6 +270,13 @@ const BUDGET: u64 = 50_000_000;
 impl fmt::Display for History {
     /// One line per call, by invocation time, with a bar showing its interval.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.records.iter().any(|r| r.causal.is_some()) {
+            writeln!(
+                f,
+                "  (bars: the explored schedule; a call precedes another only through program \
+                 order, spawn or join)"
+            )?;
+        }
         let mut order: Vec<usize> = (0..self.records.len()).collect();
         order.sort_by_key(|&i| (self.records[i].inv, i));
         let end = self.records.iter().map(|r| r.ret).max().unwrap_or(0);

@@ -15,13 +15,18 @@
 //! Inside a loom model the same code is exact and free: loom runs one model thread at a time, and
 //! switches threads only at the operations it models (its own atomics, cells, parks), so the
 //! stamps follow the explored schedule; a `std` atomic is invisible to loom, so stamping adds no
-//! scheduling point and no execution (`loom-tests/tests/harness.rs` checks both).
+//! scheduling point and no execution (`loom-tests/tests/harness.rs` checks both). But for the
+//! same reason the stamps create no happens-before there, so a loom recording is made in
+//! [`Recording::causal`] mode: each call also records a vector clock of the program order,
+//! spawns ([`Recording::fork`]) and joins ([`Recording::join`]) the harness tells it about, and
+//! precedence is taken from those (see [`super::history`]).
 //!
 //! Every value of a history must be distinct (the specification tells values apart by key).
 
-use super::history::{Call, History, Record};
+use super::history::{Call, Causal, History, Record};
 use super::spec::Val;
 use crate::{Census, Dual, Tracked};
+use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -49,6 +54,10 @@ impl Key for Tracked {
 /// One history being recorded: the clock, and the records of the recorders dropped so far.
 #[derive(Debug, Default)]
 pub struct Recording {
+    /// Whether calls carry vector clocks (and precedence is happens-before, not the stamps).
+    causal: bool,
+    /// Each thread's vector clock (causal recordings only).
+    clocks: Mutex<BTreeMap<usize, BTreeMap<usize, u64>>>,
     clock: AtomicU64,
     records: Mutex<Vec<Record>>,
     /// Recorders not yet dropped (their records are not in `records` yet).
@@ -56,9 +65,49 @@ pub struct Recording {
 }
 
 impl Recording {
-    /// An empty recording.
+    /// An empty recording for real threads: a call precedes another if it returned before the
+    /// other was invoked, in real time.
     pub fn new() -> Arc<Recording> {
         Arc::default()
+    }
+
+    /// An empty recording whose precedence is the happens-before of program order and of the
+    /// spawns and joins reported by [`fork`](Self::fork) and [`join`](Self::join) (for loom).
+    pub fn causal() -> Arc<Recording> {
+        Arc::new(Recording {
+            causal: true,
+            ..Recording::default()
+        })
+    }
+
+    /// Thread `child` starts after everything `parent` did so far (call it just before the
+    /// spawn, or before `child`'s first recorder for a thread that runs after `parent`).
+    pub fn fork(&self, parent: usize, child: usize) {
+        let mut clocks = self.clocks.lock().unwrap_or_else(|e| e.into_inner());
+        let inherited = clocks.get(&parent).cloned().unwrap_or_default();
+        merge(clocks.entry(child).or_default(), &inherited);
+    }
+
+    /// Thread `parent` has joined `child`: everything `child` did precedes what `parent` does
+    /// next.
+    pub fn join(&self, parent: usize, child: usize) {
+        let mut clocks = self.clocks.lock().unwrap_or_else(|e| e.into_inner());
+        let finished = clocks.get(&child).cloned().unwrap_or_default();
+        merge(clocks.entry(parent).or_default(), &finished);
+    }
+
+    /// The vector clock of `thread` now.
+    fn seen_by(&self, thread: usize) -> BTreeMap<usize, u64> {
+        let clocks = self.clocks.lock().unwrap_or_else(|e| e.into_inner());
+        clocks.get(&thread).cloned().unwrap_or_default()
+    }
+
+    /// Counts a call of `thread` as returned; its number in the thread.
+    fn returned(&self, thread: usize) -> u64 {
+        let mut clocks = self.clocks.lock().unwrap_or_else(|e| e.into_inner());
+        let own = clocks.entry(thread).or_default().entry(thread).or_default();
+        *own += 1;
+        *own
     }
 
     /// A recorder for the calls of `thread` on `target` (a reference, or a shared pointer that a
@@ -118,6 +167,14 @@ impl<T, P> Drop for Recorder<T, P> {
     }
 }
 
+/// `into` learns everything `from` knows.
+fn merge(into: &mut BTreeMap<usize, u64>, from: &BTreeMap<usize, u64>) {
+    for (&thread, &n) in from {
+        let known = into.entry(thread).or_default();
+        *known = (*known).max(n);
+    }
+}
+
 /// A timeout as the history shows it.
 fn micros(d: Duration) -> u32 {
     u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
@@ -135,14 +192,21 @@ where
     /// Makes one call between two stamps. `f` makes the call and says what to record; use it
     /// for calls the methods below do not cover.
     pub fn call<R>(&mut self, f: impl FnOnce(&P::Target) -> (R, Call)) -> R {
-        let inv = self.recording.tick();
+        let recording = &*self.recording;
+        let seen = recording.causal.then(|| recording.seen_by(self.thread));
+        let inv = recording.tick();
         let (result, call) = f(&self.target);
-        let ret = self.recording.tick();
+        let ret = recording.tick();
+        let causal = seen.map(|seen| Causal {
+            seen,
+            tick: recording.returned(self.thread),
+        });
         self.records.push(Record {
             thread: self.thread,
             inv,
             ret,
             call,
+            causal,
         });
         result
     }
