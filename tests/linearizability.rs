@@ -48,7 +48,7 @@ mod common;
 use common::{Census, Rng};
 use dualq_testkit::lincheck::wgl::Spec;
 use dualq_testkit::lincheck::{
-    Call, History, Op, QueueSpec, Record, Recording, StackSpec, Val, QUIESCENT,
+    Call, Causal, History, Op, QueueSpec, Record, Recording, StackSpec, Val, QUIESCENT,
 };
 use rayon::prelude::*;
 use std::fmt::Debug;
@@ -406,6 +406,44 @@ fn checker_rejects_impossible_transfer_results() {
         rejects::<QueueSpec>(&calls);
         rejects::<StackSpec>(&calls);
     }
+}
+
+#[test]
+fn checker_takes_precedence_from_happens_before_when_recorded() {
+    // t0 pushes 1 and 2; t1, started before either (its vector clock knows nothing of t0),
+    // finds the structure empty although the schedule ran it after both pushes; t0 joins t1
+    // and pops both values. Without a happens-before edge from the pushes to t1, that is a stale
+    // read C11 (and loom) allow: linearizable. In real time it is not.
+    let causal = |seen: &[(usize, u64)], tick: u64| Causal {
+        seen: seen.iter().copied().collect(),
+        tick,
+    };
+    let record = |thread, inv, ret, call, causal| Record {
+        thread,
+        inv,
+        ret,
+        call,
+        causal: Some(causal),
+    };
+    let stale = |t1_seen: &[(usize, u64)]| History {
+        label: "causal".into(),
+        records: vec![
+            record(0, 0, 1, push(1), causal(&[], 1)),
+            record(0, 2, 3, push(2), causal(&[(0, 1)], 2)),
+            record(1, 4, 5, try_pop(None), causal(t1_seen, 1)),
+            // t0 has joined t1 by now.
+            record(0, 6, 7, try_pop(Some(2)), causal(&[(0, 2), (1, 1)], 3)),
+            record(0, 8, 9, try_pop(Some(1)), causal(&[(0, 3), (1, 1)], 4)),
+        ],
+    };
+    let unordered = stale(&[]);
+    assert!(unordered.check::<StackSpec>().is_ok(), "{unordered}");
+    let mut real_time = unordered.clone();
+    real_time.records.iter_mut().for_each(|r| r.causal = None);
+    assert!(real_time.check::<StackSpec>().is_err(), "{real_time}");
+    // If t1 had been spawned after the first push, it must have seen a value.
+    let ordered = stale(&[(0, 1)]);
+    assert!(ordered.check::<StackSpec>().is_err(), "{ordered}");
 }
 
 #[test]

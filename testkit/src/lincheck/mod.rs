@@ -14,6 +14,6 @@ pub mod record;
 pub mod spec;
 pub mod wgl;
 
-pub use history::{Call, History, Record, QUIESCENT};
+pub use history::{Call, Causal, History, Record, QUIESCENT};
 pub use record::{Key, Recorder, Recording};
 pub use spec::{DualSpec, Op, QueueSpec, StackSpec, Val};

@@ -127,7 +127,10 @@ impl Recording {
     /// first: a recorder still alive keeps its records.
     pub fn history(&self, label: impl Into<String>) -> History {
         let live = self.live.load(Ordering::SeqCst);
-        assert_eq!(live, 0, "{live} recorder(s) still alive: their calls would be missing");
+        assert_eq!(
+            live, 0,
+            "{live} recorder(s) still alive: their calls would be missing"
+        );
         let records = std::mem::take(&mut *self.records.lock().unwrap_or_else(|e| e.into_inner()));
         History {
             label: label.into(),
