@@ -545,7 +545,7 @@ fn disconnection_is_final_even_if_handles_are_cloned_later() {
 
 #[test]
 fn unbounded_leftovers_are_dropped_once_when_the_last_receiver_goes() {
-    let ledger = Ledger::new(11);
+    let ledger = Ledger::leak(11);
     let (tx, rx) = unbounded();
     for id in 0..10 {
         tx.send(ledger.value(id)).unwrap();
@@ -567,12 +567,14 @@ fn unbounded_leftovers_are_dropped_once_when_the_last_receiver_goes() {
     // Received values belong to the caller: the channel never dropped them.
     assert_eq!(ledger.dropped_ids(), (3..11).collect::<Vec<_>>());
     drop(kept);
-    ledger.assert_each_dropped_once();
+    ledger.assert_all_dropped_once(
+        "unbounded leftovers are dropped once when the last receiver goes",
+    );
 }
 
 #[test]
 fn unbounded_leftovers_outlive_the_senders_for_the_receivers() {
-    let ledger = Ledger::new(5);
+    let ledger = Ledger::leak(5);
     let (tx, rx) = unbounded();
     for id in 0..5 {
         tx.send(ledger.value(id)).unwrap();
@@ -586,13 +588,13 @@ fn unbounded_leftovers_outlive_the_senders_for_the_receivers() {
     assert_eq!(rx.recv().map(|v| v.id()), Ok(0));
     assert_eq!(ledger.dropped_ids(), [0]);
     drop(rx);
-    ledger.assert_each_dropped_once();
+    ledger.assert_all_dropped_once("unbounded leftovers outlive the senders for the receivers");
 }
 
 #[test]
 fn values_are_dropped_once_whichever_handle_goes_last() {
     for senders_last in [false, true] {
-        let ledger = Ledger::new(6);
+        let ledger = Ledger::leak(6);
         let (tx, rx) = unbounded();
         let (tx2, rx2) = (tx.clone(), rx.clone());
         for id in 0..6 {
@@ -607,13 +609,13 @@ fn values_are_dropped_once_whichever_handle_goes_last() {
             assert_eq!(ledger.total(), 0);
             drop(rx2);
         }
-        ledger.assert_each_dropped_once();
+        ledger.assert_all_dropped_once("values are dropped once whichever handle goes last");
     }
 }
 
 #[test]
 fn values_handed_back_in_errors_are_not_also_dropped_by_the_channel() {
-    let ledger = Ledger::new(4);
+    let ledger = Ledger::leak(4);
     // A rendezvous send that times out.
     let (tx, rx) = rendezvous();
     let back = tx
@@ -651,16 +653,17 @@ fn values_handed_back_in_errors_are_not_also_dropped_by_the_channel() {
         ],
         [0, 1, 2, 3]
     );
-    ledger.assert_each_dropped_once();
+    ledger.assert_all_dropped_once(
+        "values handed back in errors are not also dropped by the channel",
+    );
 }
 
 #[test]
 fn received_values_are_not_dropped_by_the_channel() {
     for flavor in FLAVORS {
-        let ledger = Ledger::new(3);
+        let ledger = Ledger::leak(3);
         let (tx, rx) = flavor.channel();
         let sender = {
-            let ledger = ledger.clone();
             thread::spawn(move || {
                 for id in 0..3 {
                     tx.send(ledger.value(id)).unwrap();
@@ -673,7 +676,7 @@ fn received_values_are_not_dropped_by_the_channel() {
         assert_eq!(ledger.total(), 0, "{flavor:?}");
         assert_eq!(got.iter().map(Tracked::id).collect::<Vec<_>>(), [0, 1, 2]);
         drop(got);
-        ledger.assert_each_dropped_once();
+        ledger.assert_all_dropped_once("received values are not dropped by the channel");
     }
 }
 
@@ -739,12 +742,11 @@ fn race_last_sender_drop_vs_blocked_receiver() {
 fn race_last_receiver_drop_vs_blocked_rendezvous_sender() {
     let mut jitter = Jitter::new(2);
     for round in 0..rounds(2_000) {
-        let ledger = Ledger::new(4);
+        let ledger = Ledger::leak(4);
         let (tx, rx) = rendezvous::<Tracked>();
         let taken = round % 3;
         let timed = round % 2 == 1;
         let sender = {
-            let ledger = ledger.clone();
             thread::spawn(move || {
                 let mut ok = Vec::new();
                 for id in 0..4 {
@@ -795,12 +797,11 @@ fn race_concurrent_sends_vs_last_receiver_drop() {
     for flavor in FLAVORS {
         let mut jitter = Jitter::new(3);
         for round in 0..rounds(1_000) {
-            let ledger = Ledger::new(SENDERS * PER_SENDER);
+            let ledger = Ledger::leak(SENDERS * PER_SENDER);
             let (tx, rx) = flavor.channel::<Tracked>();
             let senders: Vec<_> = (0..SENDERS)
                 .map(|s| {
                     let tx = tx.clone();
-                    let ledger = ledger.clone();
                     thread::spawn(move || {
                         let (mut ok, mut back) = (Vec::new(), Vec::new());
                         for i in 0..PER_SENDER {
@@ -846,7 +847,7 @@ fn race_concurrent_sends_vs_last_receiver_drop() {
                 back.extend(b);
             }
             // Every value was made exactly once; by now every handle is gone.
-            ledger.assert_each_dropped_once();
+            ledger.assert_all_dropped_once("race concurrent sends vs last receiver drop");
             let delivered_set: HashSet<usize> = delivered.iter().copied().collect();
             assert_eq!(
                 delivered_set.len(),
@@ -874,10 +875,9 @@ fn race_concurrent_sends_vs_last_receiver_drop() {
 #[test]
 fn race_rendezvous_send_timeout_vs_recv_timeout() {
     let values = rounds(20_000);
-    let ledger = Ledger::new(values);
+    let ledger = Ledger::leak(values);
     let (tx, rx) = rendezvous::<Tracked>();
     let sender = {
-        let ledger = ledger.clone();
         thread::spawn(move || {
             let mut jitter = Jitter::new(4);
             let mut ok = Vec::new();
@@ -916,7 +916,7 @@ fn race_rendezvous_send_timeout_vs_recv_timeout() {
     );
     assert_eq!(ok.len() + timed_out, values);
     // Each value was dropped exactly once: by us (received) or by the sender (handed back).
-    ledger.assert_each_dropped_once();
+    ledger.assert_all_dropped_once("race rendezvous send timeout vs recv timeout");
 }
 
 /// Unbounded sends against `recv_timeout`/`recv_deadline` with tiny timeouts: a receive that
@@ -1238,7 +1238,7 @@ fn rendezvous_send_timeout_succeeds_when_a_receiver_comes() {
 #[test]
 fn rendezvous_send_returns_only_after_a_receiver_took_the_value() {
     let (tx, rx) = rendezvous();
-    let ledger = Ledger::new(1);
+    let ledger = Ledger::leak(1);
     let sender = {
         let value = ledger.value(0);
         spawn_blocked(move || tx.send(value).is_ok())
@@ -1249,7 +1249,7 @@ fn rendezvous_send_returns_only_after_a_receiver_took_the_value() {
     assert!(join(sender), "the send did not report success");
     assert_eq!(value.id(), 0);
     drop(value);
-    ledger.assert_each_dropped_once();
+    ledger.assert_all_dropped_once("rendezvous send returns only after a receiver took the value");
 }
 
 #[test]

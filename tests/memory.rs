@@ -151,7 +151,7 @@ const TINY: Duration = Duration::from_micros(2);
 /// The timeouts used below really link a reservation (a sampling thread sees a waiting
 /// consumer), and for the queue, which allocates its request node only when it links it, every
 /// call allocates.
-fn tiny_timeouts_really_link<Q: Dual<u64>>() {
+fn tiny_timeouts_really_link<Q: Census<u64>>() {
     let _lock = lock();
     let q = Q::default();
     let seen = AtomicUsize::new(0);
@@ -215,7 +215,7 @@ fn tiny_timeouts_really_link_stack() {
 }
 
 /// (a) Timed-out `pop_timeout`s on an empty structure leave no garbage behind.
-fn pop_timeouts_on_an_empty_structure<Q: Dual<u64>>() {
+fn pop_timeouts_on_an_empty_structure<Q: Census<u64>>() {
     let _lock = lock();
     let q = Q::default();
     assert_bounded(
@@ -246,7 +246,7 @@ fn pop_timeouts_on_an_empty_stack_do_not_grow_memory() {
 /// (b) The hard case: an untimed `pop` waits first in line (the queue's front, the stack's
 /// bottom), so timed-out reservations linked after it cannot leave by the front; they must be
 /// unlinked from the middle. Then one push releases the untimed waiter.
-fn pop_timeouts_behind_an_untimed_waiter<Q: Dual<u64>>() {
+fn pop_timeouts_behind_an_untimed_waiter<Q: Census<u64>>() {
     let _lock = lock();
     let _w = watchdog(
         "pop_timeouts_behind_an_untimed_waiter",
@@ -285,7 +285,7 @@ fn pop_timeouts_behind_an_untimed_waiter_do_not_grow_memory_stack() {
 }
 
 /// (c) Timed-out `transfer_timeout`s with nobody consuming leave no garbage behind.
-fn transfer_timeouts_without_consumers<Q: Dual<u64>>() {
+fn transfer_timeouts_without_consumers<Q: Census<u64>>() {
     let _lock = lock();
     let q = Q::default();
     let mut v = 0;
@@ -312,7 +312,7 @@ fn transfer_timeouts_without_consumers_do_not_grow_memory_stack() {
 
 /// (c') The data-side hard case: an untimed `transfer` waits first in line, and timed-out
 /// transfers pile up after it. Then one pop releases the untimed producer.
-fn transfer_timeouts_behind_an_untimed_transfer<Q: Dual<u64>>() {
+fn transfer_timeouts_behind_an_untimed_transfer<Q: Census<u64>>() {
     let _lock = lock();
     let _w = watchdog(
         "transfer_timeouts_behind_an_untimed_transfer",
@@ -352,7 +352,7 @@ fn transfer_timeouts_behind_an_untimed_transfer_do_not_grow_memory_stack() {
 
 /// Alternating timed-out pops and transfers: the one dead node a structure may keep changes
 /// kind every time.
-fn alternating_timeouts<Q: Dual<u64>>() {
+fn alternating_timeouts<Q: Census<u64>>() {
     let _lock = lock();
     let q = Q::default();
     let mut v = 0;
@@ -385,7 +385,7 @@ fn alternating_pop_and_transfer_timeouts_do_not_grow_memory_stack() {
 /// all, behind an untimed waiter of the same side): cancelled nodes next to each other are unlinked by racing threads, and none may be
 /// left behind. `consumers`: the threads time out in `pop_timeout` behind an untimed `pop`;
 /// otherwise in `transfer_timeout` behind an untimed `transfer`.
-fn concurrent_timeouts_behind_an_untimed_waiter<Q: Dual<u64>>(consumers: bool) {
+fn concurrent_timeouts_behind_an_untimed_waiter<Q: Census<u64>>(consumers: bool) {
     let _lock = lock();
     let w = watchdog("concurrent_timeouts", Duration::from_secs(60));
     let q = Q::default();
