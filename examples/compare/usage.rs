@@ -8,6 +8,11 @@
 //! the window; what is inside besides the workload is the start barrier and the joins, at most
 //! about two context switches per thread per run.
 //!
+//! The second reading must come after the joins, not merely after the work: the kernel adds a
+//! running thread's CPU time to the process's total only when the thread is descheduled or at
+//! a timer tick, so a thread still spinning on another core at the reading is missing up to a
+//! tick (several milliseconds) of CPU.
+//!
 //! Linux counts a switch as *voluntary* when the thread blocks (sleeps on a futex, parks,
 //! sleeps) and as *involuntary* otherwise: preempted at the end of its time slice, or giving the
 //! core away with `sched_yield` while still runnable. So a channel whose waiters yield shows
@@ -69,25 +74,46 @@ pub(crate) fn process_usage() -> Option<Usage> {
 mod tests {
     use super::*;
 
-    /// A thread that blocks n times and has exited still shows in the process's counts: the
-    /// report's window ends after the joins and relies on it.
+    /// The CPU time the calling thread has used.
+    fn thread_cpu() -> Duration {
+        let mut t = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `t` is a valid, writable timespec; the clock id is a constant the kernel knows.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+        assert_eq!(rc, 0, "clock_gettime");
+        Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+    }
+
+    /// A thread that blocked n times, spun for a while and has exited still shows in the
+    /// process's counts: the report's window ends after the joins and relies on it.
     #[test]
     fn exited_threads_are_counted() {
         const SLEEPS: u64 = 20;
+        const SPIN: Duration = Duration::from_millis(20);
         let before = process_usage().expect("getrusage");
         std::thread::spawn(|| {
             for _ in 0..SLEEPS {
                 // Every sleep blocks the thread: one voluntary switch each.
                 std::thread::sleep(Duration::from_millis(1));
             }
+            while thread_cpu() < SPIN {
+                std::hint::spin_loop();
+            }
         })
         .join()
-        .expect("sleeper panicked");
+        .expect("worker panicked");
         let used = process_usage().expect("getrusage").since(before);
         assert!(
             used.voluntary >= SLEEPS,
             "{} voluntary switches after {SLEEPS} sleeps on an exited thread",
             used.voluntary
+        );
+        assert!(
+            used.cpu >= SPIN,
+            "{:?} of CPU counted for an exited thread that used {SPIN:?}",
+            used.cpu
         );
     }
 }

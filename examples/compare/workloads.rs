@@ -63,7 +63,8 @@ impl Start {
     }
 }
 
-/// A run from its earliest worker start to its latest receiver end.
+/// A run from its earliest worker start to its latest receiver end, its usage from `usage0` to
+/// now. Call it once every thread of the run has been joined (see `usage.rs`).
 fn finish(
     starts: impl IntoIterator<Item = Instant>,
     ends: impl IntoIterator<Item = Instant>,
@@ -235,15 +236,13 @@ pub(crate) fn ping_pong<I: Imp>(round_trips: u64, placement: Placement) -> Run {
         let reply = I::recv(&pong_rx).expect("echo thread gone");
         wrong += u64::from(reply != i + 1);
     }
-    let run = finish(
-        [t0],
-        [Instant::now()],
-        usage0,
-        round_trips,
-        vec![round_trips],
-    );
+    let t1 = Instant::now();
     I::close(ping_tx, 1);
     let echoed = echo.join().expect("echo thread panicked");
+    // Read the usage only now: the kernel adds a thread's CPU time to the process's when it
+    // is descheduled or at a tick, so an echo thread still spinning on another core would be
+    // missing up to a tick of CPU, which is all of a short run.
+    let run = finish([t0], [t1], usage0, round_trips, vec![round_trips]);
     assert_eq!(
         (echoed, wrong),
         (round_trips, 0),
