@@ -23,6 +23,9 @@
 //! * `sender fairness 8 senders, bounded(4)` (and `rendezvous`): the mirror image: 8 senders
 //!   blocked in `send`, one receiver receives with a pause after each message; the same metrics
 //!   over the senders.
+//! * `memory burst unbounded`: one thread sends M messages into an unbounded channel, then
+//!   receives them, then drops the channel, in a child process of its own; the resident set
+//!   size above the start at its peak, after the drain and after the drop.
 //! * `slow senders rendezvous 4P/4C`: each sender pauses after every send, so receivers spend
 //!   their time waiting; the number that matters is CPU seconds per million messages (a
 //!   receiver that spins instead of parking shows up here).
@@ -65,7 +68,7 @@ use report::{fmt_num, Results, Sample};
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use workloads::{FairRun, Run};
+use workloads::{Burst, FairRun, Run};
 
 /// The name of the baseline implementation for every ratio.
 const BASELINE: &str = Crossbeam::NAME;
@@ -80,6 +83,7 @@ struct Entry {
     ping_pong: fn(u64, Placement) -> Run,
     fairness: fn(usize, u64, Duration, Placement) -> FairRun,
     sender_fairness: fn(Flavor, usize, u64, Duration, Placement) -> FairRun,
+    burst: fn(u64) -> Option<(Run, Burst)>,
 }
 
 fn entry<I: Imp>() -> Entry {
@@ -91,6 +95,7 @@ fn entry<I: Imp>() -> Entry {
         ping_pong: workloads::ping_pong::<I>,
         fairness: workloads::fairness::<I>,
         sender_fairness: workloads::sender_fairness::<I>,
+        burst: workloads::burst::<I>,
     }
 }
 
@@ -99,7 +104,7 @@ impl Entry {
     fn cannot_run(&self, kind: &Kind) -> Option<String> {
         let flavor = match *kind {
             Kind::Throughput { flavor, .. } | Kind::SenderFairness { flavor, .. } => flavor,
-            Kind::PingPong { .. } | Kind::Fairness { .. } => Flavor::Unbounded,
+            Kind::PingPong { .. } | Kind::Fairness { .. } | Kind::Burst { .. } => Flavor::Unbounded,
         };
         if !(self.supports)(flavor) {
             return Some(format!("no {} form", report::flavor_family(flavor)));
@@ -154,6 +159,10 @@ enum Kind {
         messages: u64,
         pace: Duration,
     },
+    /// Memory of a burst of messages nobody receives yet (in a child process).
+    Burst {
+        messages: u64,
+    },
 }
 
 impl Kind {
@@ -182,6 +191,11 @@ impl Workload {
     /// The name with the placement, for headings and progress lines.
     fn title(&self) -> String {
         format!("{} · {}", self.name, self.placement)
+    }
+
+    /// The name with the placement's short name, for plot captions.
+    fn short_title(&self) -> String {
+        format!("{} · {}", self.name, self.placement.key())
     }
 }
 
@@ -284,6 +298,12 @@ fn workloads(o: &Options) -> Vec<Workload> {
         }
     }
     w.push((
+        "memory burst unbounded".into(),
+        Kind::Burst {
+            messages: n(1_000_000, 100_000),
+        },
+    ));
+    w.push((
         "slow senders rendezvous 4P/4C".into(),
         Kind::Throughput {
             flavor: Flavor::Rendezvous,
@@ -368,9 +388,78 @@ fn run_one(e: &Entry, w: &Workload) -> Sample {
             let r = (e.sender_fairness)(flavor, senders, messages, pace, p);
             Sample::Fair(r.run, stats::fairness(&r.waits, r.sending_from))
         }
+        Kind::Burst { messages } => memory_probe(e.name, messages),
     };
     *CURRENT.lock().expect("poisoned") = None;
     sample
+}
+
+/// The hidden option with which the report runs a memory burst in a child process of its own.
+const MEMORY_PROBE: &str = "--memory-probe";
+
+/// Runs the burst of `name` in a fresh child process (this executable with [`MEMORY_PROBE`]),
+/// so that neither the high-water mark nor the heap of earlier workloads blur its memory.
+fn memory_probe(name: &str, messages: u64) -> Sample {
+    let child = std::env::current_exe().and_then(|exe| {
+        std::process::Command::new(exe)
+            .args([MEMORY_PROBE, name, &messages.to_string()])
+            .output()
+    });
+    let output = match child {
+        Ok(out) if out.status.success() => out.stdout,
+        Ok(out) => fail(&format!(
+            "the memory probe of {name} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )),
+        Err(e) => fail(&format!("cannot run the memory probe of {name}: {e}")),
+    };
+    let fields: Vec<u64> = String::from_utf8_lossy(&output)
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let run = |elapsed| Run {
+        elapsed,
+        usage: None,
+        messages,
+        shares: vec![messages],
+    };
+    match fields[..] {
+        [nanos, peak, drained, dropped] => Sample::Mem(
+            run(Duration::from_nanos(nanos)),
+            Some(Burst {
+                peak,
+                drained,
+                dropped,
+            }),
+        ),
+        // No /proc/self/status on this system: nothing to report, the cells read n/a.
+        _ => Sample::Mem(run(Duration::ZERO), None),
+    }
+}
+
+/// In the child process: runs the burst and prints "elapsed_ns peak drained dropped" (bytes),
+/// or nothing where memory cannot be read.
+fn run_memory_probe(args: &[String]) {
+    let [name, messages] = args else {
+        fail(&format!(
+            "{MEMORY_PROBE} needs an implementation and a count"
+        ));
+    };
+    let messages: u64 = messages
+        .parse()
+        .unwrap_or_else(|_| fail(&format!("bad message count {messages:?}")));
+    let Some(entry) = all_impls().into_iter().find(|e| e.name == name) else {
+        fail(&format!("unknown implementation {name:?}"));
+    };
+    if let Some((run, b)) = (entry.burst)(messages) {
+        println!(
+            "{} {} {} {}",
+            run.elapsed.as_nanos(),
+            b.peak,
+            b.drained,
+            b.dropped
+        );
+    }
 }
 
 /// Runs one workload on every implementation that can run it, interleaved round by round.
@@ -544,12 +633,13 @@ fn preamble(
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == MEMORY_PROBE) {
+        run_memory_probe(&args[1..]);
+        return;
+    }
     let allowed = placement::allowed_cpus().map_err(|e| e.to_string());
-    let o = match options::parse(
-        std::env::args().skip(1).collect(),
-        allowed,
-        placement::check_cpus,
-    ) {
+    let o = match options::parse(args, allowed, placement::check_cpus) {
         Ok(Parsed::Run(o)) => o,
         Ok(Parsed::Help) => {
             print!("{HELP}");

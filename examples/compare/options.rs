@@ -53,6 +53,8 @@ cargo run --release --example compare -- [OPTIONS]
   --run-limit-s N     abort if a single run takes longer than N seconds (default 300)
   -h, --help          this text
 
+The memory workload runs each sample in a child process, this program started with the
+internal option --memory-probe IMPL MESSAGES (not for use by hand).
 Async workloads (tasks on a runtime) are not in this build; see benches/README.md.
 ";
 

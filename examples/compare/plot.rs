@@ -76,7 +76,7 @@ pub(crate) fn throughput(path: &Path, results: &[Results], names: &[&str]) -> Re
             .caption(
                 format!(
                     "{} — {unit} ({})",
-                    r.workload.title(),
+                    r.workload.short_title(),
                     if up {
                         "higher is better"
                     } else {
@@ -214,7 +214,7 @@ where
                 .iter()
                 .filter_map(|s| match s {
                     Sample::Fair(_, f) => Some(f.waits.iter().map(us)),
-                    Sample::Run(_) => None,
+                    _ => None,
                 })
                 .flatten()
                 .collect();

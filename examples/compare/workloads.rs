@@ -486,6 +486,78 @@ pub(crate) fn sender_fairness<I: Imp>(
     }
 }
 
+/// Memory of a burst, in bytes above the resident set size before the channel was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Burst {
+    /// The peak (the process's high-water mark) while the burst was inside.
+    pub(crate) peak: u64,
+    /// Once every message was received, the channel still alive.
+    pub(crate) drained: u64,
+    /// Once the channel was dropped.
+    pub(crate) dropped: u64,
+}
+
+/// Resident set size and its high-water mark, in bytes (Linux `/proc/self/status`).
+fn rss() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |key: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(key))?;
+        let kib: u64 = line[key.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kib * 1024)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// One thread sends `messages` values into an unbounded channel nobody receives from, then
+/// receives them all, then drops the channel; the resident set size is read at each step.
+/// Meant for a fresh process (the report runs it in a child: a high-water mark and a heap
+/// shaped by earlier workloads would blur it). `None` where `/proc/self/status` is missing.
+pub(crate) fn burst<I: Imp>(messages: u64) -> Option<(Run, Burst)> {
+    let (base, _) = rss()?;
+    let t0 = Instant::now();
+    let (tx, rx) = I::new(Flavor::Unbounded);
+    let rx = I::receivers(rx, 1).pop().expect("one receiver");
+    for v in 0..messages as usize {
+        send::<I>(&tx, black_box(v));
+    }
+    let (_, peak) = rss()?;
+    let mut sum = 0u64;
+    for _ in 0..messages {
+        let v = I::recv(&rx).expect("the sender is still there");
+        sum = sum.wrapping_add(v as u64);
+    }
+    assert_eq!(
+        sum,
+        triangle(messages),
+        "{}: the burst came back wrong",
+        I::NAME
+    );
+    let (drained, _) = rss()?;
+    drop(tx);
+    drop(rx);
+    let (dropped, _) = rss()?;
+    let run = Run {
+        elapsed: t0.elapsed(),
+        usage: None,
+        messages,
+        shares: vec![messages],
+    };
+    let above = |x: u64| x.saturating_sub(base);
+    Some((
+        run,
+        Burst {
+            peak: above(peak),
+            drained: above(drained),
+            dropped: above(dropped),
+        },
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -506,6 +578,11 @@ mod tests {
             assert_eq!(run.shares.iter().sum::<u64>(), 300, "{flavor}");
         }
         assert_eq!(ping_pong::<I>(50, Placement::Unpinned).messages, 50);
+        // Its numbers mean something only in a process of its own (other tests allocate
+        // meanwhile); here it checks the deliveries.
+        if cfg!(target_os = "linux") {
+            assert_eq!(burst::<I>(2_000).map(|(run, _)| run.messages), Some(2_000));
+        }
         let fair = fairness::<I>(3, 30, Duration::ZERO, Placement::Unpinned);
         assert_eq!(fair.run.shares.iter().sum::<u64>(), 30);
         assert_eq!(fair.waits.len(), 3);
