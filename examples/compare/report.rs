@@ -633,6 +633,81 @@ pub(crate) fn flavor_family(flavor: Flavor) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::placement::Placement;
+    use crate::workloads::Wait;
+    use std::time::{Duration, Instant};
+
+    /// Splits a CSV line into fields, honouring quotes.
+    fn fields(line: &str) -> Vec<String> {
+        let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (c, quoted) {
+                ('"', true) if chars.peek() == Some(&'"') => {
+                    cur.push('"');
+                    chars.next();
+                }
+                ('"', _) => quoted = !quoted,
+                (',', false) => out.push(std::mem::take(&mut cur)),
+                (c, _) => cur.push(c),
+            }
+        }
+        out.push(cur);
+        out
+    }
+
+    /// Every line of the CSV has the header's columns, whatever the workload is called (the
+    /// fairness workloads' names hold commas).
+    #[test]
+    fn csv_lines_have_the_header_columns() {
+        let t0 = Instant::now();
+        let wait = Wait {
+            start: t0,
+            end: t0 + Duration::from_micros(5),
+            delivered: true,
+        };
+        let run = Run {
+            elapsed: Duration::from_millis(1),
+            usage: None,
+            messages: 1,
+            shares: vec![1],
+        };
+        let fair = crate::stats::fairness(&[vec![wait]], t0);
+        let results = [Results {
+            workload: Workload {
+                name: "fairness 8 receivers, pace 20 µs spin".into(),
+                kind: Kind::Fairness {
+                    receivers: 1,
+                    messages: 1,
+                    pace: Duration::from_micros(20),
+                },
+                placement: Placement::Unpinned,
+            },
+            names: vec!["dualq"],
+            skipped: Vec::new(),
+            samples: vec![vec![
+                Sample::Fair(run.clone(), fair),
+                Sample::Run(run.clone()),
+                Sample::Mem(run.clone(), None),
+                Sample::Mem(
+                    run,
+                    Some(Burst {
+                        peak: 3,
+                        drained: 2,
+                        dropped: 1,
+                    }),
+                ),
+            ]],
+        }];
+        let text = csv(&results);
+        let mut lines = text.lines();
+        let columns = fields(lines.next().expect("header")).len();
+        for line in lines {
+            let f = fields(line);
+            assert_eq!(f.len(), columns, "{line}");
+            assert_eq!(f[0], "fairness 8 receivers, pace 20 µs spin");
+        }
+    }
 
     #[test]
     fn csv_fields_with_commas_are_quoted() {
