@@ -151,6 +151,7 @@
 pub mod channel;
 mod node;
 mod queue;
+mod segmented;
 mod stack;
 mod sync;
 #[cfg_attr(not(feature = "trace"), doc(hidden))]
@@ -158,6 +159,7 @@ pub mod trace;
 mod waiter;
 
 pub use queue::DualQueue;
+pub use segmented::SegmentedDualQueue;
 pub use stack::DualStack;
 
 /// `DualQueue<T>` is `Send` and `Sync` only when `T: Send`:

@@ -96,14 +96,14 @@ impl SpinPolicy {
     }
 
     #[cfg_attr(loom, allow(dead_code))]
-    fn budget(&self) -> Duration {
+    pub(crate) fn budget(&self) -> Duration {
         // Relaxed: a heuristic value, not synchronising anything.
         Duration::from_nanos(u64::from(self.budget_ns.load(Ordering::Relaxed)))
     }
 
     /// Adapts the budget to a wait (spin and park) that lasted `waited`.
     #[cfg_attr(loom, allow(dead_code))]
-    fn observe(&self, waited: Duration) {
+    pub(crate) fn observe(&self, waited: Duration) {
         let min = MIN_SPIN.as_nanos() as u32;
         let max = MAX_SPIN.as_nanos() as u32;
         // Relaxed (both): a heuristic value; a racing update is simply overwritten.
@@ -118,6 +118,66 @@ impl SpinPolicy {
         if new != old {
             self.budget_ns.store(new, Ordering::Relaxed);
         }
+    }
+}
+
+/// Spins while `pending()` holds, for at most `policy`'s budget or until `timer` expires:
+/// crossbeam's `Backoff::snooze` (`spin_loop` hints, then yields), the clock read every fourth
+/// round (a clock read costs about as much as a short snooze). Returns whether `pending()`
+/// turned false. Under loom, one snooze and one look: enough to explore "decided while
+/// spinning" without an unbounded loop in the model.
+pub(crate) fn spin_while(
+    policy: &SpinPolicy,
+    timer: &Timer,
+    mut pending: impl FnMut() -> bool,
+) -> bool {
+    #[cfg(not(loom))]
+    {
+        let start = Instant::now();
+        let budget = policy.budget();
+        let backoff = Backoff::new();
+        let mut rounds: u32 = 0;
+        loop {
+            if !pending() {
+                return true;
+            }
+            rounds = rounds.wrapping_add(1);
+            if rounds % 4 == 0 && (start.elapsed() >= budget || timer.expired()) {
+                return false;
+            }
+            backoff.snooze();
+        }
+    }
+    #[cfg(loom)]
+    {
+        let _ = (policy, timer);
+        Backoff::new().snooze();
+        !pending()
+    }
+}
+
+/// Measures how long a whole wait (spin and park) took, for [`SpinPolicy::observe`]. Nothing
+/// under loom, which has no clock.
+#[derive(Debug)]
+pub(crate) struct WaitClock {
+    #[cfg(not(loom))]
+    start: Instant,
+}
+
+impl WaitClock {
+    pub(crate) fn start() -> Self {
+        WaitClock {
+            #[cfg(not(loom))]
+            start: Instant::now(),
+        }
+    }
+
+    /// Tells `policy` how long the wait lasted.
+    pub(crate) fn observe(&self, policy: &SpinPolicy) {
+        #[cfg(not(loom))]
+        policy.observe(self.start.elapsed());
+        #[cfg(loom)]
+        let _ = policy;
     }
 }
 

@@ -43,18 +43,6 @@ fn past() -> Instant {
     now.checked_sub(Duration::from_secs(1)).unwrap_or(now)
 }
 
-/// Waits until `cond` holds, failing the test after a generous bound.
-fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for: {what}"
-        );
-        thread::sleep(Duration::from_millis(1));
-    }
-}
-
 // ==========================================================================================
 // Basics
 // ==========================================================================================
@@ -262,28 +250,31 @@ fn len_and_is_empty_unbounded() {
 }
 
 #[test]
-fn len_of_a_rendezvous_channel_counts_blocked_senders() {
+fn a_rendezvous_channel_buffers_nothing_even_with_blocked_senders() {
     let (tx, rx) = rendezvous();
+    assert_eq!((tx.capacity(), rx.capacity()), (Some(0), Some(0)));
     assert_eq!(tx.len(), 0);
     assert!(tx.is_empty() && rx.is_empty());
+    assert!(
+        tx.is_full() && rx.is_full(),
+        "a rendezvous channel is always full"
+    );
     let senders: Vec<_> = (0..3)
         .map(|i| {
             let tx = tx.clone();
-            let handle = thread::spawn(move || tx.send(i));
-            wait_for("the sender to block", || rx.len() == i + 1);
-            handle
+            spawn_blocked(move || tx.send(i))
         })
         .collect();
-    assert!(!tx.is_empty() && !rx.is_empty());
+    // A blocked sender's value is not in the channel (as in crossbeam-channel's zero flavor).
+    assert_eq!((tx.len(), rx.len()), (0, 0));
+    assert!(tx.is_empty() && rx.is_full());
     for (i, handle) in senders.into_iter().enumerate() {
         assert_eq!(rx.recv(), Ok(i));
         assert_eq!(join(handle), Ok(()));
     }
-    assert_eq!(tx.len(), 0);
-    // A blocked receiver is not a value either.
+    // Nor is a blocked receiver.
     let receiver = spawn_blocked(move || rx.recv());
     assert_eq!(tx.len(), 0);
-    assert!(tx.is_empty());
     tx.send(5).unwrap();
     assert_eq!(join(receiver), Ok(5));
 }
@@ -492,7 +483,8 @@ fn blocked_rendezvous_senders_all_wake_when_the_last_receiver_goes() {
     let mut waiters = Vec::new();
     for kind in 0..4usize {
         let tx2 = tx.clone();
-        let handle = thread::spawn(move || {
+        // Returns once the sender is blocked in its send (parked: it is in line).
+        let handle = spawn_blocked(move || {
             let value = format!("value {kind}");
             let back = match kind {
                 0 => tx2.send(value).err().map(|SendError(v)| v),
@@ -511,7 +503,6 @@ fn blocked_rendezvous_senders_all_wake_when_the_last_receiver_goes() {
             };
             (back, Instant::now())
         });
-        wait_for("the sender to block", || tx.len() == kind + 1);
         waiters.push(handle);
     }
     drop(rx);
@@ -637,8 +628,7 @@ fn values_handed_back_in_errors_are_not_also_dropped_by_the_channel() {
     // A blocked send woken by disconnection.
     let tx2 = tx.clone();
     let value = ledger.value(2);
-    let blocked = thread::spawn(move || tx2.send(value));
-    wait_for("the sender to block", || tx.len() == 1);
+    let blocked = spawn_blocked(move || tx2.send(value));
     drop(rx);
     let disconnected = join(blocked).unwrap_err();
     assert_eq!(ledger.total(), 0);
@@ -1118,14 +1108,12 @@ fn blocked_rendezvous_senders_are_served_in_the_order_they_blocked() {
     let line: Vec<_> = (0..LINE)
         .map(|k| {
             let tx2 = tx.clone();
-            let handle = thread::spawn(move || match k % 3 {
+            // Sender k is in line once it is blocked (parked) in its send.
+            spawn_blocked(move || match k % 3 {
                 0 => tx2.send(k).is_ok(),
                 1 => tx2.send_timeout(k, LONG).is_ok(),
                 _ => tx2.send_deadline(k, Instant::now() + LONG).is_ok(),
-            });
-            // Sender k is in line once the channel counts k + 1 blocked senders.
-            wait_for("the sender to block", || tx.len() == k + 1);
-            handle
+            })
         })
         .collect();
     let got: Vec<usize> = (0..LINE)
@@ -1150,19 +1138,14 @@ fn a_rendezvous_sender_that_gives_up_leaves_the_line() {
     let mut handles = Vec::new();
     for k in 0..3 {
         let tx2 = tx.clone();
-        handles.push(thread::spawn(move || {
+        // Sender k is in line once it is blocked (parked) in its send.
+        handles.push(spawn_blocked(move || {
             if k == 1 {
                 tx2.send_timeout(k, Duration::from_millis(200))
             } else {
                 tx2.send(k).map_err(Into::into)
             }
         }));
-        // Sender k is in line once k + 1 senders are counted (or k, if the quitter already
-        // gave up: it must not be counted then).
-        wait_for("the sender to block", || {
-            let quit = k == 2 && handles[1].is_finished();
-            tx.len() == k + 1 - usize::from(quit)
-        });
     }
     let third = handles.pop().unwrap();
     let quitter = handles.pop().unwrap();
@@ -1288,11 +1271,10 @@ fn rendezvous_holds_no_values_of_its_own() {
 #[test]
 fn rendezvous_try_recv_takes_from_a_blocked_sender() {
     let (tx, rx) = rendezvous();
-    let sender = thread::spawn({
+    let sender = spawn_blocked({
         let tx = tx.clone();
         move || tx.send(11)
     });
-    wait_for("the sender to block", || tx.len() == 1);
     assert_eq!(rx.try_recv(), Ok(11));
     assert_eq!(join(sender), Ok(()));
     assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
@@ -1622,9 +1604,7 @@ fn try_iter_yields_only_what_is_ready() {
     let senders: Vec<_> = (0..2)
         .map(|i| {
             let tx2 = tx.clone();
-            let handle = thread::spawn(move || tx2.send(i));
-            wait_for("the sender to block", || tx.len() == i + 1);
-            handle
+            spawn_blocked(move || tx2.send(i))
         })
         .collect();
     assert_eq!(rx.try_iter().collect::<Vec<_>>(), [0, 1]);

@@ -7,7 +7,7 @@
 
 pub mod scenarios;
 
-use dualq::{DualQueue, DualStack};
+use dualq::{DualQueue, DualStack, SegmentedDualQueue};
 use std::fmt;
 use std::io::Write;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
@@ -191,6 +191,7 @@ macro_rules! impl_dual {
 
 impl_dual!(DualQueue, true);
 impl_dual!(DualStack, false);
+impl_dual!(SegmentedDualQueue, true);
 
 /// The order in which `k` items offered as `0..k` (values pushed, or waiters that blocked one
 /// after another) come out of a structure of type `Q`.
