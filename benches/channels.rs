@@ -28,7 +28,7 @@ mod workloads;
 use criterion::measurement::WallTime;
 use criterion::{criterion_main, BenchmarkGroup, Criterion, SamplingMode};
 use criterion::{BenchmarkId, Throughput};
-use impls::{Crossbeam, Dualq, Flavor, Flume, Imp, Kanal, RawQueue, RawStack, Std};
+use impls::{Crossbeam, Dualq, Flavor, Flume, Imp, Kanal, RawQueue, RawSegmented, RawStack, Std};
 use placement::Placement;
 use std::time::Duration;
 
@@ -47,6 +47,7 @@ macro_rules! for_each_impl {
         $f::<Dualq>($($arg),*);
         $f::<RawQueue>($($arg),*);
         $f::<RawStack>($($arg),*);
+        $f::<RawSegmented>($($arg),*);
         $f::<Kanal>($($arg),*);
         $f::<Flume>($($arg),*);
         $f::<Std>($($arg),*);

@@ -1,7 +1,8 @@
 //! The comparison report: `cargo run --release --example compare [-- OPTIONS]`.
 //!
 //! Runs every workload on every implementation that can run it (dualq's channels, the raw
-//! `DualQueue` and `DualStack`, `std::sync::mpsc`, `crossbeam-channel`, `flume`, `kanal`),
+//! `DualQueue`, `SegmentedDualQueue` and `DualStack`, `std::sync::mpsc`, `crossbeam-channel`,
+//! `flume`, `kanal`),
 //! interleaved round by round (round 1: every implementation in turn, round 2: all again, ...;
 //! the starting implementation rotates), and reports medians over the rounds with ratios against
 //! `crossbeam-channel` taken in the same run, plus process CPU seconds and context switches per
@@ -61,7 +62,7 @@ mod usage;
 #[path = "compare/workloads.rs"]
 mod workloads;
 
-use impls::{Crossbeam, Dualq, Flavor, Flume, Imp, Kanal, RawQueue, RawStack, Std};
+use impls::{Crossbeam, Dualq, Flavor, Flume, Imp, Kanal, RawQueue, RawSegmented, RawStack, Std};
 use options::{Options, Parsed, HELP};
 use placement::Placement;
 use report::{fmt_num, Results, Sample};
@@ -122,6 +123,7 @@ fn all_impls() -> Vec<Entry> {
         entry::<Crossbeam>(),
         entry::<Dualq>(),
         entry::<RawQueue>(),
+        entry::<RawSegmented>(),
         entry::<RawStack>(),
         entry::<Kanal>(),
         entry::<Flume>(),

@@ -4,18 +4,15 @@
 //! (`benches/channels.rs`, which includes this file with `#[path]`).
 //!
 //! Each adapter makes a channel of a [`Flavor`] and says how to send, receive and close.
-//! Messages are `usize`. For the raw structures (`DualQueue`, `DualStack`), which have no
-//! disconnection, closing sends one [`SENTINEL`] per receiver after every real message has been
-//! taken.
+//! Messages are `usize`. For the raw structures (`DualQueue`, `SegmentedDualQueue`,
+//! `DualStack`), which have no disconnection, closing sends one [`SENTINEL`] per receiver after
+//! every real message has been taken.
 //!
 //! Adding an implementation is one adapter here plus one line in `all_impls` (compare.rs) and
-//! in `for_each_impl!` (benches/channels.rs). Two are expected:
-//!
-//! * dualq's `channel::bounded(cap)`: in [`Dualq`], one match arm in `new` and `supports` saying
-//!   yes to `Flavor::Bounded`.
-//! * the raw `SegmentedDualQueue`: one `raw!` line and one type alias, as for `DualQueue`.
+//! in `for_each_impl!` (benches/channels.rs); a raw dual structure with the crate's method
+//! family is one `raw!` line and one type alias.
 
-use dualq::{DualQueue, DualStack};
+use dualq::{DualQueue, DualStack, SegmentedDualQueue};
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::{mpsc, Arc, Mutex};
@@ -162,11 +159,7 @@ peer!(
     kanal
 );
 
-/// `dualq::channel::{unbounded, rendezvous}`.
-///
-/// `dualq::channel::bounded` is not in this build of the crate, so bounded workloads leave
-/// dualq out (the report says so). When it lands: `Flavor::Bounded(cap) =>
-/// dualq::channel::bounded(cap)` in `new`, and `supports` returns true.
+/// `dualq::channel::{unbounded, rendezvous, bounded}`.
 #[derive(Debug)]
 pub(crate) struct Dualq;
 
@@ -174,14 +167,11 @@ impl Imp for Dualq {
     const NAME: &'static str = "dualq";
     type Tx = dualq::channel::Sender<usize>;
     type Rx = dualq::channel::Receiver<usize>;
-    fn supports(flavor: Flavor) -> bool {
-        !matches!(flavor, Flavor::Bounded(_))
-    }
     fn new(flavor: Flavor) -> (Self::Tx, Self::Rx) {
         match flavor {
             Flavor::Unbounded => dualq::channel::unbounded(),
             Flavor::Rendezvous => dualq::channel::rendezvous(),
-            Flavor::Bounded(_) => panic!("dualq: no bounded channel in this build"),
+            Flavor::Bounded(cap) => dualq::channel::bounded(cap),
         }
     }
     fn senders(tx: &Self::Tx, n: usize) -> Vec<Self::Tx> {
@@ -316,6 +306,7 @@ macro_rules! raw {
 
 raw!(DualQueue, lifo: false);
 raw!(DualStack, lifo: true);
+raw!(SegmentedDualQueue, lifo: false);
 
 /// A raw structure's sending handle: the structure and whether `send` is `push` or `transfer`.
 #[derive(Debug)]
@@ -403,3 +394,6 @@ pub(crate) type RawQueue = RawImp<DualQueue<usize>>;
 
 /// The raw `dualq::DualStack` (LIFO). Unfair by design (the newest waiter is served first).
 pub(crate) type RawStack = RawImp<DualStack<usize>>;
+
+/// The raw `dualq::SegmentedDualQueue` (FIFO).
+pub(crate) type RawSegmented = RawImp<SegmentedDualQueue<usize>>;

@@ -561,7 +561,7 @@ pub(crate) fn burst<I: Imp>(messages: u64) -> Option<(Run, Burst)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::impls::{Crossbeam, Dualq, Flume, Kanal, RawQueue, RawStack, Std};
+    use crate::impls::{Crossbeam, Dualq, Flume, Kanal, RawQueue, RawSegmented, RawStack, Std};
     use crate::placement::allowed_cpus;
 
     /// Runs every workload the adapter supports, small; each checks its own deliveries.
@@ -612,6 +612,7 @@ mod tests {
         every_workload::<Dualq>();
         every_workload::<RawQueue>();
         every_workload::<RawStack>();
+        every_workload::<RawSegmented>();
         every_workload::<Kanal>();
         every_workload::<Flume>();
         every_workload::<Std>();
