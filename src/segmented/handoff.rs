@@ -13,6 +13,7 @@ use crate::sync::{current_thread, loom_sc_fence, Arc, Ordering, Timer};
 use crate::waiter::{spin_while, Failure, Patience, WaitClock};
 use crossbeam_epoch::{self as epoch, Guard, Shared};
 use crossbeam_utils::Backoff;
+use std::task::Waker;
 
 /// Bit 63 of a side's counter: the *other* side is gone for good (set in `S` when the last
 /// receiver leaves, in `R` when the last sender leaves). A claim's fetch-and-add returns it
@@ -36,6 +37,27 @@ pub(crate) enum SendKind {
     Transfer,
     /// Waits only while `cap` values are ahead of the receivers (bounded channels).
     Room(u64),
+}
+
+/// How a party waits if it finds no partner.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Waiting<'a> {
+    /// A blocking call: spin on the cell for a while (if it is next in line), then park the
+    /// thread.
+    Thread,
+    /// An async task: register its waker at once (a task must not spin or block).
+    #[allow(dead_code)] // the async futures (issue 16) construct it
+    Task(&'a Waker),
+}
+
+impl Waiting<'_> {
+    /// A waiter for this party.
+    fn waiter<T>(self) -> Arc<Waiter<T>> {
+        match self {
+            Waiting::Thread => Waiter::new(current_thread()),
+            Waiting::Task(waker) => Waiter::for_task(waker),
+        }
+    }
 }
 
 /// How the pinned part of an operation ended.
@@ -103,7 +125,7 @@ impl<T> SegmentedDualQueue<T> {
         kind: SendKind,
         patience: Patience,
     ) -> Result<(), (T, Failure)> {
-        let start = self.start_send(value, kind, &patience, true, &epoch::pin());
+        let start = self.start_send(value, kind, &patience, Waiting::Thread, &epoch::pin());
         match start {
             Start::Done(result) => result,
             Start::Waiting(ticket) => {
@@ -123,7 +145,7 @@ impl<T> SegmentedDualQueue<T> {
         mut value: T,
         kind: SendKind,
         patience: &Patience,
-        spin: bool,
+        how: Waiting<'_>,
         guard: &Guard,
     ) -> Start<T, Result<(), (T, Failure)>> {
         let senders = &self.list.senders;
@@ -158,7 +180,7 @@ impl<T> SegmentedDualQueue<T> {
                 continue;
             }
             let cell = &segment.cells[(index - segment.start()) as usize];
-            match self.send_to_cell(found, cell, index, value, kind, patience, spin, guard) {
+            match self.send_to_cell(found, cell, index, value, kind, patience, how, guard) {
                 SendStep::Done(result) => return Start::Done(result),
                 SendStep::Parked(ticket) => return Start::Waiting(ticket),
                 SendStep::Retry(back) => {
@@ -216,7 +238,7 @@ impl<T> SegmentedDualQueue<T> {
         mut value: T,
         kind: SendKind,
         patience: &Patience,
-        spin: bool,
+        how: Waiting<'_>,
         guard: &Guard,
     ) -> SendStep<T> {
         // No look at the state first: the CAS tells, and going straight to the write fetches
@@ -234,7 +256,7 @@ impl<T> SegmentedDualQueue<T> {
                 Err(_) => value = unsafe { cell.read() },
             }
         }
-        self.send_to_cell_slow(segment, cell, index, value, kind, patience, spin, guard)
+        self.send_to_cell_slow(segment, cell, index, value, kind, patience, how, guard)
     }
 
     #[cold]
@@ -248,7 +270,7 @@ impl<T> SegmentedDualQueue<T> {
         mut value: T,
         kind: SendKind,
         patience: &Patience,
-        spin: bool,
+        how: Waiting<'_>,
         guard: &Guard,
     ) -> SendStep<T> {
         loop {
@@ -267,8 +289,8 @@ impl<T> SegmentedDualQueue<T> {
                 }
                 State::Plain(EMPTY) => match patience {
                     Patience::Wait(timer) => {
-                        let wait = self
-                            .wait_in_cell(segment, cell, index, value, kind, timer, spin, guard);
+                        let wait =
+                            self.wait_in_cell(segment, cell, index, value, kind, timer, how, guard);
                         match wait {
                             Ok(step) => return step,
                             Err(back) => value = back,
@@ -336,14 +358,17 @@ impl<T> SegmentedDualQueue<T> {
         value: T,
         kind: SendKind,
         timer: &Timer,
-        spin: bool,
+        how: Waiting<'_>,
         guard: &Guard,
     ) -> Result<SendStep<T>, T> {
         let mut clock = WaitClock::new();
         let policy = &self.spin[1];
-        if !(spin && crate::sync::spinning_helps() && self.sender_is_first(index, kind)) {
+        let spin = matches!(how, Waiting::Thread)
+            && crate::sync::spinning_helps()
+            && self.sender_is_first(index, kind);
+        if !spin {
             // Park at once, the value in the waiter.
-            let waiter = Waiter::new(current_thread());
+            let waiter = how.waiter();
             // SAFETY: a new waiter nobody else has seen.
             unsafe { waiter.put(value) };
             let raw = Arc::into_raw(Arc::clone(&waiter));
@@ -392,7 +417,7 @@ impl<T> SegmentedDualQueue<T> {
                 }
                 SPIN_SEND => {
                     // The budget is spent: park, the value moved into a waiter.
-                    let waiter = Waiter::new(current_thread());
+                    let waiter = how.waiter();
                     if cell.cas(SPIN_SEND, PARKING).is_ok() {
                         // SAFETY: `PARKING` is ours: nobody else touches the slot until we
                         // store the waiter; the waiter is not published yet.
@@ -423,6 +448,15 @@ impl<T> SegmentedDualQueue<T> {
     ) -> Result<(), (T, Failure)> {
         let outcome = ticket.waiter.wait(timer);
         ticket.clock.observe(&self.spin[1]);
+        self.send_outcome(ticket, outcome)
+    }
+
+    /// What a parked send's decided waiter means for its caller.
+    pub(crate) fn send_outcome(
+        &self,
+        ticket: Ticket<T>,
+        outcome: usize,
+    ) -> Result<(), (T, Failure)> {
         match outcome {
             w::TAKEN | w::BUFFERED => Ok(()),
             w::CANCELLED => {
@@ -445,7 +479,7 @@ impl<T> SegmentedDualQueue<T> {
 
     /// Receives a value, waiting as `patience` allows.
     pub(crate) fn recv(&self, patience: Patience) -> Result<T, Failure> {
-        let start = self.start_recv(&patience, true, &epoch::pin());
+        let start = self.start_recv(&patience, Waiting::Thread, &epoch::pin());
         match start {
             Start::Done(result) => result,
             Start::Waiting(ticket) => {
@@ -463,7 +497,7 @@ impl<T> SegmentedDualQueue<T> {
     pub(crate) fn start_recv(
         &self,
         patience: &Patience,
-        spin: bool,
+        how: Waiting<'_>,
         guard: &Guard,
     ) -> Start<T, Result<T, Failure>> {
         let receivers = &self.list.receivers;
@@ -504,7 +538,7 @@ impl<T> SegmentedDualQueue<T> {
                 continue;
             }
             let cell = &segment.cells[(index - segment.start()) as usize];
-            match self.recv_from_cell(found, cell, index, patience, spin, guard) {
+            match self.recv_from_cell(found, cell, index, patience, how, guard) {
                 RecvStep::Done(result) => {
                     self.expand_buffer(guard);
                     return Start::Done(result);
@@ -531,13 +565,13 @@ impl<T> SegmentedDualQueue<T> {
         cell: &Cell<T>,
         index: u64,
         patience: &Patience,
-        spin: bool,
+        how: Waiting<'_>,
         guard: &Guard,
     ) -> RecvStep<T> {
         if cell.load() == BUFFERED {
             return RecvStep::Done(Ok(Self::take_buffered(cell)));
         }
-        self.recv_from_cell_slow(segment, cell, index, patience, spin, guard)
+        self.recv_from_cell_slow(segment, cell, index, patience, how, guard)
     }
 
     /// Takes the value of a `BUFFERED` cell that belongs to the caller's receive.
@@ -560,7 +594,7 @@ impl<T> SegmentedDualQueue<T> {
         cell: &Cell<T>,
         index: u64,
         patience: &Patience,
-        spin: bool,
+        how: Waiting<'_>,
         guard: &Guard,
     ) -> RecvStep<T> {
         let backoff = Backoff::new();
@@ -611,6 +645,7 @@ impl<T> SegmentedDualQueue<T> {
                         continue;
                     }
                     let mut clock = WaitClock::new();
+                    let spin = matches!(how, Waiting::Thread);
                     if spin && !spun && crate::sync::spinning_helps() && index == sent {
                         spun = true;
                         if spin_while(&self.spin[0], timer, &mut clock, || cell.load() == word) {
@@ -621,7 +656,7 @@ impl<T> SegmentedDualQueue<T> {
                             continue;
                         }
                     }
-                    let waiter = Waiter::new(current_thread());
+                    let waiter = how.waiter();
                     let raw = Arc::into_raw(Arc::clone(&waiter));
                     // The Release half of the CAS publishes the waiter.
                     match cell.cas(word, State::receiver(raw)) {
@@ -669,9 +704,14 @@ impl<T> SegmentedDualQueue<T> {
     pub(crate) fn finish_recv(&self, ticket: Ticket<T>, timer: &mut Timer) -> Result<T, Failure> {
         let outcome = ticket.waiter.wait(timer);
         ticket.clock.observe(&self.spin[0]);
+        self.recv_outcome(ticket, outcome)
+    }
+
+    /// What a parked receive's decided waiter means for its caller.
+    pub(crate) fn recv_outcome(&self, ticket: Ticket<T>, outcome: usize) -> Result<T, Failure> {
         match outcome {
             // SAFETY: a delivered value is the receiver's, written before the Release CAS
-            // that our Acquire load in `wait` saw.
+            // that our Acquire load of the state saw.
             w::DELIVERED => Ok(unsafe { ticket.waiter.take() }),
             w::CANCELLED => {
                 self.clean_cancelled(&ticket, Side::Receiver);
@@ -679,6 +719,46 @@ impl<T> SegmentedDualQueue<T> {
             }
             w::CLOSED => Err(Failure::Disconnected),
             other => unreachable!("a parked receiver ended in waiter state {other}"),
+        }
+    }
+
+    // --------------------------------------------------------------------------------------
+    // Async tasks: a parked operation polled, or abandoned (its future dropped). Used by the
+    // async futures (issue 16).
+
+    /// Polls a parked operation's waiter: its final state, or `None` once `waker` is
+    /// registered to be woken when it is decided.
+    #[allow(dead_code)]
+    pub(crate) fn poll_ticket(ticket: &Ticket<T>, waker: &Waker) -> Option<usize> {
+        ticket.waiter.poll(waker)
+    }
+
+    /// A parked send whose future was dropped: withdraws the value (dropped here) unless a
+    /// receiver or the buffer end already has it, in which case the send simply happened.
+    #[allow(dead_code)]
+    pub(crate) fn abandon_send(&self, ticket: Ticket<T>) {
+        let outcome = match ticket.waiter.decide(w::CANCELLED) {
+            Ok(()) => w::CANCELLED,
+            Err(winner) => winner,
+        };
+        // A withdrawn or closed send gives its value back; it goes with the future.
+        drop(self.send_outcome(ticket, outcome));
+    }
+
+    /// A parked receive whose future was dropped: withdraws from its place in line. If a value
+    /// was already handed to it, that value is sent again (at the back of the line), so it is
+    /// still delivered exactly once, to another receiver; if no receiver is left, it is dropped
+    /// with the channel's other values.
+    #[allow(dead_code)]
+    pub(crate) fn abandon_recv(&self, ticket: Ticket<T>) {
+        let outcome = match ticket.waiter.decide(w::CANCELLED) {
+            Ok(()) => w::CANCELLED,
+            Err(winner) => winner,
+        };
+        if let Ok(value) = self.recv_outcome(ticket, outcome) {
+            // Ignores the bound: the value was inside once already. Fails only if every
+            // receiver is gone, and then the value is dropped here, as the channel would.
+            drop(self.send(value, SendKind::Push, Patience::Async));
         }
     }
 

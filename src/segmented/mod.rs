@@ -99,6 +99,9 @@ mod segment;
 mod waiter;
 
 pub(crate) use handoff::SendKind;
+// The async futures (issue 16) drive operations through these.
+#[allow(unused_imports)]
+pub(crate) use handoff::{Start, Ticket, Waiting};
 
 use crate::sync::{Ordering, Timer};
 use crate::waiter::{Failure, Patience, SpinPolicy};

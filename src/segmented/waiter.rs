@@ -39,9 +39,10 @@
 //! thread woken by its state change (not by the token) can carry a stray token into a later
 //! `thread::park()` of its own, which then returns early, as std allows for any `park`.
 
-use crate::sync::{Arc, AtomicUsize, Ordering, Thread, Timer, UnsafeCell};
+use crate::sync::{Arc, AtomicUsize, Mutex, Ordering, Thread, Timer, UnsafeCell};
 use crossbeam_epoch::Guard;
 use std::mem::MaybeUninit;
+use std::task::Waker;
 
 pub(super) const WAITING: usize = 0;
 pub(super) const DELIVERED: usize = 1;
@@ -57,18 +58,38 @@ pub(crate) struct Waiter<T> {
     /// A receiver's value once `DELIVERED`; a sender's value until it is taken or comes back.
     /// Owned as the state says (module docs).
     value: UnsafeCell<MaybeUninit<T>>,
-    /// The parked thread. Written before the waiter is published, never changed.
-    thread: Thread,
+    /// How to wake the waiting party. The variant is chosen before the waiter is published
+    /// and never changes.
+    wake: Wake,
+}
+
+/// Who waits on a [`Waiter`].
+enum Wake {
+    /// A parked thread (blocking calls). Never changes.
+    Thread(Thread),
+    /// An async task: the waker of its latest poll. The lock is taken by the task when it
+    /// registers a new waker and by the winner of `decide` when it wakes the task, never for
+    /// anything else, and `Waker::wake` runs after it is released.
+    Task(Mutex<Option<Waker>>),
 }
 
 impl<T> Waiter<T> {
     /// A waiter for `thread`, with an empty value slot (a sender fills it with
     /// [`put`](Self::put) before publishing the waiter).
     pub(super) fn new(thread: Thread) -> Arc<Self> {
+        Self::with(Wake::Thread(thread))
+    }
+
+    /// A waiter for an async task whose current waker is `waker`.
+    pub(super) fn for_task(waker: &Waker) -> Arc<Self> {
+        Self::with(Wake::Task(Mutex::new(Some(waker.clone()))))
+    }
+
+    fn with(wake: Wake) -> Arc<Self> {
         Arc::new(Waiter {
             state: AtomicUsize::new(WAITING),
             value: UnsafeCell::new(MaybeUninit::uninit()),
-            thread,
+            wake,
         })
     }
 
@@ -95,11 +116,49 @@ impl<T> Waiter<T> {
             .map(|_| ())
     }
 
-    /// Unparks the waiting thread. Called by the winner of [`decide`](Self::decide), which
-    /// still holds (through the cell) a reference that keeps the waiter alive.
+    /// Wakes the waiting party: unparks its thread, or wakes its task. Called by the winner of
+    /// [`decide`](Self::decide), which still holds (through the cell) a reference that keeps
+    /// the waiter alive.
     #[inline]
     pub(super) fn wake(&self) {
-        self.thread.unpark();
+        match &self.wake {
+            Wake::Thread(thread) => thread.unpark(),
+            Wake::Task(slot) => {
+                let waker = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
+            }
+        }
+    }
+
+    /// An async task polls its wait: the final state if it is decided, else `None` after
+    /// `waker` has been registered (replacing the waker of an earlier poll).
+    ///
+    /// No wake is lost: the decider CASes the state, then takes the waker under the lock; we
+    /// store the waker under the lock, then read the state again. Either the decider's lock
+    /// comes after ours and takes the new waker, or ours comes after its CAS and we see the
+    /// decided state.
+    #[allow(dead_code)] // reached through `poll_ticket`
+    pub(super) fn poll(&self, waker: &Waker) -> Option<usize> {
+        let state = self.state();
+        if state != WAITING {
+            return Some(state);
+        }
+        let Wake::Task(slot) = &self.wake else {
+            unreachable!("a thread's waiter is not polled");
+        };
+        {
+            let mut current = slot.lock().unwrap_or_else(|e| e.into_inner());
+            match &*current {
+                Some(old) if old.will_wake(waker) => {}
+                _ => *current = Some(waker.clone()),
+            }
+        }
+        match self.state() {
+            WAITING => None,
+            decided => Some(decided),
+        }
     }
 
     /// Writes a value into the slot: the value a receiver will get, or a parking sender's own.
@@ -174,7 +233,8 @@ impl<T> Waiter<T> {
 
 // SAFETY: a waiter moves a `T` from one thread to another (which needs `T: Send`) and never
 // hands out `&T` (so `T: Sync` is not needed). Its value slot is accessed by one thread at a
-// time, as the state word decides (module docs); every other field is atomic or immutable.
+// time, as the state word decides (module docs); every other field is atomic, immutable, or
+// behind a lock.
 unsafe impl<T: Send> Send for Waiter<T> {}
 // SAFETY: as above: `&Waiter<T>` only lets threads move owned `T`s in and out under the state
 // word's rules.
