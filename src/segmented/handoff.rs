@@ -10,7 +10,8 @@ use super::segment::{Segment, SEG};
 use super::waiter::{self as w, Waiter};
 use super::SegmentedDualQueue;
 use crate::sync::{current_thread, loom_sc_fence, Arc, Ordering, Timer};
-use crate::waiter::{spin_while, Failure, Patience, WaitClock};
+use crate::wait::WaitClock;
+use crate::waiter::{Failure, Patience};
 use crossbeam_epoch::{self as epoch, Guard, Shared};
 use crossbeam_utils::Backoff;
 use std::task::Waker;
@@ -394,13 +395,10 @@ impl<T> SegmentedDualQueue<T> {
             // SAFETY: the CAS failed, so nobody saw the value.
             return Err(unsafe { cell.read() });
         }
-        spin_while(policy, timer, &mut clock, || cell.load() == SPIN_SEND);
+        policy.wait_actively(&mut clock, timer, || cell.load() == SPIN_SEND);
         loop {
             match cell.load() {
-                TAKEN | BUFFERED => {
-                    clock.observe(policy);
-                    return Ok(SendStep::Done(Ok(())));
-                }
+                TAKEN | BUFFERED => return Ok(SendStep::Done(Ok(()))),
                 CLOSED => {
                     // SAFETY: the sweep that closed a `SPIN_SEND` cell leaves the value to us.
                     let value = unsafe { cell.read() };
@@ -447,7 +445,7 @@ impl<T> SegmentedDualQueue<T> {
         timer: &mut Timer,
     ) -> Result<(), (T, Failure)> {
         let outcome = ticket.waiter.wait(timer);
-        ticket.clock.observe(&self.spin[1]);
+        self.spin[1].parked(&ticket.clock);
         self.send_outcome(ticket, outcome)
     }
 
@@ -648,8 +646,7 @@ impl<T> SegmentedDualQueue<T> {
                     let spin = matches!(how, Waiting::Thread);
                     if spin && !spun && crate::sync::spinning_helps() && index == sent {
                         spun = true;
-                        if spin_while(&self.spin[0], timer, &mut clock, || cell.load() == word) {
-                            clock.observe(&self.spin[0]);
+                        if self.spin[0].wait_actively(&mut clock, timer, || cell.load() == word) {
                             continue;
                         }
                         if timer.expired() {
@@ -703,7 +700,7 @@ impl<T> SegmentedDualQueue<T> {
     /// The unpinned part of a parked receive: wait for the waiter's outcome.
     pub(crate) fn finish_recv(&self, ticket: Ticket<T>, timer: &mut Timer) -> Result<T, Failure> {
         let outcome = ticket.waiter.wait(timer);
-        ticket.clock.observe(&self.spin[0]);
+        self.spin[0].parked(&ticket.clock);
         self.recv_outcome(ticket, outcome)
     }
 

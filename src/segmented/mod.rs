@@ -35,10 +35,11 @@
 //!
 //! # Waiting
 //!
-//! A party that finds no partner first **spins** on its own cell, pinned (a sender with its
-//! value in the cell, state `SPIN_SEND`; a receiver on the empty cell), for the adaptive budget
-//! of [`SpinPolicy`](crate::waiter): a partner that comes meanwhile completes it with one CAS,
-//! no allocation, no system call. Then it **parks**: it allocates a [`Waiter`](waiter) (a
+//! A party at the front of its line that finds no partner first **waits actively** on its own
+//! cell, pinned (a sender with its value in the cell, state `SPIN_SEND`; a receiver on the
+//! empty cell): it spins, or yields its CPU, as the side's learned waiting policy says
+//! (`wait.rs`). A partner that comes meanwhile completes it with one CAS: no allocation, no
+//! system call on the partner's side. Then it **parks**: it allocates a [`Waiter`](waiter) (a
 //! sender moves its value into it), stores the waiter in the cell, and sleeps unpinned. From
 //! then on the waiter's own state word decides the outcome (`waiter.rs`), so a timeout is one
 //! CAS that never needs the segment, and a woken thread reads its result from the waiter.
@@ -104,7 +105,8 @@ pub(crate) use handoff::SendKind;
 pub(crate) use handoff::{Start, Ticket, Waiting};
 
 use crate::sync::{Ordering, Timer};
-use crate::waiter::{Failure, Patience, SpinPolicy};
+use crate::wait::WaitPolicy;
+use crate::waiter::{Failure, Patience};
 use crossbeam_utils::CachePadded;
 use handoff::COUNT;
 use segment::List;
@@ -156,8 +158,8 @@ pub struct SegmentedDualQueue<T> {
     list: List<T>,
     /// Fixed at creation.
     bound: Bound,
-    /// How long a party at the front spins before parking: `[receivers, senders]`.
-    spin: [CachePadded<SpinPolicy>; 2],
+    /// How a party at the front waits before parking: `[receivers, senders]`.
+    spin: [CachePadded<WaitPolicy>; 2],
     /// The queue owns values of type `T`.
     _values: PhantomData<T>,
 }
@@ -192,8 +194,8 @@ impl<T> SegmentedDualQueue<T> {
             list: List::new(buffer_end),
             bound,
             spin: [
-                CachePadded::new(SpinPolicy::new()),
-                CachePadded::new(SpinPolicy::new()),
+                CachePadded::new(WaitPolicy::new()),
+                CachePadded::new(WaitPolicy::new()),
             ],
             _values: PhantomData,
         }
