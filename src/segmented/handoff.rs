@@ -10,6 +10,7 @@ use super::segment::{Segment, SEG};
 use super::waiter::{self as w, Waiter};
 use super::SegmentedDualQueue;
 use crate::sync::{current_thread, loom_sc_fence, Arc, Ordering, Timer};
+use crate::trace::trace_event;
 use crate::wait::WaitClock;
 use crate::waiter::{Failure, Patience};
 use crossbeam_epoch::{self as epoch, Guard, Shared};
@@ -172,6 +173,7 @@ impl<T> SegmentedDualQueue<T> {
                 return Start::Done(Err((value, Failure::Disconnected)));
             }
             let index = word & COUNT;
+            trace_event!(self.tracer(), index, Claimed(crate::trace::NodeKind::Data));
             let found = self.list.locate(senders, start, index, guard);
             // SAFETY: found while pinned (segment.rs, invariant 4).
             let segment = unsafe { found.deref() };
@@ -252,7 +254,10 @@ impl<T> SegmentedDualQueue<T> {
             unsafe { cell.write(value) };
             // The Release half of the CAS publishes the value to the receiver.
             match cell.cas(EMPTY, BUFFERED) {
-                Ok(()) => return SendStep::Done(Ok(())),
+                Ok(()) => {
+                    trace_event!(self.tracer(), index, Buffered);
+                    return SendStep::Done(Ok(()));
+                }
                 // SAFETY: the CAS failed, so nobody saw the value: it is ours again.
                 Err(_) => value = unsafe { cell.read() },
             }
@@ -283,7 +288,10 @@ impl<T> SegmentedDualQueue<T> {
                     unsafe { cell.write(value) };
                     // The Release half of the CAS publishes the value to the receiver.
                     match cell.cas(EMPTY, BUFFERED) {
-                        Ok(()) => return SendStep::Done(Ok(())),
+                        Ok(()) => {
+                            trace_event!(self.tracer(), index, Buffered);
+                            return SendStep::Done(Ok(()));
+                        }
                         // SAFETY: the CAS failed, so nobody saw the value: it is ours again.
                         Err(_) => value = unsafe { cell.read() },
                     }
@@ -300,6 +308,7 @@ impl<T> SegmentedDualQueue<T> {
                     // No room and nobody waiting: give up, and leave the cell dead.
                     Patience::Now | Patience::Async => {
                         if cell.cas(EMPTY, CANCELLED_SEND).is_ok() {
+                            trace_event!(self.tracer(), index, Cancelled);
                             self.list.cell_cancelled(segment, guard);
                             self.pass_withdrawn(Side::Sender, segment, index, guard);
                             return SendStep::Done(Err((value, Failure::NoPartner)));
@@ -311,7 +320,10 @@ impl<T> SegmentedDualQueue<T> {
                     // still ours until our CAS publishes it.
                     unsafe { cell.write(value) };
                     match cell.cas(IN_BUFFER, BUFFERED) {
-                        Ok(()) => return SendStep::Done(Ok(())),
+                        Ok(()) => {
+                            trace_event!(self.tracer(), index, Buffered);
+                            return SendStep::Done(Ok(()));
+                        }
                         // SAFETY: the CAS failed, so nobody saw the value.
                         Err(_) => value = unsafe { cell.read() },
                     }
@@ -325,6 +337,7 @@ impl<T> SegmentedDualQueue<T> {
                     unsafe { waiter.put(value) };
                     match waiter.decide(w::DELIVERED) {
                         Ok(()) => {
+                            trace_event!(self.tracer(), index, Delivered);
                             waiter.wake();
                             self.finalize(segment, cell, word, TAKEN, guard);
                             return SendStep::Done(Ok(()));
@@ -375,12 +388,15 @@ impl<T> SegmentedDualQueue<T> {
             let raw = Arc::into_raw(Arc::clone(&waiter));
             // The Release half of the CAS publishes the waiter and its value.
             return match cell.cas(EMPTY, State::sender(raw)) {
-                Ok(()) => Ok(SendStep::Parked(Ticket {
-                    waiter,
-                    segment: segment.as_raw(),
-                    index,
-                    clock,
-                })),
+                Ok(()) => {
+                    trace_event!(self.tracer(), index, Parked);
+                    Ok(SendStep::Parked(Ticket {
+                        waiter,
+                        segment: segment.as_raw(),
+                        index,
+                        clock,
+                    }))
+                }
                 Err(_) => {
                     // SAFETY: the CAS failed: the cell never held this reference.
                     drop(unsafe { Arc::from_raw(raw) });
@@ -395,6 +411,7 @@ impl<T> SegmentedDualQueue<T> {
             // SAFETY: the CAS failed, so nobody saw the value.
             return Err(unsafe { cell.read() });
         }
+        trace_event!(self.tracer(), index, Spinning);
         policy.wait_actively(&mut clock, timer, || cell.load() == SPIN_SEND);
         loop {
             match cell.load() {
@@ -406,6 +423,7 @@ impl<T> SegmentedDualQueue<T> {
                 }
                 SPIN_SEND if timer.expired() => {
                     if cell.cas(SPIN_SEND, CANCELLED_SEND).is_ok() {
+                        trace_event!(self.tracer(), index, Cancelled);
                         // SAFETY: our CAS took the value back before anyone else moved it.
                         let value = unsafe { cell.read() };
                         self.list.cell_cancelled(segment, guard);
@@ -422,6 +440,7 @@ impl<T> SegmentedDualQueue<T> {
                         unsafe { waiter.put(cell.read()) };
                         let raw = Arc::into_raw(Arc::clone(&waiter));
                         cell.store(State::sender(raw));
+                        trace_event!(self.tracer(), index, Parked);
                         return Ok(SendStep::Parked(Ticket {
                             waiter,
                             segment: segment.as_raw(),
@@ -455,6 +474,7 @@ impl<T> SegmentedDualQueue<T> {
         ticket: Ticket<T>,
         outcome: usize,
     ) -> Result<(), (T, Failure)> {
+        self.trace_outcome(&ticket, outcome);
         match outcome {
             w::TAKEN | w::BUFFERED => Ok(()),
             w::CANCELLED => {
@@ -520,6 +540,11 @@ impl<T> SegmentedDualQueue<T> {
             // SeqCst: "claim R, then read S" (see `may_buffer`).
             let word = receivers.counter.fetch_add(1, Ordering::SeqCst);
             let index = word & COUNT;
+            trace_event!(
+                self.tracer(),
+                index,
+                Claimed(crate::trace::NodeKind::Request)
+            );
             if word & GONE != 0
                 // SeqCst: no sender is left, so S is final; cells from S on will never
                 // receive a value.
@@ -567,6 +592,7 @@ impl<T> SegmentedDualQueue<T> {
         guard: &Guard,
     ) -> RecvStep<T> {
         if cell.load() == BUFFERED {
+            trace_event!(self.tracer(), index, Taken);
             return RecvStep::Done(Ok(Self::take_buffered(cell)));
         }
         self.recv_from_cell_slow(segment, cell, index, patience, how, guard)
@@ -601,9 +627,13 @@ impl<T> SegmentedDualQueue<T> {
         loop {
             let word = cell.load();
             match State::<T>::decode(word) {
-                State::Plain(BUFFERED) => return RecvStep::Done(Ok(Self::take_buffered(cell))),
+                State::Plain(BUFFERED) => {
+                    trace_event!(self.tracer(), index, Taken);
+                    return RecvStep::Done(Ok(Self::take_buffered(cell)));
+                }
                 State::Plain(SPIN_SEND) => {
                     if cell.cas(SPIN_SEND, TAKEN).is_ok() {
+                        trace_event!(self.tracer(), index, Taken);
                         // SAFETY: our CAS took the value from the spinning sender, which no
                         // longer touches the slot.
                         return RecvStep::Done(Ok(unsafe { cell.read() }));
@@ -622,12 +652,14 @@ impl<T> SegmentedDualQueue<T> {
                             continue;
                         }
                         if cell.cas(word, POISONED).is_ok() {
+                            trace_event!(self.tracer(), index, Poisoned);
                             return RecvStep::Retry { finished: true };
                         }
                         continue;
                     }
                     let Patience::Wait(timer) = patience else {
                         if cell.cas(word, CANCELLED_RECV).is_ok() {
+                            trace_event!(self.tracer(), index, Cancelled);
                             self.list.cell_cancelled(segment, guard);
                             self.pass_withdrawn(Side::Receiver, segment, index, guard);
                             return RecvStep::Done(Err(Failure::NoPartner));
@@ -636,6 +668,7 @@ impl<T> SegmentedDualQueue<T> {
                     };
                     if timer.expired() {
                         if cell.cas(word, CANCELLED_RECV).is_ok() {
+                            trace_event!(self.tracer(), index, Cancelled);
                             self.list.cell_cancelled(segment, guard);
                             self.pass_withdrawn(Side::Receiver, segment, index, guard);
                             return RecvStep::Done(Err(Failure::TimedOut));
@@ -646,6 +679,7 @@ impl<T> SegmentedDualQueue<T> {
                     let spin = matches!(how, Waiting::Thread);
                     if spin && !spun && crate::sync::spinning_helps() && index == sent {
                         spun = true;
+                        trace_event!(self.tracer(), index, Spinning);
                         if self.spin[0].wait_actively(&mut clock, timer, || cell.load() == word) {
                             continue;
                         }
@@ -658,12 +692,13 @@ impl<T> SegmentedDualQueue<T> {
                     // The Release half of the CAS publishes the waiter.
                     match cell.cas(word, State::receiver(raw)) {
                         Ok(()) => {
+                            trace_event!(self.tracer(), index, Parked);
                             return RecvStep::Parked(Ticket {
                                 waiter,
                                 segment: segment.as_raw(),
                                 index,
                                 clock,
-                            })
+                            });
                         }
                         // SAFETY: the CAS failed: the cell never held this reference.
                         Err(_) => drop(unsafe { Arc::from_raw(raw) }),
@@ -675,6 +710,7 @@ impl<T> SegmentedDualQueue<T> {
                     let waiter = unsafe { &*waiter_ptr };
                     match waiter.decide(w::TAKEN) {
                         Ok(()) => {
+                            trace_event!(self.tracer(), index, Taken);
                             // SAFETY: we won the sender's waiter: its value is ours.
                             let value = unsafe { waiter.take() };
                             waiter.wake();
@@ -706,6 +742,7 @@ impl<T> SegmentedDualQueue<T> {
 
     /// What a parked receive's decided waiter means for its caller.
     pub(crate) fn recv_outcome(&self, ticket: Ticket<T>, outcome: usize) -> Result<T, Failure> {
+        self.trace_outcome(&ticket, outcome);
         match outcome {
             // SAFETY: a delivered value is the receiver's, written before the Release CAS
             // that our Acquire load of the state saw.
@@ -716,6 +753,16 @@ impl<T> SegmentedDualQueue<T> {
             }
             w::CLOSED => Err(Failure::Disconnected),
             other => unreachable!("a parked receiver ended in waiter state {other}"),
+        }
+    }
+
+    /// Records how a parked operation's wait ended (feature `trace`).
+    #[cfg_attr(not(feature = "trace"), allow(unused_variables))]
+    fn trace_outcome(&self, ticket: &Ticket<T>, outcome: usize) {
+        if outcome == w::CANCELLED {
+            trace_event!(self.tracer(), ticket.index, Cancelled);
+        } else {
+            trace_event!(self.tracer(), ticket.index, Woken);
         }
     }
 
@@ -799,7 +846,7 @@ impl<T> SegmentedDualQueue<T> {
                 continue;
             }
             let cell = &segment.cells[(index - segment.start()) as usize];
-            if self.expand_into(found, cell, guard) {
+            if self.expand_into(found, cell, index, guard) {
                 return;
             }
         }
@@ -807,7 +854,14 @@ impl<T> SegmentedDualQueue<T> {
 
     /// Gives the sender of `cell` its room. Returns false if the cell's send was withdrawn (the
     /// room goes to the next cell).
-    fn expand_into(&self, segment: Shared<'_, Segment<T>>, cell: &Cell<T>, guard: &Guard) -> bool {
+    #[cfg_attr(not(feature = "trace"), allow(unused_variables))]
+    fn expand_into(
+        &self,
+        segment: Shared<'_, Segment<T>>,
+        cell: &Cell<T>,
+        index: u64,
+        guard: &Guard,
+    ) -> bool {
         let backoff = Backoff::new();
         loop {
             let word = cell.load();
@@ -819,6 +873,7 @@ impl<T> SegmentedDualQueue<T> {
                 }
                 State::Plain(SPIN_SEND) => {
                     if cell.cas(SPIN_SEND, BUFFERED).is_ok() {
+                        trace_event!(self.tracer(), index, Released);
                         return true;
                     }
                 }
@@ -833,6 +888,7 @@ impl<T> SegmentedDualQueue<T> {
                             // cell holding a parked sender is empty and touched by nobody until
                             // we publish `BUFFERED` (a receiver seeing our outcome waits for it).
                             unsafe { cell.write(waiter.take()) };
+                            trace_event!(self.tracer(), index, Released);
                             waiter.wake();
                             self.finalize(segment, cell, word, BUFFERED, guard);
                             return true;
