@@ -157,13 +157,19 @@ fn stack_fulfilling_node_is_helped_by_a_third_thread() {
 #[test]
 fn a_lost_cas_is_recorded() {
     // Two threads appending to one queue at once must sometimes lose the link CAS; run until a
-    // loss shows up in the trace (it is a race, so give it many rounds).
+    // loss shows up in the trace. It is a race: the pushers start together (a barrier), and it
+    // gets up to 20 s, since on a busy machine the two threads may rarely run at the same time.
     let queue = Arc::new(DualQueue::<u32>::new());
-    for _ in 0..200 {
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        let together = Arc::new(std::sync::Barrier::new(2));
         let pushers: Vec<_> = (0..2)
             .map(|_| {
-                let queue = Arc::clone(&queue);
-                thread::spawn(move || (0..2000).for_each(|i| queue.push(i)))
+                let (queue, together) = (Arc::clone(&queue), Arc::clone(&together));
+                thread::spawn(move || {
+                    together.wait();
+                    (0..2000).for_each(|i| queue.push(i))
+                })
             })
             .collect();
         pushers.into_iter().for_each(|p| p.join().unwrap());
