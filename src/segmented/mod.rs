@@ -136,7 +136,26 @@ pub(crate) enum Bound {
 /// segments instead of one node per element, which makes it several times faster under load.
 /// Every channel of [`dualq::channel`](crate::channel) runs on it.
 ///
-/// See the [module documentation](self) for the algorithm.
+/// # How it works
+///
+/// An infinite array of cells, cut into segments of 32 that are linked as they are needed and
+/// freed (through crossbeam-epoch) once every operation has moved past them. A send claims the
+/// next cell with one fetch-and-add on a counter `S`, a receive with one on `R`; cell `i`
+/// belongs to the `i`-th send and the `i`-th receive, and whichever comes first leaves its
+/// value, or itself waiting, in the cell:
+///
+/// ```text
+///   seg 0: [·][·][D][D][ ][ ]…   S = 4, R = 2: values wait in cells 2 and 3
+///   seg 0: [·][·][R t3][R t4][ ]…   S = 2, R = 4: t3 and t4 wait in cells 2 and 3
+/// ```
+///
+/// The second to arrive meets the first with one compare-and-swap on the cell. So waiting
+/// consumers are served in the order of their claims (FIFO by construction), one wake per
+/// value. A party with nobody to meet spins on its own cell for a moment, then parks; a
+/// timed-out one withdraws its cell, and segments whose cells were all withdrawn are unlinked,
+/// so memory does not grow with timeouts. The design is Kotlin's channels (Koval, Alistarh &
+/// Elizarov, PPoPP 2023); `src/segmented/` states the invariants and linearization points, and
+/// the `trace` feature draws the cells after each step.
 ///
 /// # Examples
 ///
