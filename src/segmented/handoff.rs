@@ -377,9 +377,9 @@ impl<T> SegmentedDualQueue<T> {
     ) -> Result<SendStep<T>, T> {
         let mut clock = WaitClock::new();
         let policy = &self.spin[1];
-        let spin = matches!(how, Waiting::Thread)
-            && crate::sync::spinning_helps()
-            && self.sender_is_first(index, kind);
+        // Only the sender next in line waits actively (on one CPU the policy yields instead of
+        // spinning); the others park at once.
+        let spin = matches!(how, Waiting::Thread) && self.sender_is_first(index, kind);
         if !spin {
             // Park at once, the value in the waiter.
             let waiter = how.waiter();
@@ -677,7 +677,8 @@ impl<T> SegmentedDualQueue<T> {
                     }
                     let mut clock = WaitClock::new();
                     let spin = matches!(how, Waiting::Thread);
-                    if spin && !spun && crate::sync::spinning_helps() && index == sent {
+                    // Only the receiver next in line waits actively; the others park at once.
+                    if spin && !spun && index == sent {
                         spun = true;
                         trace_event!(self.tracer(), index, Spinning);
                         if self.spin[0].wait_actively(&mut clock, timer, || cell.load() == word) {
