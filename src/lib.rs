@@ -156,6 +156,7 @@ mod stack;
 mod sync;
 #[cfg_attr(not(feature = "trace"), doc(hidden))]
 pub mod trace;
+mod wait;
 mod waiter;
 
 pub use queue::DualQueue;
