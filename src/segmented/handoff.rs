@@ -417,7 +417,9 @@ impl<T> SegmentedDualQueue<T> {
             match cell.load() {
                 TAKEN | BUFFERED => return Ok(SendStep::Done(Ok(()))),
                 CLOSED => {
-                    // SAFETY: the sweep that closed a `SPIN_SEND` cell leaves the value to us.
+                    // SAFETY: the sweep that closed a `SPIN_SEND` cell leaves the value to us;
+                    // our cell went to `CLOSED` from `SPIN_SEND` itself, since a sweep takes a
+                    // `BUFFERED` value as `TAKEN` (close.rs).
                     let value = unsafe { cell.read() };
                     return Ok(SendStep::Done(Err((value, Failure::Disconnected))));
                 }
