@@ -633,11 +633,15 @@ fn traffic_through_a_bounded_channel_that_never_fills_does_not_grow_memory() {
     for cap in [1, 2, 64] {
         let (tx, rx) = channel::bounded::<u64>(cap);
         let mut next = 0u64;
-        assert_bounded(&format!("bounded({cap}) send then recv"), iterations(), || {
-            tx.send(next).unwrap();
-            assert_eq!(rx.recv(), Ok(next));
-            next += 1;
-        });
+        assert_bounded(
+            &format!("bounded({cap}) send then recv"),
+            iterations(),
+            || {
+                tx.send(next).unwrap();
+                assert_eq!(rx.recv(), Ok(next));
+                next += 1;
+            },
+        );
     }
 }
 
