@@ -459,16 +459,20 @@ impl<T> DualQueue<T> {
                 Some(front) if front.first().kind == Kind::Request => {
                     // The waiting consumer becomes the carrier's only owner.
                     node.set_owners(1);
+                    // Read before the CAS: from the CAS on, the carrier is the consumer's, and a
+                    // consumer that is still spinning takes the value and frees the carrier at
+                    // once, without waiting to be unparked and without the epoch.
+                    #[cfg(feature = "trace")]
+                    let carrier_id = node.trace_id;
                     let carrier = node.into_shared(guard);
                     match front.first().slot.complete(carrier.as_raw() as usize) {
                         Ok(()) => {
+                            // `carrier` may already be freed: never touch it again.
                             trace_event!(
                                 self.tracer(),
                                 front.first().trace_id,
                                 Fulfilled {
-                                    // SAFETY: our own carrier, alive: it was just handed over, and
-                                    // its new owner waits for us to unpark it.
-                                    carrier: unsafe { carrier.deref() }.trace_id
+                                    carrier: carrier_id
                                 }
                             );
                             front.first().slot.wake();

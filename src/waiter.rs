@@ -33,14 +33,28 @@
 //!
 //! The owner of a node waits with [`Slot::wait`] *without* an epoch guard (a thread that parks
 //! while pinned would stop memory reclamation for everyone, crossbeam issue #103). The node stays
-//! alive because the waiter owns a reference to it (see `node.rs`). A fulfiller, on the other
-//! hand, is pinned while it completes the slot, so it may still read the node, and the thread
-//! handle in it, after its CAS has published the outcome.
+//! alive because the waiter owns a reference to it (see `node.rs`). A completer, on the other
+//! hand, is pinned while it completes the slot, and the slot's node is linked (the list owns
+//! it, and an unlinked node is freed only through the epoch), so it may still read that node,
+//! and the thread handle in it, after its CAS has published the outcome.
+//!
+//! The node *named* by a fulfilled state is another matter. From the fulfil CAS on, the value
+//! in it belongs to the waiter, and a waiter that is still spinning (not parked) sees the state
+//! at once, takes the value and releases the node without waiting to be unparked; the queue's
+//! carrier, which the list never owned, is then freed on the spot. So a fulfiller reads
+//! whatever it needs from the carrier *before* its CAS, and never touches it afterwards.
 //!
 //! Lost wake-ups cannot happen: the thread handle is written before the node is published and
 //! never changes; a completer CASes the state and then unparks; the waiter re-reads the state
 //! before every park, and an `unpark` that comes before the `park` leaves a token that makes
 //! the `park` return at once.
+//!
+//! The price is a **stray token**: a waiter that sees its state while still spinning returns
+//! without parking, and the completer's `unpark`, which follows its CAS, may then reach the
+//! thread after it has returned. The token stays with the thread, and the next
+//! `std::thread::park()` that thread calls, for whatever reason, returns at once. std allows
+//! that (`park` may return spuriously, so every caller re-checks its condition in a loop), and
+//! the crate docs say so to users; our own waits re-read their slot after every park.
 
 use crate::sync::{self, AtomicUsize, Ordering, Thread, Timer, UnsafeCell};
 use crate::trace::{trace_event, TraceId, Tracer};
@@ -204,7 +218,8 @@ impl<T> Slot<T> {
     /// Unparks the thread waiting on this slot, if there is one.
     ///
     /// Call only after a successful [`complete`](Self::complete), and only while the node is
-    /// still alive (completers are pinned, so it is).
+    /// still alive (completers are pinned, so it is). The waiter may have seen the outcome and
+    /// returned already; the unpark then leaves a stray token (module docs, "Waiting").
     #[inline]
     pub(crate) fn wake(&self) {
         if let Some(thread) = &self.waiter {
