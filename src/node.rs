@@ -224,6 +224,70 @@ impl<T> Node<T> {
     }
 }
 
+/// Frees the nodes of a list, from `head` to the end, and drops the values still in them: a
+/// structure's destructor.
+///
+/// A value whose `drop` panics does not leak the rest: as `Vec` does, the remaining nodes are
+/// still freed and their values dropped while the panic unwinds, and then the panic goes on to
+/// the caller. (A second panic during that unwinding aborts the process, as it does for `Vec`.)
+///
+/// # Safety
+///
+/// * The caller has exclusive access to the list (`&mut` to its structure), so every waiter
+///   has returned and given up its reference: the list's is the only one left to each node.
+/// * No node from `head` on has been retired: the list still owns each of them.
+pub(crate) unsafe fn drop_list<T>(head: &Atomic<Node<T>>) {
+    // SAFETY: exclusive access: nothing can be retired or freed under us, so no pin is needed.
+    let guard = unsafe { crossbeam_epoch::unprotected() };
+    // Relaxed: as for each `next` in `drop_nodes`.
+    let first = head.load(Ordering::Relaxed, guard).as_raw();
+    // SAFETY: the caller's contract.
+    unsafe { drop_nodes(first, guard) }
+}
+
+/// [`drop_list`] from the node `first` on.
+///
+/// # Safety
+///
+/// As for [`drop_list`], for the nodes from `first` on.
+unsafe fn drop_nodes<T>(first: *const Node<T>, guard: &Guard) {
+    /// Frees the rest of the list if dropping a value unwinds.
+    struct Rest<'g, T>(*const Node<T>, &'g Guard);
+    impl<T> Drop for Rest<'_, T> {
+        fn drop(&mut self) {
+            // SAFETY: the nodes after the one whose value panicked are still the list's, and
+            // the caller's exclusive access holds for them.
+            unsafe { drop_nodes(self.0, self.1) }
+        }
+    }
+    let mut node = first;
+    while !node.is_null() {
+        // SAFETY: owned by the list and not yet freed (contract; we free each node only after
+        // reading its `next`).
+        let current = unsafe { &*node };
+        // Relaxed: with exclusive access, whatever made it exclusive (a join, the last `Arc`
+        // going) already ordered every other thread's writes before us.
+        let next = current
+            .next
+            .load(Ordering::Relaxed, guard)
+            .with_tag(0)
+            .as_raw();
+        // Move the value out first, so that the node is freed even if dropping it panics.
+        let value = match current.kind {
+            // SAFETY: exclusive access to a data node, whose value nobody moved out while it
+            // was pending (taking one decides the slot first).
+            Kind::Data => unsafe { current.slot.take_pending_value() },
+            Kind::Request => None,
+        };
+        // SAFETY: the list's reference, the last one (contract), given up once.
+        unsafe { Node::release(node) };
+        node = next;
+        let rest = Rest(node, guard);
+        drop(value);
+        std::mem::forget(rest);
+    }
+}
+
 /// A node the caller linked and now waits on, unpinned.
 pub(crate) struct Linked<T> {
     /// The node; the caller owns one reference to it.

@@ -68,8 +68,8 @@
 //! flag, then sweep the list", so that no waiter sleeps through a disconnection.
 
 use crate::node::{
-    await_taken, await_value, count_live, unlink_marked, Census, Host, Kind, Linked, Node, Placed,
-    Walk, MARK,
+    await_taken, await_value, count_live, drop_list, unlink_marked, Census, Host, Kind, Linked,
+    Node, Placed, Walk, MARK,
 };
 use crate::sync::{current_thread, fence, AtomicBool, Ordering, Timer};
 use crate::trace::{trace_event, Tracer};
@@ -936,23 +936,9 @@ impl<T> Default for DualQueue<T> {
 
 impl<T> Drop for DualQueue<T> {
     fn drop(&mut self) {
-        // SAFETY: `&mut self`: no other thread can reach the queue, so the nodes need no
-        // protection, and every waiter has returned (each held a borrow).
-        unsafe {
-            let guard = epoch::unprotected();
-            // Relaxed (both loads): with `&mut self`, whatever made this drop possible (a join,
-            // the last `Arc` going) already ordered every other thread's writes before us.
-            let mut node = self.head.load(Ordering::Relaxed, guard);
-            while let Some(current) = node.as_ref() {
-                let next = current.next.load(Ordering::Relaxed, guard).with_tag(0);
-                if current.kind == Kind::Data {
-                    current.slot.drop_value_if_pending();
-                }
-                // The list's reference; waiters have released theirs before returning.
-                Node::release(node.as_raw());
-                node = next;
-            }
-        }
+        // SAFETY: `&mut self`: every operation has returned (each held a borrow) and released
+        // its references, and the list from `head` on is the queue's, none of it retired.
+        unsafe { drop_list(&self.head) };
     }
 }
 

@@ -331,17 +331,19 @@ impl<T> Slot<T> {
         }
     }
 
-    /// Drops the value if the slot still holds it. For the destructor of a structure.
+    /// Moves the value out if the slot still holds it: for the destructor of a structure.
     ///
     /// # Safety
     ///
     /// The caller has exclusive access to the node (`&mut` to the structure), and the node is a
     /// data node whose value was never moved out while `PENDING` (true of every data node).
-    pub(crate) unsafe fn drop_value_if_pending(&self) {
+    pub(crate) unsafe fn take_pending_value(&self) -> Option<T> {
         if self.state() == PENDING {
             // SAFETY: a pending data node still holds its value, and the caller has exclusive
             // access, so nobody else takes it.
-            drop(unsafe { self.take_value() });
+            Some(unsafe { self.take_value() })
+        } else {
+            None
         }
     }
 }
