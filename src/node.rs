@@ -450,6 +450,79 @@ pub(crate) fn count_live<T>(first: Shared<'_, Node<T>>, guard: &Guard) -> Census
     census
 }
 
+/// What leaves a list when a link swings past a frozen node: the node, and, if it is a stack's
+/// fulfilling node frozen over its partner, that partner as well.
+///
+/// A fulfilling node is frozen over a partner only once it has matched it (a node frozen
+/// unmatched has a null `next`), and the two must leave together (`stack.rs`, invariant 5): a
+/// swing past the fulfilling node alone would leave the matched partner linked after the
+/// fulfilling node was retired, naming in its slot an address the allocator may hand out again.
+/// So every swing past a frozen node, whoever makes it, takes the partner with it. Queue nodes
+/// are never fulfilling: for them this is just the node.
+pub(crate) struct Leaving<'g, T> {
+    /// The frozen node the swing passes.
+    node: Shared<'g, Node<T>>,
+    /// Its matched partner, frozen too; null if the node leaves alone.
+    partner: Shared<'g, Node<T>>,
+    /// What the swing links in their place (unmarked).
+    pub(crate) rest: Shared<'g, Node<T>>,
+}
+
+impl<'g, T> Leaving<'g, T> {
+    /// What leaves with the frozen `node`, whose frozen successor is `succ` (unmarked).
+    /// Freezes the partner, if there is one.
+    ///
+    /// `node` must have been reached while pinned by `guard`.
+    pub(crate) fn past(
+        node: Shared<'g, Node<T>>,
+        succ: Shared<'g, Node<T>>,
+        guard: &'g Guard,
+    ) -> Self {
+        // SAFETY: reached while pinned (caller), so not freed.
+        let frozen = unsafe { node.deref() };
+        // SAFETY: `node`'s frozen successor, reached while pinned: a node reached through a
+        // frozen `next` is not freed (module docs).
+        let partner = unsafe { succ.as_ref() };
+        match partner {
+            Some(partner) if frozen.fulfilling => Leaving {
+                node,
+                partner: succ,
+                // Freezing a frozen partner again is harmless (`mark` is idempotent).
+                rest: partner.mark(guard),
+            },
+            _ => Leaving {
+                node,
+                partner: Shared::null(),
+                rest: succ,
+            },
+        }
+    }
+
+    /// Retires what left.
+    ///
+    /// # Safety
+    ///
+    /// The caller's swing (a CAS from `node` to `rest`) succeeded: it unlinked the node and its
+    /// partner, and no one else can unlink them again.
+    #[cfg_attr(not(feature = "trace"), allow(unused_variables))]
+    pub(crate) unsafe fn retire(self, guard: &Guard, tracer: Tracer<'_>) {
+        for node in [self.node, self.partner] {
+            if node.is_null() {
+                continue;
+            }
+            #[cfg(feature = "trace")]
+            {
+                // SAFETY: reached while pinned.
+                let id = unsafe { node.deref() }.trace_id;
+                trace_event!(tracer, id, Unlinked);
+                trace_event!(tracer, id, Retired);
+            }
+            // SAFETY: unlinked by the caller's swing (contract), retired once here.
+            unsafe { Node::retire(node, guard) };
+        }
+    }
+}
+
 /// The result of trying to unlink a node by walking from a link.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Walk {
@@ -488,27 +561,24 @@ pub(crate) fn unlink_marked<T>(
             // Acquire: as above.
             let succ = node.next.load(Ordering::Acquire, guard);
             if succ.tag() == MARK {
-                // `node` is leaving: swing our link past it.
+                // `node` is leaving (with its partner, if it has one): swing our link past it.
+                let leaving = Leaving::past(curr, succ.with_tag(0), guard);
+                let rest = leaving.rest;
                 // AcqRel on success: Release publishes the new neighbour to walkers that load
                 // `link` (Acquire); Acquire pairs with the mark (AcqRel fetch_or). Acquire on
                 // failure: we restart from values that are safe to read.
-                match link.compare_exchange(
-                    curr,
-                    succ.with_tag(0),
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                    guard,
-                ) {
+                match link.compare_exchange(curr, rest, Ordering::AcqRel, Ordering::Acquire, guard)
+                {
                     Ok(_) => {
-                        trace_event!(tracer, node.trace_id, Unlinked);
-                        trace_event!(tracer, node.trace_id, Retired);
-                        // SAFETY: our CAS unlinked `node`; the swing is the only way a marked
+                        // SAFETY: our CAS unlinked them; the swing is the only way a marked
                         // node leaves, and it succeeds once (the link no longer holds it).
-                        unsafe { Node::retire(curr, guard) };
+                        unsafe { leaving.retire(guard, tracer) };
+                        // The target is a plain node, never a partner (a partner is matched,
+                        // the target withdrew).
                         if curr == target {
                             return Walk::Done;
                         }
-                        curr = succ.with_tag(0);
+                        curr = rest;
                         continue;
                     }
                     Err(_) => continue 'retry,

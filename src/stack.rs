@@ -44,6 +44,22 @@
 //! 4. **Leaving is mark-then-swing** (`node.rs`): a node leaves by a CAS of `head` (the top) or of
 //!    its predecessor's unmarked `next` (a cancelled node below the top), after its own `next` is
 //!    frozen. The winner of that CAS retires it with crossbeam-epoch.
+//! 5. **A matched pair leaves together.** A fulfilling node is frozen over a partner only once it
+//!    has matched it (one frozen unmatched has a null `next`), and every swing past a frozen
+//!    fulfilling node, by a helper, the owner or a walker unlinking a cancelled node further
+//!    down, freezes the partner and swings past both at once (`node::Leaving`). Two things
+//!    follow:
+//!    * `head` never returns to a node a fulfilling node once covered, so a push whose CAS of
+//!      `head` expects that node (it read it before the fulfilling node came) fails: it cannot
+//!      cover a matched partner that the match has already decided.
+//!    * The partner is unlinked no later than its fulfilling node is retired. So a thread that
+//!      can still reach the partner pinned before the fulfilling node was retired, and the
+//!      fulfilling node's memory cannot be reused while it looks: the address in the partner's
+//!      slot names no other node, and invariant 3's test (`state == fulfiller`) cannot be
+//!      fooled. Retired alone, the fulfilling node could be freed while its partner stayed
+//!      linked, and a later fulfilling node allocated at the same address would "match" the
+//!      stale partner again: a value moved out twice, or a push that returns `Ok` without
+//!      delivering its value.
 //!
 //! # Linearization points
 //!
@@ -70,8 +86,8 @@
 //! check against (only the queue under a channel does).
 
 use crate::node::{
-    await_taken, await_value, count_live, drop_list, unlink_marked, Census, Host, Kind, Linked,
-    Node, Placed, Walk, MARK,
+    await_taken, await_value, count_live, drop_list, unlink_marked, Census, Host, Kind, Leaving,
+    Linked, Node, Placed, Walk,
 };
 use crate::sync::{current_thread, Ordering, Timer};
 use crate::trace::{trace_event, Tracer};
@@ -596,7 +612,7 @@ impl<T> DualStack<T> {
             Err(state) => state == fulfiller.as_raw() as usize,
         };
         if matched {
-            self.pop_pair(fulfiller, partner, guard);
+            self.pop_pair(fulfiller, guard);
         } else {
             self.unlink_below(fulfiller, partner, guard);
         }
@@ -604,41 +620,11 @@ impl<T> DualStack<T> {
     }
 
     /// Pops a matched fulfilling node and its partner with one CAS of `head`.
-    fn pop_pair(
-        &self,
-        fulfiller: Shared<'_, Node<T>>,
-        partner: Shared<'_, Node<T>>,
-        guard: &Guard,
-    ) {
-        // Freeze both, top first: a walker that sees the partner frozen then also sees the
-        // fulfilling node frozen, so it cannot swing the fulfilling node's `next`.
-        // SAFETY: reached from `head` while pinned.
-        unsafe { fulfiller.deref() }.mark(guard);
-        // SAFETY: reached through the fulfilling node while pinned.
-        let rest = unsafe { partner.deref() }.mark(guard);
-        // Release: publishes `rest` (reached through an Acquire mark) to `head` readers.
-        if self
-            .head
-            .compare_exchange(fulfiller, rest, Ordering::Release, Ordering::Relaxed, guard)
-            .is_ok()
-        {
-            #[cfg(feature = "trace")]
-            for node in [fulfiller, partner] {
-                // SAFETY: reached while pinned.
-                let id = unsafe { node.deref() }.trace_id;
-                trace_event!(self.tracer(), id, Unlinked);
-                trace_event!(self.tracer(), id, Retired);
-            }
-            // SAFETY: our CAS unlinked both: `head` was the only unmarked reference to the
-            // fulfilling node, and its frozen `next` the only one to the partner.
-            unsafe {
-                Node::retire(fulfiller, guard);
-                Node::retire(partner, guard);
-            }
-        } else {
-            // A walker unlinked the fulfilling node on its own: pop what is left frozen.
-            self.pop_frozen(guard);
-        }
+    fn pop_pair(&self, fulfiller: Shared<'_, Node<T>>, guard: &Guard) {
+        // `pop_top` freezes the fulfilling node, then its partner (`Leaving::past`), and swings
+        // `head` past both. If the swing fails, another helper, or a walker that found the
+        // fulfilling node frozen, popped them both already (invariant 5).
+        self.pop_top(fulfiller, guard);
     }
 
     /// Unlinks a withdrawn `partner` from under `fulfiller`.
@@ -671,45 +657,30 @@ impl<T> DualStack<T> {
         }
     }
 
-    /// Pops `top` (dead, or an unmatched fulfilling node) if it is still on top.
+    /// Pops `top` (a dead node, an unmatched fulfilling node, or a matched one together with
+    /// its partner) if it is still on top.
     fn pop_top(&self, top: Shared<'_, Node<T>>, guard: &Guard) {
         // SAFETY: reached from `head` while pinned.
-        let rest = unsafe { top.deref() }.mark(guard);
-        // Release: publishes `rest` to `head` readers.
+        let succ = unsafe { top.deref() }.mark(guard);
+        let leaving = Leaving::past(top, succ, guard);
+        // Release: publishes `leaving.rest` (reached through an Acquire mark) to `head` readers.
         if self
             .head
-            .compare_exchange(top, rest, Ordering::Release, Ordering::Relaxed, guard)
+            .compare_exchange(
+                top,
+                leaving.rest,
+                Ordering::Release,
+                Ordering::Relaxed,
+                guard,
+            )
             .is_ok()
         {
-            #[cfg(feature = "trace")]
-            {
-                // SAFETY: reached from `head` while pinned.
-                let id = unsafe { top.deref() }.trace_id;
-                trace_event!(self.tracer(), id, Unlinked);
-                trace_event!(self.tracer(), id, Retired);
-            }
-            // SAFETY: our CAS unlinked the frozen node; only one swing can succeed.
-            unsafe { Node::retire(top, guard) };
+            // SAFETY: our CAS unlinked `top` (and its partner): `head` was the only unmarked
+            // reference to it, and its frozen `next` the only one to the partner.
+            unsafe { leaving.retire(guard, self.tracer()) };
         }
-        // Otherwise it was popped already, or a late push covered it: it is frozen, and the walk
-        // of its owner's cancellation, or a later `pop_top` once it surfaces, unlinks it.
-    }
-
-    /// Pops the frozen nodes on top of the stack.
-    fn pop_frozen(&self, guard: &Guard) {
-        loop {
-            // Acquire: pairs with the Release CAS that made it the top.
-            let top = self.head.load(Ordering::Acquire, guard);
-            // SAFETY: reached from `head` while pinned.
-            let Some(node) = (unsafe { top.as_ref() }) else {
-                return;
-            };
-            // Acquire: pairs with the mark.
-            if node.next.load(Ordering::Acquire, guard).tag() != MARK {
-                return;
-            }
-            self.pop_top(top, guard);
-        }
+        // Otherwise it was popped already, or (a dead plain node) a late push covered it: it
+        // is frozen, and the walk of its owner's cancellation, or of its taker, unlinks it.
     }
 
     /// A fresh node for the owner of a fulfilling node that found nobody to match, carrying its
@@ -830,5 +801,88 @@ impl<T> fmt::Debug for DualStack<T> {
         f.debug_struct("DualStack")
             .field("holds", &holds)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::waiter::CANCELLED;
+
+    /// Links a plain request node on top, as a waiting `pop` would (the test plays its waiter).
+    fn push_request<'g>(stack: &DualStack<u32>, guard: &'g Guard) -> Shared<'g, Node<u32>> {
+        let node = Node::request(Some(current_thread()));
+        node.set_owners(2);
+        // Acquire: pairs with the Release CAS that pushed the top node.
+        let top = stack.head.load(Ordering::Acquire, guard);
+        node.next.store(top, Ordering::Relaxed);
+        stack
+            .head
+            .compare_exchange(top, node, Ordering::Release, Ordering::Relaxed, guard)
+            .unwrap_or_else(|_| unreachable!("one thread"))
+    }
+
+    /// The interleaving of issue 17, replayed step by step on one thread. A `push` finds
+    /// consumer P on top (over Q, whose consumer is about to time out), pushes fulfilling node
+    /// F over P, matches P, and has frozen F but not yet P when Q's consumer times out and its
+    /// cancellation walk, starting at `head`, finds F frozen. A walk that swung `head` past F
+    /// alone left P, matched and unfrozen, on top: a push that had read `head == P` before F
+    /// came then covered P (ABA on `head`), P stayed linked after F was retired, and a later
+    /// fulfilling node allocated at F's address would "match" P a second time. The walk must
+    /// take P with F (invariant 5).
+    #[test]
+    fn a_walk_unlinks_a_matched_fulfilling_node_with_its_partner() {
+        let stack = DualStack::<u32>::new();
+        let guard = &epoch::pin();
+        let q = push_request(&stack, guard);
+        let p = push_request(&stack, guard);
+        // The push: F over P, owned by the list and by P's consumer once matched.
+        let mut f = Node::data(7, None);
+        f.fulfilling = true;
+        f.next.store(p, Ordering::Relaxed);
+        f.set_owners(2);
+        let f = stack
+            .head
+            .compare_exchange(p, f, Ordering::Release, Ordering::Relaxed, guard)
+            .unwrap_or_else(|_| unreachable!("one thread"));
+        // SAFETY: both linked by us, and we are pinned.
+        let (f_node, p_node) = unsafe { (f.deref(), p.deref()) };
+        assert_eq!(p_node.slot.complete(f.as_raw() as usize), Ok(()));
+        // `pop_pair` freezes F first; stop right after, before P is frozen.
+        f_node.mark(guard);
+        // Q's consumer times out and unlinks its node, walking from `head`.
+        // SAFETY: linked by us, and we are pinned.
+        assert_eq!(unsafe { q.deref() }.slot.complete(CANCELLED), Ok(()));
+        stack.unlink_dead(q.as_raw());
+        // Acquire: pairs with the walk's Release swing.
+        let top = stack.head.load(Ordering::Acquire, guard);
+        assert!(
+            top != p,
+            "the walk unlinked the matched fulfilling node alone: its partner is on top"
+        );
+        assert!(top.is_null(), "the stack should be empty now");
+        // A push that read `head == P` before F came must not get in over P.
+        let late = Node::request(None);
+        late.next.store(p, Ordering::Relaxed);
+        assert!(
+            stack
+                .head
+                .compare_exchange(p, late, Ordering::Release, Ordering::Relaxed, guard)
+                .is_err(),
+            "a stale push covered a matched partner"
+        );
+        // The push finishes its `pop_pair` (nothing is left to pop) and P's consumer takes 7
+        // from F, as `await_value` does; Q's consumer gives up its reference.
+        stack.pop_pair(f, guard);
+        // SAFETY: P was fulfilled by F, so F holds P's value and P's consumer owns a
+        // reference to F; each reference is given up once.
+        unsafe {
+            assert_eq!(p_node.slot.state(), f.as_raw() as usize);
+            assert_eq!(f_node.slot.take_value(), 7);
+            Node::release(f.as_raw());
+            Node::release(p.as_raw());
+            Node::release(q.as_raw());
+        }
+        assert!(stack.is_empty() && !stack.has_waiting_consumer());
     }
 }
