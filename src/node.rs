@@ -374,8 +374,8 @@ pub(crate) fn await_taken<T>(
     let node = unsafe { &*data.node };
     let spin = data.spin.then(|| list.spin_policy(Kind::Data));
     let state = settle(node, consumers_gone, &mut timer, spin, list.tracer());
-    // TAKEN (queue), or the address of the consumer's fulfilling node (stack).
-    if state >= TAKEN {
+    // A consumer took the value.
+    if state == TAKEN {
         // SAFETY: we own one reference to our node, released once.
         unsafe { Node::release(data.node) };
         return Ok(());
@@ -523,12 +523,43 @@ impl<'g, T> Leaving<'g, T> {
     }
 }
 
+/// The kind of the first live plain node from `first` on, skipping dead and fulfilling nodes,
+/// or `None` if the walk reaches the end without one. Reads only: it neither helps nor unlinks.
+///
+/// Each node's state is read once; a node found dead stays dead, and nothing is ever inserted
+/// between two linked nodes. So the answer held at the moment of its last read: the live node
+/// found was live then, and, if none was found, every node linked after `first` then had been
+/// seen dead. (Nodes linked *before* `first`, the stack's newer top, the caller must rule out.)
+pub(crate) fn first_live<T>(first: Shared<'_, Node<T>>, guard: &Guard) -> Option<Kind> {
+    let mut node = first;
+    // SAFETY: every node reached while pinned stays allocated (module docs).
+    while let Some(current) = unsafe { node.as_ref() } {
+        if !current.fulfilling && current.slot.is_pending() {
+            return Some(current.kind);
+        }
+        // Acquire: pairs with the Release CAS that linked the successor.
+        node = current.next.load(Ordering::Acquire, guard).with_tag(0);
+    }
+    None
+}
+
+/// What a structure's `Debug` says it holds, from [`first_live`].
+pub(crate) fn holds_name(first_live: Option<Kind>) -> &'static str {
+    match first_live {
+        None => "nothing",
+        Some(Kind::Data) => "data",
+        Some(Kind::Request) => "waiting consumers",
+    }
+}
+
 /// The result of trying to unlink a node by walking from a link.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Walk {
-    /// The node is no longer reachable from the walk's start (unlinked by us or by another
-    /// thread), or it was never found after that start.
-    Done,
+    /// Our swing unlinked the target (and we retired it).
+    Unlinked,
+    /// The target was no longer linked: another thread unlinked it. The walk reached the
+    /// target's frozen successor, or the end of the list, without meeting it.
+    Gone,
     /// The link the walk started from is itself frozen; the caller must fix its front and retry.
     Restart,
 }
@@ -545,6 +576,22 @@ pub(crate) fn unlink_marked<T>(
     guard: &Guard,
     tracer: Tracer<'_>,
 ) -> Walk {
+    // The target's frozen successor. Linked nodes form one chain ordered by age, and the walk
+    // moves one way along it; so while the target is linked, every path from the start to its
+    // successor passes through it, and a walk that reaches the successor without meeting the
+    // target proves it gone. (Without this, a walk for a node another thread already unlinked
+    // would run to the end of the list.)
+    // SAFETY: the caller owns a reference to the target, or reached it while pinned.
+    // Acquire: pairs with the Release CAS that linked the successor.
+    let frozen = unsafe { target.deref() }
+        .next
+        .load(Ordering::Acquire, guard);
+    debug_assert_eq!(
+        frozen.tag(),
+        MARK,
+        "unlink_marked: the target was not marked"
+    );
+    let after = frozen.with_tag(0);
     'retry: loop {
         let mut link = start;
         // Acquire: pairs with the Release CAS that linked the node we are about to read.
@@ -553,10 +600,13 @@ pub(crate) fn unlink_marked<T>(
             return Walk::Restart;
         }
         loop {
+            if curr == after && !after.is_null() {
+                return Walk::Gone;
+            }
             // SAFETY: `curr` was reached from `start` while we are pinned, so it is not freed
             // (module docs, last paragraph).
             let Some(node) = (unsafe { curr.as_ref() }) else {
-                return Walk::Done;
+                return Walk::Gone;
             };
             // Acquire: as above.
             let succ = node.next.load(Ordering::Acquire, guard);
@@ -576,7 +626,7 @@ pub(crate) fn unlink_marked<T>(
                         // The target is a plain node, never a partner (a partner is matched,
                         // the target withdrew).
                         if curr == target {
-                            return Walk::Done;
+                            return Walk::Unlinked;
                         }
                         curr = rest;
                         continue;
@@ -584,12 +634,8 @@ pub(crate) fn unlink_marked<T>(
                     Err(_) => continue 'retry,
                 }
             }
-            if curr == target {
-                // The target's mark is set before any walk starts, so we saw it above; reaching
-                // here means the caller broke the precondition.
-                debug_assert!(false, "unlink_marked: the target was not marked");
-                return Walk::Done;
-            }
+            // The target is marked (checked on entry), so the walk never gets past it here.
+            debug_assert!(curr != target, "unlink_marked: the target was not marked");
             link = &node.next;
             curr = succ;
         }

@@ -68,8 +68,8 @@
 //! flag, then sweep the list", so that no waiter sleeps through a disconnection.
 
 use crate::node::{
-    await_taken, await_value, count_live, drop_list, unlink_marked, Census, Host, Kind, Linked,
-    Node, Placed, Walk, MARK,
+    await_taken, await_value, count_live, drop_list, first_live, holds_name, unlink_marked, Census,
+    Host, Kind, Linked, Node, Placed, Walk, MARK,
 };
 use crate::sync::{current_thread, fence, AtomicBool, Ordering, Timer};
 use crate::trace::{trace_event, Tracer};
@@ -344,16 +344,14 @@ impl<T> DualQueue<T> {
     ///
     /// A snapshot: other threads may change it before the caller acts on it.
     pub fn is_empty(&self) -> bool {
-        let guard = &epoch::pin();
-        !matches!(self.front(guard), Some(front) if front.first().kind == Kind::Data)
+        self.holds(&epoch::pin()) != Some(Kind::Data)
     }
 
     /// Whether a consumer is waiting right now (a reservation is linked).
     ///
     /// A snapshot: other threads may change it before the caller acts on it.
     pub fn has_waiting_consumer(&self) -> bool {
-        let guard = &epoch::pin();
-        matches!(self.front(guard), Some(front) if front.first().kind == Kind::Request)
+        self.holds(&epoch::pin()) == Some(Kind::Request)
     }
 
     /// How many values the queue holds right now (including values whose producers wait
@@ -390,18 +388,26 @@ impl<T> DualQueue<T> {
 
     fn census(&self) -> Census {
         let guard = &epoch::pin();
-        count_live(
-            {
-                // Acquire: as in `front`.
-                let dummy = self.head.load(Ordering::Acquire, guard);
-                // SAFETY: `head` always points to a node, kept alive while pinned.
-                unsafe { dummy.deref() }
-                    .next
-                    .load(Ordering::Acquire, guard)
-                    .with_tag(0)
-            },
-            guard,
-        )
+        count_live(self.after_dummy(guard), guard)
+    }
+
+    /// The node after the dummy (null if there is none).
+    fn after_dummy<'g>(&self, guard: &'g Guard) -> Shared<'g, Node<T>> {
+        // Acquire: as in `front`.
+        let dummy = self.head.load(Ordering::Acquire, guard);
+        // SAFETY: `head` always points to a node, kept alive while pinned.
+        unsafe { dummy.deref() }
+            .next
+            .load(Ordering::Acquire, guard)
+            .with_tag(0)
+    }
+
+    /// What the queue holds right now, read without changing anything: the kind of its first
+    /// live node, or `None` if there is none. Nodes are appended only at the back, so the
+    /// walk of `first_live` sees every node that was linked in front of the one it answers
+    /// with (or, if none, every node linked when it read the last `next`).
+    fn holds(&self, guard: &Guard) -> Option<Kind> {
+        first_live(self.after_dummy(guard), guard)
     }
 
     // ----------------------------------------------------------------------------------------
@@ -811,7 +817,7 @@ impl<T> DualQueue<T> {
                 &dummy_node.next
             };
             match unlink_marked(start, target, guard, self.tracer()) {
-                Walk::Done => return,
+                Walk::Unlinked | Walk::Gone => return,
                 Walk::Restart => continue,
             }
         }
@@ -944,14 +950,8 @@ impl<T> Drop for DualQueue<T> {
 
 impl<T> fmt::Debug for DualQueue<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let guard = &epoch::pin();
-        let holds = match self.front(guard) {
-            None => "nothing",
-            Some(front) if front.first().kind == Kind::Data => "data",
-            Some(_) => "waiting consumers",
-        };
         f.debug_struct("DualQueue")
-            .field("holds", &holds)
+            .field("holds", &holds_name(self.holds(&epoch::pin())))
             .finish_non_exhaustive()
     }
 }

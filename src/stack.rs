@@ -13,7 +13,9 @@
 //!
 //! A Treiber stack: `head` points to the top node, each node to the one below. Nodes are data
 //! or requests; the stack holds all data, all requests, or, for a moment, one **fulfilling**
-//! node on top of a node of the other kind:
+//! data node on top of a request. A consumer that finds data on top takes it the Treiber way
+//! (claim the node's slot, pop it); a producer that finds a waiting consumer on top cannot
+//! simply pop the request, since the consumer must be told, so it pushes a fulfilling node:
 //!
 //! ```text
 //!             push(v) finds a waiting consumer on top:
@@ -31,19 +33,33 @@
 //! fulfilling node withdrew (timed out), the helper unlinks it and matches the next one; if none
 //! is left, the fulfilling node is popped alone and its owner starts over.
 //!
+//! ```text
+//!             pop() finds data on top:
+//!
+//!   head ─► [D v] ─► [D w]            1. claim: CAS D's slot from PENDING to TAKEN, move v out
+//!                                        (a producer waiting in transfer wakes)
+//!   head ─────────► [D w]             2. pop D (mark, then one CAS of head)
+//! ```
+//!
+//! The claim comes first because a data node can withdraw (a timed-out `transfer`): the claim
+//! and the withdrawal race through the one slot CAS. A `try_pop` that finds no data allocates
+//! nothing; only a consumer that will wait allocates its request.
+//!
 //! # Invariants
 //!
 //! 1. **One kind at a time.** The live plain nodes are all data or all requests. A plain node is
 //!    pushed only onto an empty stack or onto a live node of its own kind (dead nodes on top are
-//!    popped first); a fulfilling node only onto a live node of the other kind.
+//!    popped first); a fulfilling node (always a data node) only onto a live request.
 //! 2. **Nothing is pushed onto a fulfilling node**: a thread that finds one on top helps it
 //!    instead. So while a fulfilling node is on top, the node under it is the top of the rest.
 //! 3. A fulfilling node `F` matches only `F.next`, and once `F.next`'s slot names `F`, `F.next`
 //!    never changes: so `F` is matched iff its `next` names it, and unmatched for good once
 //!    its `next` is null.
 //! 4. **Leaving is mark-then-swing** (`node.rs`): a node leaves by a CAS of `head` (the top) or of
-//!    its predecessor's unmarked `next` (a cancelled node below the top), after its own `next` is
-//!    frozen. The winner of that CAS retires it with crossbeam-epoch.
+//!    its predecessor's unmarked `next` (a cancelled or taken node below the top, covered by a
+//!    push that read `head` while it was live), after its own `next` is frozen. The winner of
+//!    that CAS retires it with crossbeam-epoch. A dead node's owner (the canceller, the taker)
+//!    makes sure it leaves: if it is no longer on top, it walks from `head` to unlink it.
 //! 5. **A matched pair leaves together.** A fulfilling node is frozen over a partner only once it
 //!    has matched it (one frozen unmatched has a null `next`), and every swing past a frozen
 //!    fulfilling node, by a helper, the owner or a walker unlinking a cancelled node further
@@ -65,33 +81,43 @@
 //!
 //! * A plain `push`, or a `pop`/`transfer` that must wait (the *request* point): the CAS of
 //!   `head` that pushes its node.
-//! * An operation that meets the other kind (a `push` finding a waiting consumer, a `pop` finding
-//!   data): the CAS that matches the node under its fulfilling node. Until then the matched node
-//!   could still withdraw, and the fulfilling node would move on to the next one, so the push of
-//!   the fulfilling node is *not* the point. For a waiting `pop` this same CAS is its
-//!   *follow-up* point: the waiter linearized when it was pushed, and completes here.
+//! * A `push` that finds a waiting consumer: the CAS that matches the request under its
+//!   fulfilling node. Until then the request could still withdraw, and the fulfilling node
+//!   would move on to the next one, so the push of the fulfilling node is *not* the point. For
+//!   the waiting `pop` this same CAS is its *follow-up* point: it linearized when its request
+//!   was pushed, and completes here.
+//! * A `pop` that finds data: its claim CAS, when the node is still on top then. A push may
+//!   have covered the node between the pop's read of `head` and its claim (a push that read
+//!   `head` while the node was live); the pop then linearizes just before the first such push,
+//!   when the node was on top. That is inside the pop's interval (it read `head` before), and
+//!   no one else took the node in between (the claim shows it). The same holds for the
+//!   follow-up of a `transfer` whose node the pop takes.
 //! * A `pop_timeout` or `transfer_timeout` that gives up: its cancel CAS.
-//! * `try_pop` that returns `None`: the read of `head` that saw an empty stack or a live request.
+//! * `try_pop` that returns `None`: the read of `head` that saw an empty stack or a live request
+//!   (after helping a fulfilling node and popping dead nodes).
+//! * `is_empty` and `has_waiting_consumer` read only (`holds`): the read of the first live
+//!   plain node they find, or, finding none, the second read of `head`.
 //!
 //! # Memory orderings
 //!
 //! Every push (plain or fulfilling) is a Release CAS of `head`, and every load of `head` or
 //! `next` is Acquire: a thread that reaches a node sees it fully initialised (kind, fulfilling
 //! flag, value, waiting thread), because the node's fields were written before the CAS that
-//! published it. A match is the slot's AcqRel CAS (`waiter.rs`): its Release publishes the
-//! fulfilling node (and so its value) to the waiter, whose Acquire load of its slot then reads
-//! the value; its Acquire lets a consumer's fulfilling node read the value of the data node it
-//! matched. Marks are AcqRel `fetch_or`s, so a thread that finds a node frozen also sees the
-//! slot decision that made it dead. The stack needs no fence: it has no disconnection flag to
-//! check against (only the queue under a channel does).
+//! published it. Slot decisions are the slot's AcqRel CAS (`waiter.rs`). A match's Release
+//! publishes the fulfilling node (and so its value) to the waiter, whose Acquire load of its
+//! slot then reads the value. A claim's Acquire pairs with the Release push of the data node
+//! (the value was written before it), and its Release with the waiting producer's Acquire load
+//! of its slot. Marks are AcqRel `fetch_or`s, so a thread that finds a node frozen also sees
+//! the slot decision that made it dead. The stack needs no fence: it has no disconnection flag
+//! to check against (only the queue under a channel does).
 
 use crate::node::{
-    await_taken, await_value, count_live, drop_list, unlink_marked, Census, Host, Kind, Leaving,
-    Linked, Node, Placed, Walk,
+    await_taken, await_value, count_live, drop_list, first_live, holds_name, unlink_marked, Census,
+    Host, Kind, Leaving, Linked, Node, Placed, Walk,
 };
 use crate::sync::{current_thread, Ordering, Timer};
 use crate::trace::{trace_event, Tracer};
-use crate::waiter::{Failure, Patience, SpinPolicy};
+use crate::waiter::{Failure, Patience, SpinPolicy, TAKEN};
 use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
 use crossbeam_utils::CachePadded;
 use std::fmt;
@@ -135,16 +161,6 @@ pub struct DualStack<T> {
 unsafe impl<T: Send> Send for DualStack<T> {}
 // SAFETY: as above: `&DualStack<T>` only lets threads move owned `T`s in and out.
 unsafe impl<T: Send> Sync for DualStack<T> {}
-
-/// How [`DualStack::exchange`] ended.
-enum Exchange<'g, T> {
-    /// Pushed as a plain node (nobody of the other kind was waiting).
-    Pushed(Shared<'g, Node<T>>),
-    /// Our fulfilling node matched `partner`, which is now ours to finish with.
-    Matched(Shared<'g, Node<T>>),
-    /// `Patience::Now`, and nobody of the other kind was waiting: the unpublished node back.
-    NoPartner(Owned<Node<T>>),
-}
 
 impl<T> DualStack<T> {
     /// Creates an empty stack.
@@ -313,18 +329,14 @@ impl<T> DualStack<T> {
     ///
     /// A snapshot: other threads may change it before the caller acts on it.
     pub fn is_empty(&self) -> bool {
-        let guard = &epoch::pin();
-        self.settled_top(guard)
-            .is_none_or(|top| top.kind != Kind::Data)
+        self.holds(&epoch::pin()) != Some(Kind::Data)
     }
 
     /// Whether a consumer is waiting right now (a reservation is on the stack).
     ///
     /// A snapshot: other threads may change it before the caller acts on it.
     pub fn has_waiting_consumer(&self) -> bool {
-        let guard = &epoch::pin();
-        self.settled_top(guard)
-            .is_some_and(|top| top.kind == Kind::Request)
+        self.holds(&epoch::pin()) == Some(Kind::Request)
     }
 
     /// How many values the stack holds right now (including values whose producers wait
@@ -376,6 +388,7 @@ impl<T> DualStack<T> {
     pub(crate) fn put(&self, value: T, patience: Patience) -> Result<(), (T, Failure)> {
         let guard = epoch::pin();
         let placed = self.put_pinned(value, &patience, &guard);
+        // Never park pinned: a parked thread would hold back reclamation for everyone.
         drop(guard);
         match (placed, patience) {
             (Placed::Done(result), _) => result,
@@ -395,14 +408,28 @@ impl<T> DualStack<T> {
         let waits = matches!(patience, Patience::Wait(_));
         let mut node = Node::data(value, waits.then(current_thread));
         node.trace_id = self.tracer().new_id();
-        match self.exchange(node, patience, guard) {
-            // A fresh top is the next to be served: worth a spin before parking.
-            Exchange::Pushed(linked) if waits => Placed::Linked(Linked::new(linked, true)),
-            Exchange::Pushed(_) => Placed::Done(Ok(())),
-            // The consumer reads the value from our fulfilling node when it wakes.
-            Exchange::Matched(_) => Placed::Done(Ok(())),
-            Exchange::NoPartner(back) => {
-                Placed::Done(Err((Node::into_value(back), Failure::NoPartner)))
+        loop {
+            let top = self.live_top(guard);
+            // SAFETY: reached from `head` while pinned.
+            let consumer_waits = unsafe { top.as_ref() }.is_some_and(|n| n.kind == Kind::Request);
+            if consumer_waits {
+                match self.push_fulfilling(node, top, guard) {
+                    // The consumer reads the value from our fulfilling node when it wakes.
+                    Ok(()) => return Placed::Done(Ok(())),
+                    Err(back) => node = back,
+                }
+                continue;
+            }
+            if matches!(patience, Patience::Now) {
+                return Placed::Done(Err((Node::into_value(node), Failure::NoPartner)));
+            }
+            // The list, and the producer if it will wait.
+            node.set_owners(1 + usize::from(waits));
+            match self.push_plain(node, top, guard) {
+                // A fresh top is the next to be served: worth a spin before parking.
+                Ok(linked) if waits => return Placed::Linked(Linked::new(linked, true)),
+                Ok(_) => return Placed::Done(Ok(())),
+                Err(back) => node = back,
             }
         }
     }
@@ -411,7 +438,7 @@ impl<T> DualStack<T> {
     pub(crate) fn take(&self, patience: Patience) -> Result<T, Failure> {
         let guard = epoch::pin();
         let placed = self.take_pinned(&patience, &guard);
-        // Never park pinned: a parked thread would hold back reclamation for everyone.
+        // Never park pinned (see `put`).
         drop(guard);
         match (placed, patience) {
             (Placed::Done(result), _) => result,
@@ -423,135 +450,181 @@ impl<T> DualStack<T> {
     }
 
     fn take_pinned(&self, patience: &Patience, guard: &Guard) -> Placed<T, Result<T, Failure>> {
-        let waits = matches!(patience, Patience::Wait(_));
-        let mut node = Node::request(waits.then(current_thread));
-        node.trace_id = self.tracer().new_id();
-        match self.exchange(node, patience, guard) {
-            Exchange::Pushed(linked) => Placed::Linked(Linked::new(linked, true)),
-            Exchange::Matched(partner) => {
-                // SAFETY: our fulfilling node matched `partner` (its slot names our node), so
-                // its value is ours alone; we are still pinned, so the node is alive.
-                Placed::Done(Ok(unsafe { partner.deref().slot.take_value() }))
+        // Allocated only once the consumer must wait: a `try_pop` never allocates.
+        let mut request: Option<Owned<Node<T>>> = None;
+        loop {
+            let top = self.live_top(guard);
+            // SAFETY: reached from `head` while pinned.
+            if unsafe { top.as_ref() }.is_some_and(|n| n.kind == Kind::Data) {
+                match self.claim(top, guard) {
+                    Some(value) => return Placed::Done(Ok(value)),
+                    // Someone else decided it first: look again.
+                    None => continue,
+                }
             }
-            Exchange::NoPartner(_) => Placed::Done(Err(Failure::NoPartner)),
+            if !matches!(patience, Patience::Wait(_)) {
+                return Placed::Done(Err(Failure::NoPartner));
+            }
+            let node = request.take().unwrap_or_else(|| {
+                let mut node = Node::request(Some(current_thread()));
+                node.trace_id = self.tracer().new_id();
+                // The list, and this consumer, which waits on it.
+                node.set_owners(2);
+                node
+            });
+            match self.push_plain(node, top, guard) {
+                Ok(linked) => return Placed::Linked(Linked::new(linked, true)),
+                Err(back) => request = Some(back),
+            }
         }
     }
 
     // ----------------------------------------------------------------------------------------
     // The algorithm.
 
-    /// Pushes `node`; or, if a live node of the other kind is on top, pushes it as a
-    /// fulfilling node and matches the node under it.
-    fn exchange<'g>(
-        &self,
-        mut node: Owned<Node<T>>,
-        patience: &Patience,
-        guard: &'g Guard,
-    ) -> Exchange<'g, T> {
-        let waits = matches!(patience, Patience::Wait(_));
+    /// The top once fulfilling and dead nodes have been dealt with: null, or a live plain node.
+    fn live_top<'g>(&self, guard: &'g Guard) -> Shared<'g, Node<T>> {
         loop {
-            // Acquire: pairs with the Release CAS that pushed the top node.
+            // Acquire: pairs with the Release CAS that pushed the top node, so the node's
+            // fields (kind, fulfilling flag, value, waiting thread) are visible.
             let top = self.head.load(Ordering::Acquire, guard);
             // SAFETY: reached from `head` while pinned.
             match unsafe { top.as_ref() } {
                 // Invariant 2: help the fulfiller finish before doing anything else.
-                Some(above) if above.fulfilling => self.help(top, guard),
+                Some(node) if node.fulfilling => self.help(top, guard),
                 // Dead nodes on top are popped first (invariant 1).
-                Some(above) if !above.slot.is_pending() => self.pop_top(top, guard),
-                Some(above) if above.kind != node.kind => {
-                    node.fulfilling = true;
-                    // Relaxed: the node is not shared yet; the CAS below publishes it.
-                    node.next.store(top, Ordering::Relaxed);
-                    // A fulfilling data node is owned by the list and, once it matches, by the
-                    // consumer that reads the value from it (`await_value`).
-                    node.set_owners(if node.kind == Kind::Data { 2 } else { 1 });
-                    // Release: publishes the node to the Acquire loads of `head`.
-                    match self.head.compare_exchange(
-                        top,
-                        node,
-                        Ordering::Release,
-                        Ordering::Relaxed,
-                        guard,
-                    ) {
-                        Ok(fulfiller) => {
-                            #[cfg(feature = "trace")]
-                            {
-                                // SAFETY: just pushed by us, while pinned.
-                                let pushed = unsafe { fulfiller.deref() };
-                                let kind = pushed.kind.traced();
-                                trace_event!(
-                                    self.tracer(),
-                                    pushed.trace_id,
-                                    PushedFulfilling(kind)
-                                );
-                            }
-                            let matched = self.fulfil(fulfiller, guard);
-                            match matched {
-                                Some(partner) => return Exchange::Matched(partner),
-                                // Everyone below withdrew; a published node is never reused.
-                                None => node = self.renew(fulfiller, waits),
-                            }
-                        }
-                        Err(err) => {
-                            trace_event!(
-                                self.tracer(),
-                                err.new.trace_id,
-                                CasLost(crate::trace::CasSite::Link)
-                            );
-                            node = err.new;
-                        }
-                    }
+                Some(node) if !node.slot.is_pending() => {
+                    self.pop_top(top, guard);
                 }
-                // Empty, or a live node of our own kind on top.
-                _ => {
-                    if matches!(patience, Patience::Now) {
-                        return Exchange::NoPartner(node);
-                    }
-                    node.fulfilling = false;
-                    // Relaxed: the node is not shared yet; the CAS below publishes it.
-                    node.next.store(top, Ordering::Relaxed);
-                    // The list, and the thread that will wait on it, if any.
-                    node.set_owners(1 + usize::from(node.slot.has_waiter()));
-                    // Release: publishes the node to the Acquire loads of `head`.
-                    match self.head.compare_exchange(
-                        top,
-                        node,
-                        Ordering::Release,
-                        Ordering::Relaxed,
-                        guard,
-                    ) {
-                        Ok(pushed) => {
-                            #[cfg(feature = "trace")]
-                            {
-                                // SAFETY: just pushed by us, while pinned.
-                                let node = unsafe { pushed.deref() };
-                                let kind = node.kind.traced();
-                                trace_event!(self.tracer(), node.trace_id, Linked(kind));
-                            }
-                            return Exchange::Pushed(pushed);
-                        }
-                        Err(err) => {
-                            trace_event!(
-                                self.tracer(),
-                                err.new.trace_id,
-                                CasLost(crate::trace::CasSite::Link)
-                            );
-                            node = err.new;
-                        }
-                    }
-                }
+                _ => return top,
             }
         }
     }
 
-    /// The fulfiller's own loop: matches the node under `fulfiller`, unlinking withdrawn nodes
-    /// on the way. Returns the matched node, or `None` if nobody was left (the fulfilling node is
-    /// then popped and unmatched for good).
-    fn fulfil<'g>(
+    /// Pushes the plain `node` over `top` (null, or a live plain node of its kind). Gives the
+    /// node back if `head` moved.
+    fn push_plain<'g>(
         &self,
-        fulfiller: Shared<'g, Node<T>>,
+        mut node: Owned<Node<T>>,
+        top: Shared<'g, Node<T>>,
         guard: &'g Guard,
-    ) -> Option<Shared<'g, Node<T>>> {
+    ) -> Result<Shared<'g, Node<T>>, Owned<Node<T>>> {
+        // A data node that lost its CAS as a fulfilling node comes back still flagged.
+        node.fulfilling = false;
+        // Relaxed: the node is not shared yet; the CAS below publishes it.
+        node.next.store(top, Ordering::Relaxed);
+        // Release: publishes the node to the Acquire loads of `head`.
+        match self
+            .head
+            .compare_exchange(top, node, Ordering::Release, Ordering::Relaxed, guard)
+        {
+            Ok(pushed) => {
+                #[cfg(feature = "trace")]
+                {
+                    // SAFETY: just pushed by us, while pinned.
+                    let node = unsafe { pushed.deref() };
+                    trace_event!(self.tracer(), node.trace_id, Linked(node.kind.traced()));
+                }
+                Ok(pushed)
+            }
+            Err(err) => {
+                trace_event!(
+                    self.tracer(),
+                    err.new.trace_id,
+                    CasLost(crate::trace::CasSite::Link)
+                );
+                Err(err.new)
+            }
+        }
+    }
+
+    /// Pushes the data `node` as a fulfilling node over the live request `top`, and hands its
+    /// value to a waiting consumer: to `top`, or, if it withdraws, to the next one below. Gives
+    /// the value back in a fresh node if `head` moved, or if every consumer below withdrew.
+    fn push_fulfilling(
+        &self,
+        mut node: Owned<Node<T>>,
+        top: Shared<'_, Node<T>>,
+        guard: &Guard,
+    ) -> Result<(), Owned<Node<T>>> {
+        let waits = node.slot.has_waiter();
+        node.fulfilling = true;
+        // Relaxed: the node is not shared yet; the CAS below publishes it.
+        node.next.store(top, Ordering::Relaxed);
+        // The list, and, once it matches, the consumer that reads the value from it
+        // (`await_value`).
+        node.set_owners(2);
+        // Release: publishes the node to the Acquire loads of `head`.
+        match self
+            .head
+            .compare_exchange(top, node, Ordering::Release, Ordering::Relaxed, guard)
+        {
+            Ok(fulfiller) => {
+                #[cfg(feature = "trace")]
+                {
+                    // SAFETY: just pushed by us, while pinned.
+                    let pushed = unsafe { fulfiller.deref() };
+                    let kind = pushed.kind.traced();
+                    trace_event!(self.tracer(), pushed.trace_id, PushedFulfilling(kind));
+                }
+                if self.fulfil(fulfiller, guard) {
+                    Ok(())
+                } else {
+                    // Everyone below withdrew; a published node is never reused.
+                    Err(self.renew(fulfiller, waits))
+                }
+            }
+            Err(err) => {
+                trace_event!(
+                    self.tracer(),
+                    err.new.trace_id,
+                    CasLost(crate::trace::CasSite::Link)
+                );
+                Err(err.new)
+            }
+        }
+    }
+
+    /// Takes the value of the live data node `top`, found on top: the Treiber pop, with a claim
+    /// first, so that the pop and a producer withdrawing its `transfer` cannot both have the
+    /// value. Returns `None` if someone decided the node first (the withdrawal, or another
+    /// pop's claim).
+    fn claim(&self, top: Shared<'_, Node<T>>, guard: &Guard) -> Option<T> {
+        // SAFETY: reached from `head` while pinned.
+        let data = unsafe { top.deref() };
+        if data.slot.complete(TAKEN).is_err() {
+            trace_event!(
+                self.tracer(),
+                data.trace_id,
+                CasLost(crate::trace::CasSite::Slot)
+            );
+            return None;
+        }
+        trace_event!(self.tracer(), data.trace_id, Taken);
+        // SAFETY: our CAS took the value (PENDING -> TAKEN): it is ours alone, and the node
+        // stays alive while we are pinned.
+        let value = unsafe { data.slot.take_value() };
+        // A producer waiting in `transfer`: its value is taken. (The node is alive: pinned.)
+        data.slot.wake();
+        self.unlink_taken(top, guard);
+        Some(value)
+    }
+
+    /// Unlinks the data node `taken`, which the caller's claim made dead. Usually it is still
+    /// on top and one CAS pops it; if not, either another thread popped it already, or a push
+    /// that read `head` while it was live covered it, and a walk from `head` unlinks it.
+    fn unlink_taken(&self, taken: Shared<'_, Node<T>>, guard: &Guard) {
+        if !self.pop_top(taken, guard) {
+            // `pop_top` froze it; a walk finds it, or finds it gone.
+            let walk = unlink_marked(&self.head, taken, guard, self.tracer());
+            debug_assert_ne!(walk, Walk::Restart, "`head` is a root and never frozen");
+        }
+    }
+
+    /// The fulfiller's own loop: matches the node under `fulfiller`, unlinking withdrawn nodes
+    /// on the way. Returns whether it matched one; if not, nobody was left, and the fulfilling
+    /// node is popped and unmatched for good.
+    fn fulfil(&self, fulfiller: Shared<'_, Node<T>>, guard: &Guard) -> bool {
         // SAFETY: our own node, pushed while pinned.
         let fulfilling = unsafe { fulfiller.deref() };
         loop {
@@ -559,10 +632,10 @@ impl<T> DualStack<T> {
             let partner = fulfilling.next.load(Ordering::Acquire, guard).with_tag(0);
             if partner.is_null() {
                 self.pop_top(fulfiller, guard);
-                return None;
+                return false;
             }
             if self.match_or_unlink(fulfiller, partner, guard) {
-                return Some(partner);
+                return true;
             }
         }
     }
@@ -593,18 +666,16 @@ impl<T> DualStack<T> {
         let below = unsafe { partner.deref() };
         let matched = match below.slot.complete(fulfiller.as_raw() as usize) {
             Ok(()) => {
-                #[cfg(feature = "trace")]
-                match below.kind {
-                    Kind::Request => trace_event!(
-                        self.tracer(),
-                        below.trace_id,
-                        Fulfilled {
-                            // SAFETY: reached from `head` while pinned.
-                            carrier: unsafe { fulfiller.deref() }.trace_id
-                        }
-                    ),
-                    Kind::Data => trace_event!(self.tracer(), below.trace_id, Taken),
-                }
+                trace_event!(
+                    self.tracer(),
+                    below.trace_id,
+                    Fulfilled {
+                        // SAFETY: reached from `head` while pinned. The consumer may have
+                        // released its reference already, but the list's is given up only
+                        // through the epoch, so the node outlives our pin.
+                        carrier: unsafe { fulfiller.deref() }.trace_id
+                    }
+                );
                 below.slot.wake();
                 true
             }
@@ -658,8 +729,8 @@ impl<T> DualStack<T> {
     }
 
     /// Pops `top` (a dead node, an unmatched fulfilling node, or a matched one together with
-    /// its partner) if it is still on top.
-    fn pop_top(&self, top: Shared<'_, Node<T>>, guard: &Guard) {
+    /// its partner) if it is still on top. Returns whether this call popped it.
+    fn pop_top(&self, top: Shared<'_, Node<T>>, guard: &Guard) -> bool {
         // SAFETY: reached from `head` while pinned.
         let succ = unsafe { top.deref() }.mark(guard);
         let leaving = Leaving::past(top, succ, guard);
@@ -678,43 +749,47 @@ impl<T> DualStack<T> {
             // SAFETY: our CAS unlinked `top` (and its partner): `head` was the only unmarked
             // reference to it, and its frozen `next` the only one to the partner.
             unsafe { leaving.retire(guard, self.tracer()) };
+            return true;
         }
-        // Otherwise it was popped already, or (a dead plain node) a late push covered it: it
-        // is frozen, and the walk of its owner's cancellation, or of its taker, unlinks it.
+        // Otherwise it was popped already, or (a dead plain node) a push that read `head`
+        // while it was live covered it: it is frozen, and the walk of its owner (a cancelled
+        // node's, or a taken one's taker) unlinks it (`unlink_dead`, `unlink_taken`).
+        false
     }
 
-    /// A fresh node for the owner of a fulfilling node that found nobody to match, carrying its
-    /// value (if it is a data node) over; gives up the reference a match would have used.
+    /// A fresh data node for the owner of a fulfilling node that found nobody to match,
+    /// carrying its value over; gives up the reference a match would have used.
     fn renew(&self, fulfiller: Shared<'_, Node<T>>, waits: bool) -> Owned<Node<T>> {
         // SAFETY: our own node; we are still pinned.
         let fulfilling = unsafe { fulfiller.deref() };
-        let mut fresh = match fulfilling.kind {
-            Kind::Data => {
-                // SAFETY: the node's `next` became null without a match (invariant 3), so no
-                // consumer was ever granted the value: it is still ours.
-                let value = unsafe { fulfilling.slot.take_value() };
-                // SAFETY: the reference reserved for the consumer was never handed out; we give
-                // it up once. The list's reference was retired by whoever popped the node.
-                unsafe { Node::release(fulfiller.as_raw()) };
-                Node::data(value, waits.then(current_thread))
-            }
-            Kind::Request => Node::request(waits.then(current_thread)),
-        };
+        // SAFETY: the node's `next` became null without a match (invariant 3), so no consumer
+        // was ever granted the value: it is still ours.
+        let value = unsafe { fulfilling.slot.take_value() };
+        // SAFETY: the reference reserved for the consumer was never handed out; we give it up
+        // once. The list's reference was retired by whoever popped the node.
+        unsafe { Node::release(fulfiller.as_raw()) };
+        let mut fresh = Node::data(value, waits.then(current_thread));
         fresh.trace_id = self.tracer().new_id();
         fresh
     }
 
-    /// The top node once fulfilling and dead nodes have been dealt with.
-    fn settled_top<'g>(&self, guard: &'g Guard) -> Option<&'g Node<T>> {
+    /// What the stack holds right now, read without changing anything: the kind of a live
+    /// plain node (all have one kind, invariant 1), or `None` if there is none.
+    ///
+    /// A snapshot: the walk skips fulfilling nodes (mid-handoff, neither side) and dead ones,
+    /// and answers with the first live plain node. If it finds none, nodes pushed since it read
+    /// `head` were not seen; it answers `None` only if `head` is unchanged afterwards (then
+    /// every node linked at that moment was seen dead), and looks again otherwise.
+    fn holds(&self, guard: &Guard) -> Option<Kind> {
         loop {
-            // Acquire: as in `exchange`.
+            // Acquire: as in `live_top`.
             let top = self.head.load(Ordering::Acquire, guard);
-            // SAFETY: reached from `head` while pinned.
-            match unsafe { top.as_ref() } {
-                None => return None,
-                Some(node) if node.fulfilling => self.help(top, guard),
-                Some(node) if !node.slot.is_pending() => self.pop_top(top, guard),
-                Some(node) => return Some(node),
+            if let Some(kind) = first_live(top, guard) {
+                return Some(kind);
+            }
+            // Acquire: as above.
+            if self.head.load(Ordering::Acquire, guard) == top {
+                return None;
             }
         }
     }
@@ -732,7 +807,7 @@ impl<T> DualStack<T> {
     /// waiting thread's name, the node's trace id, and the state of decided nodes. A snapshot.
     pub fn picture(&self) -> String {
         let guard = &epoch::pin();
-        // Acquire: as in `exchange`.
+        // Acquire: as in `live_top`.
         let mut node = self.head.load(Ordering::Acquire, guard);
         let mut picture = String::from("head");
         // SAFETY: every node reached from `head` while pinned stays allocated.
@@ -766,9 +841,8 @@ impl<T> Host<T> for DualStack<T> {
         let target = Shared::from(node);
         // SAFETY: the caller owns a reference to its node.
         unsafe { target.deref() }.mark(guard);
-        // `head` is a root and is never marked, so the walk never asks for a restart.
         let walk = unlink_marked(&self.head, target, guard, self.tracer());
-        debug_assert_eq!(walk, Walk::Done);
+        debug_assert_ne!(walk, Walk::Restart, "`head` is a root and never frozen");
     }
 }
 
@@ -788,18 +862,8 @@ impl<T> Drop for DualStack<T> {
 
 impl<T> fmt::Debug for DualStack<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let guard = &epoch::pin();
-        // Acquire: as in `exchange`.
-        let top = self.head.load(Ordering::Acquire, guard);
-        // SAFETY: reached from `head` while pinned.
-        let holds = match unsafe { top.as_ref() } {
-            None => "nothing",
-            Some(node) if node.fulfilling => "a handoff in progress",
-            Some(node) if node.kind == Kind::Data => "data",
-            Some(_) => "waiting consumers",
-        };
         f.debug_struct("DualStack")
-            .field("holds", &holds)
+            .field("holds", &holds_name(self.holds(&epoch::pin())))
             .finish_non_exhaustive()
     }
 }

@@ -13,8 +13,8 @@
 //! | `PENDING` | waiting; nobody has decided | the value is in the slot, nobody has taken it |
 //! | `CANCELLED` | the waiter timed out and withdrew | the producer timed out and took its value back |
 //! | `DISCONNECTED` | the channel closed: no value will come | the channel closed: the producer takes its value back |
-//! | `TAKEN` | — | a consumer claimed the value (queue) |
-//! | address of a node `m` | fulfilled: the value is in `m`'s slot, and the waiter owns one reference to `m` | matched by the consumer whose fulfilling node is `m` (stack) |
+//! | `TAKEN` | — | a consumer claimed the value |
+//! | address of a node `m` | fulfilled: the value is in `m`'s slot, and the waiter owns one reference to `m` | — |
 //!
 //! Every state but `PENDING` is final: the word changes at most once, so no CAS from `PENDING`
 //! can ever succeed against a recycled state (no ABA on the slot). Node addresses are aligned
@@ -24,8 +24,8 @@
 //!
 //! * While `PENDING`, a data node's value belongs to the structure; nobody reads it.
 //! * The thread whose CAS moved the state away from `PENDING` decides who owns the value next:
-//!   the consumer that wrote `TAKEN` (or whose fulfilling node is named), or the producer that
-//!   wrote `CANCELLED`/`DISCONNECTED`. Only that thread moves the value out, exactly once.
+//!   the consumer that wrote `TAKEN`, or the producer that wrote `CANCELLED`/`DISCONNECTED`.
+//!   Only that thread moves the value out, exactly once.
 //! * A request node's value cell is never used: its value arrives in another node, named by
 //!   the state.
 //!

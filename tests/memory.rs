@@ -551,3 +551,33 @@ fn a_panicking_value_drop_still_frees_a_queue() {
 fn a_panicking_value_drop_still_frees_a_stack() {
     a_panicking_drop_frees_everything::<DualStack<Bomb>>();
 }
+
+/// A `try_pop` that finds nothing allocates nothing: a request node is allocated only by a
+/// consumer that will wait. (The stack used to allocate one, push nothing, and free it.)
+fn failed_try_pops_do_not_allocate<Q: Dual<u64>>() {
+    let _lock = lock();
+    let q = Q::default();
+    // Register this thread with the epoch collector first: that allocates, once.
+    assert_eq!(q.try_pop(), None);
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    for _ in 0..100_000 {
+        assert_eq!(q.try_pop(), None);
+    }
+    let allocations = ALLOCATIONS.load(Ordering::SeqCst) - before;
+    // Other threads of the test harness may allocate meanwhile: allow a few.
+    assert!(
+        allocations < 100,
+        "{}: {allocations} allocations in 100000 failed try_pops",
+        Q::NAME
+    );
+}
+
+#[test]
+fn failed_try_pops_on_an_empty_queue_do_not_allocate() {
+    failed_try_pops_do_not_allocate::<DualQueue<u64>>();
+}
+
+#[test]
+fn failed_try_pops_on_an_empty_stack_do_not_allocate() {
+    failed_try_pops_do_not_allocate::<DualStack<u64>>();
+}
