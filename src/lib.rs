@@ -160,6 +160,7 @@
 
 #![warn(missing_docs)]
 
+mod api;
 pub mod channel;
 mod node;
 mod queue;

@@ -36,6 +36,7 @@ use crate::sync::{fence, AtomicBool, AtomicUsize, Ordering, Thread, Timer};
 use crate::trace::{trace_event, TraceId, Tracer, UNTRACED};
 use crate::waiter::{Failure, Slot, SpinPolicy, DISCONNECTED, TAKEN};
 use crossbeam_epoch::{Atomic, Guard, Owned, Shared};
+use crossbeam_utils::CachePadded;
 use std::fmt;
 
 /// Tag on a node's `next`: the node is leaving the list, and its `next` is frozen.
@@ -313,16 +314,66 @@ pub(crate) enum Placed<T, R> {
     Linked(Linked<T>),
 }
 
+/// What a structure keeps besides its list: how long its waiters spin, and its event log
+/// (feature `trace`).
+#[derive(Debug)]
+pub(crate) struct Support {
+    /// How long the waiter at the front spins before parking: `[consumers, producers]`.
+    spin: [CachePadded<SpinPolicy>; 2],
+    /// The event log (feature `trace`).
+    #[cfg(feature = "trace")]
+    trace: crate::trace::Trace,
+}
+
+impl Support {
+    pub(crate) fn new() -> Self {
+        Support {
+            spin: [
+                CachePadded::new(SpinPolicy::new()),
+                CachePadded::new(SpinPolicy::new()),
+            ],
+            #[cfg(feature = "trace")]
+            trace: crate::trace::Trace::default(),
+        }
+    }
+
+    /// The spin policy for waiters of `kind` at the front.
+    pub(crate) fn spin_policy(&self, kind: Kind) -> &SpinPolicy {
+        &self.spin[usize::from(kind == Kind::Data)]
+    }
+
+    /// Where steps are recorded (feature `trace`; records nothing otherwise).
+    pub(crate) fn tracer(&self) -> Tracer<'_> {
+        #[cfg(feature = "trace")]
+        return Tracer::new(&self.trace);
+        #[cfg(not(feature = "trace"))]
+        return Tracer::OFF;
+    }
+
+    /// The event log.
+    #[cfg(feature = "trace")]
+    pub(crate) fn trace(&self) -> &crate::trace::Trace {
+        &self.trace
+    }
+}
+
 /// What a structure provides to the threads that wait in it.
 pub(crate) trait Host<T> {
     /// Unlinks the dead `node` (pinning as needed). The caller still owns a reference to it.
     fn unlink_dead(&self, node: *const Node<T>);
 
+    /// The structure's spin policies and trace.
+    fn support(&self) -> &Support;
+
     /// The spin policy for waiters of `kind` at the front.
-    fn spin_policy(&self, kind: Kind) -> &SpinPolicy;
+    fn spin_policy(&self, kind: Kind) -> &SpinPolicy {
+        self.support().spin_policy(kind)
+    }
 
     /// Where steps are recorded (feature `trace`; records nothing otherwise).
-    fn tracer(&self) -> Tracer<'_>;
+    fn tracer(&self) -> Tracer<'_> {
+        self.support().tracer()
+    }
 }
 
 /// A consumer's wait, shared by both structures: waits on the linked request until it is

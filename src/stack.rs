@@ -111,18 +111,17 @@
 //! the slot decision that made it dead. The stack needs no fence: it has no disconnection flag
 //! to check against (only the queue under a channel does).
 
+use crate::api::dual_api;
 use crate::node::{
-    await_taken, await_value, count_live, drop_list, first_live, holds_name, unlink_marked, Census,
-    Host, Kind, Leaving, Linked, Node, Placed, Walk,
+    await_taken, await_value, count_live, drop_list, first_live, unlink_marked, Census, Host, Kind,
+    Leaving, Linked, Node, Placed, Support, Walk,
 };
-use crate::sync::{current_thread, Ordering, Timer};
-use crate::trace::{trace_event, Tracer};
-use crate::waiter::{Failure, Patience, SpinPolicy, TAKEN};
+use crate::sync::{current_thread, Ordering};
+use crate::trace::trace_event;
+use crate::waiter::{Failure, Patience, TAKEN};
 use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
 use crossbeam_utils::CachePadded;
-use std::fmt;
 use std::marker::PhantomData;
-use std::time::{Duration, Instant};
 
 /// A lock-free, unbounded LIFO stack whose consumers can wait for data: a **dual stack**.
 ///
@@ -146,21 +145,25 @@ use std::time::{Duration, Instant};
 pub struct DualStack<T> {
     /// The top node, or null when the stack is empty.
     head: CachePadded<Atomic<Node<T>>>,
-    /// How long the waiter at the front spins before parking: `[consumers, producers]`.
-    spin: [CachePadded<SpinPolicy>; 2],
-    /// The event log (feature `trace`).
-    #[cfg(feature = "trace")]
-    trace: crate::trace::Trace,
+    /// Spin policies and trace.
+    support: Support,
     /// The stack owns values of type `T`.
     _values: PhantomData<T>,
 }
 
-// SAFETY: values of type `T` move between threads through the stack, which needs `T: Send`;
-// the stack never hands out `&T`. Every shared field is an atomic, and each value cell is
-// accessed by one thread at a time as the slot protocol (`waiter.rs`) decides.
-unsafe impl<T: Send> Send for DualStack<T> {}
-// SAFETY: as above: `&DualStack<T>` only lets threads move owned `T`s in and out.
-unsafe impl<T: Send> Sync for DualStack<T> {}
+// The public operations, their docs and examples, `Default`, `Debug`, `Send` and `Sync`,
+// written once for both structures (`api.rs`). They call `put`, `take`, `holds` and `census`.
+dual_api!(
+    DualStack,
+    name: "stack",
+    next: "newest",
+    adds: "on top of the stack",
+    from: "on top",
+    order: "Waiting consumers are served newest first: one that starts waiting later is \
+            served before this one.",
+    producers: "Waiting producers are served newest first, like the values.",
+    first_out: "2",
+);
 
 impl<T> DualStack<T> {
     /// Creates an empty stack.
@@ -174,201 +177,9 @@ impl<T> DualStack<T> {
     pub fn new() -> Self {
         DualStack {
             head: CachePadded::new(Atomic::null()),
-            spin: [
-                CachePadded::new(SpinPolicy::new()),
-                CachePadded::new(SpinPolicy::new()),
-            ],
-            #[cfg(feature = "trace")]
-            trace: crate::trace::Trace::default(),
+            support: Support::new(),
             _values: PhantomData,
         }
-    }
-
-    /// Pushes `value` on top, or hands it to the newest waiting consumer. Never blocks.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let stack = dualq::DualStack::new();
-    /// stack.push('a');
-    /// assert_eq!(stack.pop(), 'a');
-    /// ```
-    pub fn push(&self, value: T) {
-        let result = self.put(value, Patience::Async);
-        debug_assert!(result.is_ok(), "an asynchronous push cannot fail");
-    }
-
-    /// Removes the value on top, waiting for one if the stack is empty.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// let stack = Arc::new(dualq::DualStack::new());
-    /// let consumer = {
-    ///     let stack = Arc::clone(&stack);
-    ///     std::thread::spawn(move || stack.pop())
-    /// };
-    /// stack.push(10);
-    /// assert_eq!(consumer.join().unwrap(), 10);
-    /// ```
-    pub fn pop(&self) -> T {
-        match self.take(Patience::Wait(Timer::forever())) {
-            Ok(value) => value,
-            Err(failure) => unreachable!("an untimed pop failed: {failure:?}"),
-        }
-    }
-
-    /// Removes the value on top if there is one. Never waits, never leaves a reservation.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let stack = dualq::DualStack::new();
-    /// assert_eq!(stack.try_pop(), None);
-    /// stack.push(4);
-    /// assert_eq!(stack.try_pop(), Some(4));
-    /// ```
-    pub fn try_pop(&self) -> Option<T> {
-        self.take(Patience::Now).ok()
-    }
-
-    /// Like [`pop`](Self::pop), but gives up after `timeout`, withdrawing its reservation. A
-    /// value handed over at the last moment is returned even if the timeout has passed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let stack = dualq::DualStack::<u8>::new();
-    /// assert_eq!(stack.pop_timeout(Duration::from_millis(1)), None);
-    /// assert!(!stack.has_waiting_consumer());
-    /// ```
-    pub fn pop_timeout(&self, timeout: Duration) -> Option<T> {
-        self.take(Patience::timeout(timeout)).ok()
-    }
-
-    /// Like [`pop_timeout`](Self::pop_timeout), with a deadline.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Instant;
-    /// let stack = dualq::DualStack::new();
-    /// stack.push(1);
-    /// assert_eq!(stack.pop_deadline(Instant::now()), Some(1)); // data needs no waiting
-    /// ```
-    pub fn pop_deadline(&self, deadline: Instant) -> Option<T> {
-        self.take(Patience::until(Some(deadline))).ok()
-    }
-
-    /// Hands `value` to a consumer and waits until one has taken it. If consumers wait, the
-    /// newest receives it at once; otherwise it is pushed and the producer waits.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// let stack = Arc::new(dualq::DualStack::new());
-    /// let producer = {
-    ///     let stack = Arc::clone(&stack);
-    ///     std::thread::spawn(move || stack.transfer("hi"))
-    /// };
-    /// assert_eq!(stack.pop(), "hi");
-    /// producer.join().unwrap();
-    /// ```
-    pub fn transfer(&self, value: T) {
-        if let Err((_, failure)) = self.put(value, Patience::Wait(Timer::forever())) {
-            unreachable!("an untimed transfer failed: {failure:?}");
-        }
-    }
-
-    /// Hands `value` to a consumer that is already waiting, or gives it back. Never pushes.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let stack = dualq::DualStack::new();
-    /// assert_eq!(stack.try_transfer(1), Err(1));
-    /// ```
-    pub fn try_transfer(&self, value: T) -> Result<(), T> {
-        self.put(value, Patience::Now).map_err(|(value, _)| value)
-    }
-
-    /// Like [`transfer`](Self::transfer), but gives up after `timeout`: the value is withdrawn,
-    /// returned, and never also delivered.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let stack = dualq::DualStack::new();
-    /// assert_eq!(stack.transfer_timeout(2, Duration::from_millis(1)), Err(2));
-    /// assert!(stack.is_empty());
-    /// ```
-    pub fn transfer_timeout(&self, value: T, timeout: Duration) -> Result<(), T> {
-        self.put(value, Patience::timeout(timeout))
-            .map_err(|(value, _)| value)
-    }
-
-    /// Like [`transfer_timeout`](Self::transfer_timeout), with a deadline.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Instant;
-    /// let stack = dualq::DualStack::new();
-    /// assert_eq!(stack.transfer_deadline(3, Instant::now()), Err(3));
-    /// ```
-    pub fn transfer_deadline(&self, value: T, deadline: Instant) -> Result<(), T> {
-        self.put(value, Patience::until(Some(deadline)))
-            .map_err(|(value, _)| value)
-    }
-
-    /// Whether the stack holds no data right now (reservations may be waiting).
-    ///
-    /// A snapshot: other threads may change it before the caller acts on it.
-    pub fn is_empty(&self) -> bool {
-        self.holds(&epoch::pin()) != Some(Kind::Data)
-    }
-
-    /// Whether a consumer is waiting right now (a reservation is on the stack).
-    ///
-    /// A snapshot: other threads may change it before the caller acts on it.
-    pub fn has_waiting_consumer(&self) -> bool {
-        self.holds(&epoch::pin()) == Some(Kind::Request)
-    }
-
-    /// How many values the stack holds right now (including values whose producers wait
-    /// in [`transfer`](Self::transfer)).
-    ///
-    /// A snapshot that walks the whole stack: O(n), and other threads may change the count
-    /// while it is taken. Meant for monitoring and tests, not for synchronisation.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let x = dualq::DualStack::new();
-    /// x.push(1);
-    /// x.push(2);
-    /// assert_eq!(x.len(), 2);
-    /// ```
-    pub fn len(&self) -> usize {
-        self.census().values
-    }
-
-    /// How many consumers are waiting right now (reservations linked).
-    ///
-    /// A snapshot, O(n), like [`len`](Self::len).
-    pub fn waiting_consumers(&self) -> usize {
-        self.census().consumers
-    }
-
-    /// How many producers are waiting in [`transfer`](Self::transfer) right now.
-    ///
-    /// A snapshot, O(n), like [`len`](Self::len).
-    pub fn waiting_producers(&self) -> usize {
-        self.census().producers
     }
 
     fn census(&self) -> Census {
@@ -797,11 +608,6 @@ impl<T> DualStack<T> {
 
 #[cfg(feature = "trace")]
 impl<T> DualStack<T> {
-    /// The stack's event log (feature `trace`): every step every operation took.
-    pub fn trace(&self) -> &crate::trace::Trace {
-        &self.trace
-    }
-
     /// Draws the stack as it is now, top first (feature `trace`), for example
     /// `head → [F:D t2 #4] → [R t1 #2]`: `D` data, `R` request, `F:` a fulfilling node, the
     /// waiting thread's name, the node's trace id, and the state of decided nodes. A snapshot.
@@ -825,15 +631,8 @@ impl<T> DualStack<T> {
 }
 
 impl<T> Host<T> for DualStack<T> {
-    fn tracer(&self) -> Tracer<'_> {
-        #[cfg(feature = "trace")]
-        return Tracer::new(&self.trace);
-        #[cfg(not(feature = "trace"))]
-        return Tracer::OFF;
-    }
-
-    fn spin_policy(&self, kind: Kind) -> &SpinPolicy {
-        &self.spin[usize::from(kind == Kind::Data)]
+    fn support(&self) -> &Support {
+        &self.support
     }
 
     fn unlink_dead(&self, node: *const Node<T>) {
@@ -846,25 +645,11 @@ impl<T> Host<T> for DualStack<T> {
     }
 }
 
-impl<T> Default for DualStack<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl<T> Drop for DualStack<T> {
     fn drop(&mut self) {
         // SAFETY: `&mut self`: every operation has returned (each held a borrow) and released
         // its references, and the list from `head` on is the stack's, none of it retired.
         unsafe { drop_list(&self.head) };
-    }
-}
-
-impl<T> fmt::Debug for DualStack<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DualStack")
-            .field("holds", &holds_name(self.holds(&epoch::pin())))
-            .finish_non_exhaustive()
     }
 }
 

@@ -416,11 +416,16 @@ pub(crate) enum Failure {
 }
 
 impl Failure {
-    /// The failure a final slot state (other than a match) stands for.
+    /// The failure a final slot state stands for: `CANCELLED` or `DISCONNECTED`, the two
+    /// states in which a waiter's own node ends without a partner.
     pub(crate) fn from_state(state: usize) -> Self {
         match state {
+            CANCELLED => Failure::TimedOut,
             DISCONNECTED => Failure::Disconnected,
-            _ => Failure::TimedOut,
+            _ => {
+                debug_assert!(false, "slot state {state:#x} is not a failure");
+                Failure::TimedOut
+            }
         }
     }
 }
