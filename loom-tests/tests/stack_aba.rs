@@ -28,12 +28,13 @@ const TIMEOUT: Duration = Duration::from_secs(1);
 /// the push reached Q or N, a second push serves P. Every value must reach exactly one
 /// consumer, and the stack must end with nobody waiting.
 ///
-/// Ignored by default: 634,336 executions at bound 1, about two minutes here, more than the
-/// rest of the loom suite together. Run it with `loom-tests/run.sh -- --ignored stack_aba`.
-/// (The 3-thread `two_pop_timeouts_race_push::stack` covers a cancellation walk meeting a
-/// frozen pair in every CI run; this one adds the late push.)
+/// Ignored by default: 505,416 executions at bound 1, 79 s here, nearly as long as the rest
+/// of the loom suite together. Run it with
+/// `loom-tests/run.sh -- --ignored cancellation_walk`. (The 3-thread
+/// `two_pop_timeouts_race_push::stack` covers a cancellation walk meeting a frozen pair in
+/// every CI run; this one adds the late push.)
 #[test]
-#[ignore = "four threads: about two minutes (run.sh -- --ignored stack_aba)"]
+#[ignore = "four threads, 80 s: loom-tests/run.sh -- --ignored cancellation_walk"]
 fn cancellation_walk_races_a_handoff_and_a_late_push() {
     model(1, || {
         let values = Values::new(2);
