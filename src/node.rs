@@ -26,11 +26,15 @@
 //!    *through* a leaving node.
 //! 2. **swing**: CAS the reference to the leaving node (the head, or the predecessor's unmarked
 //!    `next`) from the node to its frozen successor. The thread whose CAS succeeds retires it.
+//!    A stack's fulfilling node frozen over its matched partner takes the partner with it: one
+//!    swing, past both ([`Leaving`]).
 //!
-//! Every `next` only ever points to a node linked later (appends link younger nodes; a swing
-//! replaces a node by its successor), so walking `next` pointers always moves towards younger
-//! nodes, and a walk that starts while pinned never reaches freed memory: a node reached through
-//! a frozen `next` was still linked when that `next` froze, which was after the walker pinned.
+//! Every `next` points the same way in age (the queue's to younger nodes: appends link younger
+//! nodes; the stack's to older ones: a push links its node over the top), and a swing replaces
+//! a node by its successor, so the linked nodes always form one chain ordered by age, and
+//! walking `next` pointers always moves one way along it. A walk that starts while pinned never
+//! reaches freed memory: a node reached through a frozen `next` was still linked when that
+//! `next` froze, which was after the walker pinned.
 
 use crate::sync::{fence, AtomicBool, AtomicUsize, Ordering, Thread, Timer};
 use crate::trace::{trace_event, TraceId, Tracer, UNTRACED};
