@@ -1,69 +1,119 @@
 //! The comparison report: `cargo run --release --example compare [-- OPTIONS]`.
 //!
-//! Runs every workload on every implementation (dualq's channels, the raw `DualQueue` and
-//! `DualStack`, `std::sync::mpsc`, `crossbeam-channel`, `flume`, `kanal`), interleaved round by
-//! round (round 1: every implementation in turn, round 2: all again, ...; the starting
-//! implementation rotates), and reports medians over the rounds with ratios against
-//! `crossbeam-channel` taken in the same run, plus process CPU seconds per million messages.
+//! Runs every workload on every implementation that can run it (dualq's channels, the raw
+//! `DualQueue`, `SegmentedDualQueue` and `DualStack`, `std::sync::mpsc`, `crossbeam-channel`,
+//! `flume`, `kanal`),
+//! interleaved round by round (round 1: every implementation in turn, round 2: all again, ...;
+//! the starting implementation rotates), and reports medians over the rounds with ratios against
+//! `crossbeam-channel` taken in the same run, plus process CPU seconds and context switches per
+//! message.
 //!
 //! Workloads (messages are `usize`; every run checks that exactly the messages sent arrived):
 //!
 //! * `unbounded NP/NC`: N producers send M messages in total to N consumers that receive until
 //!   the channel closes. Default sets 1P/1C, 4P/1C, 4P/4C, 8P/8C.
 //! * `rendezvous NP/NC`: the same on a zero-capacity channel. 1P/1C and 4P/4C.
+//! * `bounded(1) NP/NC`, `bounded(64) NP/NC`: the same on bounded channels. 1P/1C and 4P/4C.
+//! * `saturation rendezvous 4P/8C`: 4 senders flat out, 8 receivers; throughput and Jain's
+//!   index over the receivers' shares.
 //! * `ping-pong`: round trips over two unbounded channels (one echo thread).
 //! * `fairness 8 receivers`: 8 receivers blocked in `recv`, one sender sends with a pause after
 //!   each message. Reports the share of messages delivered while an older waiter still waited
 //!   ("overtaken %"), inversions per message, Jain's index over per-receiver counts, and the
 //!   p50/p99/max wait of a `recv`.
+//! * `sender fairness 8 senders, bounded(4)` (and `rendezvous`): the mirror image: 8 senders
+//!   blocked in `send`, one receiver receives with a pause after each message; the same metrics
+//!   over the senders.
+//! * `memory burst unbounded`: one thread sends M messages into an unbounded channel, then
+//!   receives them, then drops the channel, in a child process of its own; the resident set
+//!   size above the start at its peak, after the drain and after the drop.
 //! * `slow senders rendezvous 4P/4C`: each sender pauses after every send, so receivers spend
 //!   their time waiting; the number that matters is CPU seconds per million messages (a
 //!   receiver that spins instead of parking shows up here).
 //!
-//! Output: a markdown report on stdout and in `target/compare/report.md`, every sample in
+//! The handoff workloads (rendezvous, bounded, saturation, ping-pong) run once per placement:
+//! unpinned, pinned across two cores (senders on one, receivers on the other) and pinned to one
+//! core; see `placement.rs`.
+//!
+//! Output: a markdown report on stdout and in `target/compare/report.md` (it starts with the
+//! machine, the date, the commit and the command that repeats it), every sample in
 //! `target/compare/samples.csv`, and the plots `target/compare/throughput.svg` (one panel per
-//! workload) and `target/compare/waits.svg` (fairness: wait-time distribution and per-receiver
-//! shares), and with `--threads` also `target/compare/scaling.svg` (throughput against N). Progress
-//! goes to stderr, one line per workload. See `--help` for the options and `benches/README.md`
-//! for what each workload and metric means.
+//! workload and placement) and `target/compare/waits.svg` (fairness: wait-time distribution and
+//! per-thread shares), and with `--threads` also `target/compare/scaling.svg` (throughput
+//! against N). Progress goes to stderr, one line per workload. See `--help` for the options and
+//! `benches/README.md` for what each workload and metric means.
 
-#[path = "compare/cpu.rs"]
-mod cpu;
 #[path = "compare/impls.rs"]
 mod impls;
+#[path = "compare/machine.rs"]
+mod machine;
+#[path = "compare/options.rs"]
+mod options;
+#[path = "compare/placement.rs"]
+mod placement;
 #[path = "compare/plot.rs"]
 mod plot;
+#[path = "compare/report.rs"]
+mod report;
 #[path = "compare/stats.rs"]
 mod stats;
+#[path = "compare/usage.rs"]
+mod usage;
 #[path = "compare/workloads.rs"]
 mod workloads;
 
-use impls::{Crossbeam, Dualq, Flavor, Flume, Imp, Kanal, RawQueue, RawStack, Std};
-use stats::{median, min_max, Fairness};
+use impls::{Crossbeam, Dualq, Flavor, Flume, Imp, Kanal, RawQueue, RawSegmented, RawStack, Std};
+use options::{Options, Parsed, HELP};
+use placement::Placement;
+use report::{fmt_num, Results, Sample};
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use workloads::{FairRun, Run};
+use workloads::{Burst, FairRun, Run};
 
 /// The name of the baseline implementation for every ratio.
 const BASELINE: &str = Crossbeam::NAME;
 
-/// One implementation, as a set of monomorphised workload functions.
+/// One implementation: what it can run, and its monomorphised workload functions.
 #[derive(Clone, Copy)]
 struct Entry {
     name: &'static str,
-    throughput: fn(Flavor, usize, usize, u64, Option<Duration>) -> Run,
-    ping_pong: fn(u64) -> Run,
-    fairness: fn(usize, u64, Duration) -> FairRun,
+    supports: fn(Flavor) -> bool,
+    disconnects: bool,
+    throughput: fn(Flavor, usize, usize, u64, Option<Duration>, Placement) -> Run,
+    ping_pong: fn(u64, Placement) -> Run,
+    fairness: fn(usize, u64, Duration, Placement) -> FairRun,
+    sender_fairness: fn(Flavor, usize, u64, Duration, Placement) -> FairRun,
+    burst: fn(u64) -> Option<(Run, Burst)>,
 }
 
 fn entry<I: Imp>() -> Entry {
     Entry {
         name: I::NAME,
+        supports: I::supports,
+        disconnects: I::DISCONNECTS,
         throughput: workloads::throughput::<I>,
         ping_pong: workloads::ping_pong::<I>,
         fairness: workloads::fairness::<I>,
+        sender_fairness: workloads::sender_fairness::<I>,
+        burst: workloads::burst::<I>,
+    }
+}
+
+impl Entry {
+    /// Why this implementation cannot run a workload, or `None` if it can.
+    fn cannot_run(&self, kind: &Kind) -> Option<String> {
+        let flavor = match *kind {
+            Kind::Throughput { flavor, .. } | Kind::SenderFairness { flavor, .. } => flavor,
+            Kind::PingPong { .. } | Kind::Fairness { .. } | Kind::Burst { .. } => Flavor::Unbounded,
+        };
+        if !(self.supports)(flavor) {
+            return Some(format!("no {} form", report::flavor_family(flavor)));
+        }
+        if matches!(kind, Kind::SenderFairness { .. }) && !self.disconnects {
+            return Some("no disconnection to stop the senders with".into());
+        }
+        None
     }
 }
 
@@ -73,6 +123,7 @@ fn all_impls() -> Vec<Entry> {
         entry::<Crossbeam>(),
         entry::<Dualq>(),
         entry::<RawQueue>(),
+        entry::<RawSegmented>(),
         entry::<RawStack>(),
         entry::<Kanal>(),
         entry::<Flume>(),
@@ -90,154 +141,64 @@ enum Kind {
         consumers: usize,
         messages: u64,
         pace: Option<Duration>,
+        /// More receivers than the senders can keep busy: the summary shows Jain's index over
+        /// the receivers too.
+        saturation: bool,
     },
     PingPong {
         round_trips: u64,
     },
+    /// Waiting receivers, a paced sender.
     Fairness {
         receivers: usize,
         messages: u64,
         pace: Duration,
     },
+    /// Waiting senders, a paced receiver.
+    SenderFairness {
+        flavor: Flavor,
+        senders: usize,
+        messages: u64,
+        pace: Duration,
+    },
+    /// Memory of a burst of messages nobody receives yet (in a child process).
+    Burst {
+        messages: u64,
+    },
+}
+
+impl Kind {
+    /// Whether every message is a handoff between threads that wait for each other (so where
+    /// the threads run decides its cost): these run once per placement.
+    fn is_handoff(&self) -> bool {
+        match self {
+            Kind::Throughput {
+                flavor, pace: None, ..
+            } => *flavor != Flavor::Unbounded,
+            Kind::PingPong { .. } => true,
+            _ => false,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
 struct Workload {
+    /// What runs, e.g. "rendezvous 1P/1C" (what `--only` matches).
     name: String,
     kind: Kind,
+    placement: Placement,
 }
 
-/// One run's result.
-enum Sample {
-    Run(Run),
-    Fair(Run, Fairness),
-}
-
-impl Sample {
-    fn run(&self) -> &Run {
-        match self {
-            Sample::Run(r) | Sample::Fair(r, _) => r,
-        }
+impl Workload {
+    /// The name with the placement, for headings and progress lines.
+    fn title(&self) -> String {
+        format!("{} · {}", self.name, self.placement)
     }
-}
 
-/// Command-line options.
-#[derive(Debug)]
-struct Options {
-    quick: bool,
-    rounds: usize,
-    threads: Option<Vec<usize>>,
-    only: Vec<String>,
-    impls: Vec<String>,
-    scale: f64,
-    paces: Vec<Duration>,
-    out: PathBuf,
-    run_limit: Duration,
-}
-
-const HELP: &str = "\
-cargo run --release --example compare -- [OPTIONS]
-
-  --quick             fewer messages and 5 rounds (under a minute on 2 cores); numbers are rough
-  --rounds N          rounds per workload (default 7; --quick 5); medians are over rounds
-  --threads LIST      e.g. 1,2,4,8,16: replace the fixed producer/consumer sets of the
-                      unbounded and rendezvous throughput workloads by N producers/N consumers
-                      for each N (a scalability sweep)
-  --only LIST         run only workloads whose name contains one of these (comma-separated),
-                      e.g. --only rendezvous,ping
-  --impls LIST        run only these implementations (names as in the table; crossbeam-channel
-                      is always kept as the baseline), e.g. --impls dualq,kanal
-  --scale F           multiply every message count by F (default 1)
-  --pace-us LIST      pause after each send in the paced workloads, microseconds (default
-                      100,20): one fairness workload per value; slow senders use the first.
-                      Pauses under 50 µs spin (the sender keeps a core busy), longer ones sleep
-  --out DIR           where report.md, samples.csv and the SVGs go (default target/compare,
-                      under $CARGO_TARGET_DIR when that is set)
-  --run-limit-s N     abort if a single run takes longer than N seconds (default 300)
-  -h, --help          this text
-";
-
-fn parse_list<T: std::str::FromStr>(s: &str, what: &str) -> Vec<T> {
-    s.split(',')
-        .filter(|x| !x.trim().is_empty())
-        .map(|x| {
-            x.trim()
-                .parse()
-                .unwrap_or_else(|_| fail(&format!("bad {what}: {x:?}")))
-        })
-        .collect()
-}
-
-fn fail(msg: &str) -> ! {
-    eprintln!("compare: {msg}\n\n{HELP}");
-    std::process::exit(2);
-}
-
-fn parse_options() -> Options {
-    let mut o = Options {
-        quick: false,
-        rounds: 0,
-        threads: None,
-        only: Vec::new(),
-        impls: Vec::new(),
-        scale: 1.0,
-        paces: vec![Duration::from_micros(100), Duration::from_micros(20)],
-        out: std::env::var_os("CARGO_TARGET_DIR")
-            .map_or_else(
-                || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"),
-                PathBuf::from,
-            )
-            .join("compare"),
-        run_limit: Duration::from_secs(300),
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let (key, inline) = match arg.split_once('=') {
-            Some((k, v)) => (k.to_string(), Some(v.to_string())),
-            None => (arg.clone(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .unwrap_or_else(|| fail(&format!("{key} needs a value")))
-        };
-        match key.as_str() {
-            "--quick" => o.quick = true,
-            "--rounds" => o.rounds = parse_list(&value(), "--rounds")[0],
-            "--threads" => o.threads = Some(parse_list(&value(), "--threads")),
-            "--only" => o.only = parse_list(&value(), "--only"),
-            "--impls" => o.impls = parse_list(&value(), "--impls"),
-            "--scale" => o.scale = parse_list(&value(), "--scale")[0],
-            "--pace-us" => {
-                o.paces = parse_list(&value(), "--pace-us")
-                    .into_iter()
-                    .map(Duration::from_micros)
-                    .collect();
-                if o.paces.is_empty() {
-                    fail("--pace-us needs at least one value");
-                }
-            }
-            "--out" => o.out = PathBuf::from(value()),
-            "--run-limit-s" => {
-                o.run_limit = Duration::from_secs(parse_list(&value(), "--run-limit-s")[0])
-            }
-            "-h" | "--help" => {
-                print!("{HELP}");
-                std::process::exit(0);
-            }
-            // `cargo bench` passes this to every target; ignore it.
-            "--bench" => {}
-            other => fail(&format!("unknown option {other:?}")),
-        }
+    /// The name with the placement's short name, for plot captions.
+    fn short_title(&self) -> String {
+        format!("{} · {}", self.name, self.placement.key())
     }
-    if o.rounds == 0 {
-        o.rounds = if o.quick { 5 } else { 7 };
-    }
-    if o.threads.as_ref().is_some_and(|t| t.contains(&0)) {
-        fail("--threads counts must be at least 1");
-    }
-    o
 }
 
 /// The workloads to run, with message counts for a full or a quick run.
@@ -246,77 +207,134 @@ fn workloads(o: &Options) -> Vec<Workload> {
         let base = if o.quick { quick } else { full };
         ((base as f64 * o.scale).round() as u64).max(1)
     };
-    let (unbounded_m, rendezvous_m) = (n(1_000_000, 100_000), n(100_000, 10_000));
-    let mut w = Vec::new();
-    let throughput = |flavor, p, c| {
-        let (label, messages) = match flavor {
-            Flavor::Unbounded => ("unbounded", unbounded_m),
-            Flavor::Rendezvous => ("rendezvous", rendezvous_m),
-        };
-        Workload {
-            name: format!("{label} {p}P/{c}C"),
-            kind: Kind::Throughput {
+    let messages = |flavor: Flavor| match flavor {
+        Flavor::Unbounded => n(1_000_000, 100_000),
+        Flavor::Rendezvous => n(100_000, 10_000),
+        // Nearly every message of bounded(1) is a handoff: counted like rendezvous.
+        Flavor::Bounded(1) => n(100_000, 10_000),
+        Flavor::Bounded(_) => n(1_000_000, 100_000),
+    };
+    let throughput = |flavor: Flavor, p: usize, c: usize| {
+        (
+            format!("{flavor} {p}P/{c}C"),
+            Kind::Throughput {
                 flavor,
                 producers: p,
                 consumers: c,
-                messages,
+                messages: messages(flavor),
                 pace: None,
+                saturation: false,
             },
-        }
+        )
     };
-    match &o.threads {
-        None => {
-            for (p, c) in [(1, 1), (4, 1), (4, 4), (8, 8)] {
-                w.push(throughput(Flavor::Unbounded, p, c));
-            }
-            for (p, c) in [(1, 1), (4, 4)] {
-                w.push(throughput(Flavor::Rendezvous, p, c));
-            }
-        }
-        Some(ts) => {
-            for &t in ts {
-                w.push(throughput(Flavor::Unbounded, t, t));
-            }
-            for &t in ts {
-                w.push(throughput(Flavor::Rendezvous, t, t));
-            }
+    let mut w: Vec<(String, Kind)> = Vec::new();
+    let flavors = [
+        Flavor::Unbounded,
+        Flavor::Rendezvous,
+        Flavor::Bounded(1),
+        Flavor::Bounded(64),
+    ];
+    for flavor in flavors {
+        let sets: Vec<(usize, usize)> = match (&o.threads, flavor) {
+            (Some(ts), _) => ts.iter().map(|&t| (t, t)).collect(),
+            (None, Flavor::Unbounded) => vec![(1, 1), (4, 1), (4, 4), (8, 8)],
+            (None, _) => vec![(1, 1), (4, 4)],
+        };
+        for (p, c) in sets {
+            w.push(throughput(flavor, p, c));
         }
     }
-    w.push(Workload {
-        name: "ping-pong".into(),
-        kind: Kind::PingPong {
+    w.push((
+        "saturation rendezvous 4P/8C".into(),
+        Kind::Throughput {
+            flavor: Flavor::Rendezvous,
+            producers: 4,
+            consumers: 8,
+            messages: messages(Flavor::Rendezvous),
+            pace: None,
+            saturation: true,
+        },
+    ));
+    w.push((
+        "ping-pong".into(),
+        Kind::PingPong {
             round_trips: n(50_000, 5_000),
         },
-    });
-    for &pace in &o.paces {
-        let how = if pace < workloads::SPIN_BELOW {
+    ));
+    let how = |pace: Duration| {
+        if pace < workloads::SPIN_BELOW {
             "spin"
         } else {
             "sleep"
-        };
-        w.push(Workload {
-            name: format!("fairness 8 receivers, pace {} µs {how}", pace.as_micros()),
-            kind: Kind::Fairness {
+        }
+    };
+    for &pace in &o.paces {
+        w.push((
+            format!(
+                "fairness 8 receivers, pace {} µs {}",
+                pace.as_micros(),
+                how(pace)
+            ),
+            Kind::Fairness {
                 receivers: 8,
                 messages: n(4_000, 600),
                 pace,
             },
-        });
+        ));
     }
-    w.push(Workload {
-        name: "slow senders rendezvous 4P/4C".into(),
-        kind: Kind::Throughput {
+    for flavor in [Flavor::Bounded(4), Flavor::Rendezvous] {
+        for &pace in &o.paces {
+            w.push((
+                format!(
+                    "sender fairness 8 senders, {flavor}, pace {} µs {}",
+                    pace.as_micros(),
+                    how(pace)
+                ),
+                Kind::SenderFairness {
+                    flavor,
+                    senders: 8,
+                    messages: n(4_000, 600),
+                    pace,
+                },
+            ));
+        }
+    }
+    w.push((
+        "memory burst unbounded".into(),
+        Kind::Burst {
+            messages: n(1_000_000, 100_000),
+        },
+    ));
+    w.push((
+        "slow senders rendezvous 4P/4C".into(),
+        Kind::Throughput {
             flavor: Flavor::Rendezvous,
             producers: 4,
             consumers: 4,
             messages: n(8_000, 1_200),
             pace: Some(o.paces[0]),
+            saturation: false,
         },
-    });
+    ));
     if !o.only.is_empty() {
-        w.retain(|w| o.only.iter().any(|s| w.name.contains(s.as_str())));
+        w.retain(|(name, _)| o.only.iter().any(|f| options::selects(f, name)));
     }
-    w
+    let mut placed = Vec::new();
+    for (name, kind) in w {
+        let placements = if kind.is_handoff() {
+            &o.placements[..]
+        } else {
+            &[Placement::Unpinned][..]
+        };
+        for &placement in placements {
+            placed.push(Workload {
+                name: name.clone(),
+                kind,
+                placement,
+            });
+        }
+    }
+    placed
 }
 
 /// The run in progress, for the watchdog.
@@ -340,7 +358,9 @@ fn start_watchdog(limit: Duration) {
 }
 
 fn run_one(e: &Entry, w: &Workload) -> Sample {
-    *CURRENT.lock().expect("poisoned") = Some((format!("{} / {}", w.name, e.name), Instant::now()));
+    *CURRENT.lock().expect("poisoned") =
+        Some((format!("{} / {}", w.title(), e.name), Instant::now()));
+    let p = w.placement;
     let sample = match w.kind {
         Kind::Throughput {
             flavor,
@@ -348,385 +368,287 @@ fn run_one(e: &Entry, w: &Workload) -> Sample {
             consumers,
             messages,
             pace,
-        } => Sample::Run((e.throughput)(flavor, producers, consumers, messages, pace)),
-        Kind::PingPong { round_trips } => Sample::Run((e.ping_pong)(round_trips)),
+            ..
+        } => Sample::Run((e.throughput)(
+            flavor, producers, consumers, messages, pace, p,
+        )),
+        Kind::PingPong { round_trips } => Sample::Run((e.ping_pong)(round_trips, p)),
         Kind::Fairness {
             receivers,
             messages,
             pace,
         } => {
-            let r = (e.fairness)(receivers, messages, pace);
+            let r = (e.fairness)(receivers, messages, pace, p);
             Sample::Fair(r.run, stats::fairness(&r.waits, r.sending_from))
         }
+        Kind::SenderFairness {
+            flavor,
+            senders,
+            messages,
+            pace,
+        } => {
+            let r = (e.sender_fairness)(flavor, senders, messages, pace, p);
+            Sample::Fair(r.run, stats::fairness(&r.waits, r.sending_from))
+        }
+        Kind::Burst { messages } => memory_probe(e.name, messages),
     };
     *CURRENT.lock().expect("poisoned") = None;
     sample
 }
 
-/// Results of one workload: `samples[impl][round]`.
-pub(crate) struct Results {
-    workload: Workload,
-    names: Vec<&'static str>,
-    samples: Vec<Vec<Sample>>,
-}
+/// The hidden option with which the report runs a memory burst in a child process of its own.
+const MEMORY_PROBE: &str = "--memory-probe";
 
-/// Messages per second of a run.
-fn rate(r: &Run) -> f64 {
-    r.messages as f64 / r.elapsed.as_secs_f64()
-}
-
-/// CPU seconds per million messages of a run (NaN where CPU time is not measurable).
-fn cpu_per_million(r: &Run) -> f64 {
-    match r.cpu {
-        Some(cpu) => cpu.as_secs_f64() / (r.messages as f64 / 1e6),
-        None => f64::NAN,
-    }
-}
-
-impl Results {
-    fn column(&self, i: usize, f: impl Fn(&Sample) -> f64) -> Vec<f64> {
-        self.samples[i].iter().map(f).collect()
-    }
-
-    fn baseline(&self) -> Option<usize> {
-        self.names.iter().position(|n| *n == BASELINE)
-    }
-
-    /// The headline metric of this workload for one sample.
-    fn headline_value(&self, s: &Sample) -> f64 {
-        match self.workload.kind {
-            Kind::Throughput { pace: None, .. } => rate(s.run()) / 1e6,
-            Kind::Throughput { pace: Some(_), .. } => cpu_per_million(s.run()),
-            Kind::PingPong { .. } => s.run().elapsed.as_secs_f64() * 1e6 / s.run().messages as f64,
-            Kind::Fairness { .. } => match s {
-                Sample::Fair(_, f) => f.overtaken_pct,
-                Sample::Run(_) => f64::NAN,
-            },
-        }
-    }
-
-    /// The headline metric of implementation `i`, one value per round.
-    fn headline_column(&self, i: usize) -> Vec<f64> {
-        self.column(i, |s| self.headline_value(s))
-    }
-
-    /// The headline metric of implementation `i`: the median over rounds.
-    fn headline(&self, i: usize) -> f64 {
-        median(&self.headline_column(i))
-    }
-
-    /// The headline metric's unit, and whether higher is better.
-    fn headline_unit(&self) -> (&'static str, bool) {
-        match self.workload.kind {
-            Kind::Throughput { pace: None, .. } => ("Mmsg/s", true),
-            Kind::Throughput { pace: Some(_), .. } => ("CPU-s per M msgs", false),
-            Kind::PingPong { .. } => ("µs per round trip", false),
-            Kind::Fairness { .. } => ("overtaken %", false),
-        }
-    }
-}
-
-fn fmt_num(x: f64) -> String {
-    if x.is_nan() {
-        "n/a".into()
-    } else if x == 0.0 {
-        "0".into()
-    } else if x.abs() >= 100.0 {
-        format!("{x:.0}")
-    } else if x.abs() >= 10.0 {
-        format!("{x:.1}")
-    } else if x.abs() >= 1.0 {
-        format!("{x:.2}")
-    } else {
-        format!("{x:.3}")
-    }
-}
-
-fn ratio(x: f64, base: f64) -> String {
-    if x.is_nan() || base.is_nan() || base == 0.0 {
-        "n/a".into()
-    } else {
-        format!("{:.2}×", x / base)
-    }
-}
-
-/// The markdown table of one workload.
-fn table(r: &Results, out: &mut String) {
-    let base = r.baseline();
-    let med = |i: usize, f: &dyn Fn(&Sample) -> f64| median(&r.column(i, f));
-    let cpu = |s: &Sample| cpu_per_million(s.run());
-    let _ = writeln!(out, "### {}\n", r.workload.name);
-    match r.workload.kind {
-        Kind::Throughput {
-            pace: None,
-            messages,
-            ..
-        } => {
-            let _ = writeln!(
-                out,
-                "{messages} messages per run. Higher throughput is better; ratio = impl / crossbeam.\n"
-            );
-            let _ = writeln!(
-                out,
-                "| implementation | Mmsg/s (median) | min – max | vs crossbeam | CPU-s per M msgs |"
-            );
-            let _ = writeln!(out, "|---|---:|---:|---:|---:|");
-            let tput = |s: &Sample| rate(s.run()) / 1e6;
-            let b = base.map_or(f64::NAN, |b| med(b, &tput));
-            for (i, name) in r.names.iter().enumerate() {
-                let m = med(i, &tput);
-                let (lo, hi) = min_max(&r.column(i, tput));
-                let _ = writeln!(
-                    out,
-                    "| {name} | {} | {} – {} | {} | {} |",
-                    fmt_num(m),
-                    fmt_num(lo),
-                    fmt_num(hi),
-                    ratio(m, b),
-                    fmt_num(med(i, &cpu)),
-                );
-            }
-        }
-        Kind::Throughput {
-            pace: Some(pace),
-            messages,
-            ..
-        } => {
-            let _ = writeln!(
-                out,
-                "{messages} messages per run, each sender sleeping {} µs after every send. \
-                 Lower CPU is better; ratio = impl / crossbeam.\n",
-                pace.as_micros()
-            );
-            let _ = writeln!(
-                out,
-                "| implementation | CPU-s per M msgs (median) | min – max | vs crossbeam | msgs/s achieved |"
-            );
-            let _ = writeln!(out, "|---|---:|---:|---:|---:|");
-            let b = base.map_or(f64::NAN, |b| med(b, &cpu));
-            for (i, name) in r.names.iter().enumerate() {
-                let m = med(i, &cpu);
-                let (lo, hi) = min_max(&r.column(i, cpu));
-                let _ = writeln!(
-                    out,
-                    "| {name} | {} | {} – {} | {} | {} |",
-                    fmt_num(m),
-                    fmt_num(lo),
-                    fmt_num(hi),
-                    ratio(m, b),
-                    fmt_num(med(i, &|s| rate(s.run()))),
-                );
-            }
-        }
-        Kind::PingPong { round_trips } => {
-            let _ = writeln!(
-                out,
-                "{round_trips} round trips per run over two unbounded channels. Lower is better; \
-                 ratio = impl / crossbeam (time).\n"
-            );
-            let _ = writeln!(
-                out,
-                "| implementation | µs per round trip (median) | min – max | vs crossbeam | CPU-s per M round trips |"
-            );
-            let _ = writeln!(out, "|---|---:|---:|---:|---:|");
-            let lat = |s: &Sample| s.run().elapsed.as_secs_f64() * 1e6 / s.run().messages as f64;
-            let b = base.map_or(f64::NAN, |b| med(b, &lat));
-            for (i, name) in r.names.iter().enumerate() {
-                let m = med(i, &lat);
-                let (lo, hi) = min_max(&r.column(i, lat));
-                let _ = writeln!(
-                    out,
-                    "| {name} | {} | {} – {} | {} | {} |",
-                    fmt_num(m),
-                    fmt_num(lo),
-                    fmt_num(hi),
-                    ratio(m, b),
-                    fmt_num(med(i, &cpu)),
-                );
-            }
-        }
-        Kind::Fairness {
-            receivers,
-            messages,
-            pace,
-        } => {
-            let _ = writeln!(
-                out,
-                "{receivers} receivers loop on `recv`; one sender sends {messages} messages, \
-                 pausing {} µs after each (a pause under {} µs is a spin, so the sender keeps a \
-                 core busy and the CPU column includes it; a longer one is a sleep, and the \
-                 receivers really block). *Overtaken %*: deliveries made while another receiver \
-                 that started waiting earlier still waited. *Inversions/msg*: such (older waiter, \
-                 delivery) pairs per message. *Jain*: (Σx)²/(n·Σx²) over per-receiver counts \
-                 (1 = equal shares, {:.3} = one receiver takes all). Waits are per `recv` call that \
-                 returned a message. Every column is the median over rounds; lower is better \
-                 except Jain.\n",
-                pace.as_micros(),
-                workloads::SPIN_BELOW.as_micros(),
-                1.0 / receivers as f64
-            );
-            let _ = writeln!(
-                out,
-                "| implementation | overtaken % | inversions/msg | Jain | p50 wait µs | p99 wait µs | p99 vs crossbeam | max wait µs | CPU-s per M msgs |"
-            );
-            let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-            let fair = |f: fn(&Fairness) -> f64| {
-                move |s: &Sample| match s {
-                    Sample::Fair(_, x) => f(x),
-                    Sample::Run(_) => f64::NAN,
-                }
-            };
-            let p99 = fair(|f| f.wait_quantile(0.99).as_secs_f64() * 1e6);
-            let b = base.map_or(f64::NAN, |b| med(b, &p99));
-            for (i, name) in r.names.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "| {name} | {} | {} | {:.3} | {} | {} | {} | {} | {} |",
-                    fmt_num(med(i, &fair(|f| f.overtaken_pct))),
-                    fmt_num(med(i, &fair(|f| f.inversions_per_msg))),
-                    med(i, &fair(|f| f.jain)),
-                    fmt_num(med(i, &fair(|f| f.wait_quantile(0.5).as_secs_f64() * 1e6))),
-                    fmt_num(med(i, &p99)),
-                    ratio(med(i, &p99), b),
-                    fmt_num(med(i, &fair(|f| f.wait_quantile(1.0).as_secs_f64() * 1e6))),
-                    fmt_num(med(i, &cpu)),
-                );
-            }
-        }
-    }
-    let _ = writeln!(out);
-}
-
-/// A per-sample metric: its label, whether higher is better, and how to read it.
-type Metric = (&'static str, bool, fn(&Sample) -> f64);
-
-fn fair_metric(s: &Sample, f: fn(&Fairness) -> f64) -> f64 {
-    match s {
-        Sample::Fair(_, x) => f(x),
-        Sample::Run(_) => f64::NAN,
-    }
-}
-
-/// The metrics of a workload that the summary shows.
-fn summary_metrics(kind: &Kind) -> Vec<Metric> {
-    let cpu: Metric = ("CPU-s per M msgs", false, |s| cpu_per_million(s.run()));
-    match kind {
-        Kind::Throughput { pace: None, .. } => {
-            vec![("Mmsg/s", true, |s| rate(s.run()) / 1e6), cpu]
-        }
-        Kind::Throughput { pace: Some(_), .. } => vec![cpu],
-        Kind::PingPong { .. } => vec![
-            ("µs per round trip", false, |s| {
-                s.run().elapsed.as_secs_f64() * 1e6 / s.run().messages as f64
-            }),
-            ("CPU-s per M round trips", false, |s| {
-                cpu_per_million(s.run())
-            }),
-        ],
-        Kind::Fairness { .. } => vec![
-            ("overtaken %", false, |s| {
-                fair_metric(s, |f| f.overtaken_pct)
-            }),
-            ("Jain", true, |s| fair_metric(s, |f| f.jain)),
-            ("p99 wait µs", false, |s| {
-                fair_metric(s, |f| f.wait_quantile(0.99).as_secs_f64() * 1e6)
-            }),
-            cpu,
-        ],
-    }
-}
-
-/// One line per (workload, metric), one column per implementation (medians), plus dualq's
-/// ratio to crossbeam-channel and to kanal.
-fn summary(results: &[Results], out: &mut String) {
-    let Some(first) = results.first() else {
-        return;
+/// Runs the burst of `name` in a fresh child process (this executable with [`MEMORY_PROBE`]),
+/// so that neither the high-water mark nor the heap of earlier workloads blur its memory.
+fn memory_probe(name: &str, messages: u64) -> Sample {
+    let child = std::env::current_exe().and_then(|exe| {
+        std::process::Command::new(exe)
+            .args([MEMORY_PROBE, name, &messages.to_string()])
+            .output()
+    });
+    let output = match child {
+        Ok(out) if out.status.success() => out.stdout,
+        Ok(out) => fail(&format!(
+            "the memory probe of {name} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )),
+        Err(e) => fail(&format!("cannot run the memory probe of {name}: {e}")),
     };
-    let names = &first.names;
-    let find = |n: &str| names.iter().position(|x| *x == n);
-    let (dualq, kanal) = (find(Dualq::NAME), find(Kanal::NAME));
-    let base = find(BASELINE);
-    let _ = writeln!(
-        out,
-        "### Summary (medians over rounds; ↑ higher is better, ↓ lower is better)\n"
-    );
-    let _ = write!(out, "| workload | metric |");
-    for n in names {
-        let _ = write!(out, " {n} |");
+    let fields: Vec<u64> = String::from_utf8_lossy(&output)
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let run = |elapsed| Run {
+        elapsed,
+        usage: None,
+        messages,
+        shares: vec![messages],
+    };
+    match fields[..] {
+        [nanos, peak, drained, dropped] => Sample::Mem(
+            run(Duration::from_nanos(nanos)),
+            Some(Burst {
+                peak,
+                drained,
+                dropped,
+            }),
+        ),
+        // No /proc/self/status on this system: nothing to report, the cells read n/a.
+        _ => Sample::Mem(run(Duration::ZERO), None),
     }
-    let _ = write!(out, " dualq ÷ crossbeam | dualq ÷ kanal |\n|---|---|");
-    for _ in names {
-        let _ = write!(out, "---:|");
-    }
-    let _ = writeln!(out, "---:|---:|");
-    for r in results {
-        for (label, up, f) in summary_metrics(&r.workload.kind) {
-            let _ = write!(
-                out,
-                "| {} | {label} {} |",
-                r.workload.name,
-                if up { "↑" } else { "↓" }
-            );
-            let medians: Vec<f64> = (0..r.names.len())
-                .map(|i| median(&r.column(i, f)))
-                .collect();
-            for m in &medians {
-                let _ = write!(out, " {} |", fmt_num(*m));
-            }
-            let at = |i: Option<usize>| i.map_or(f64::NAN, |i| medians[i]);
-            let _ = writeln!(
-                out,
-                " {} | {} |",
-                ratio(at(dualq), at(base)),
-                ratio(at(dualq), at(kanal))
-            );
-        }
-    }
-    let _ = writeln!(out);
 }
 
-fn csv(results: &[Results]) -> String {
-    let mut s = String::from(
-        "workload,implementation,round,elapsed_s,messages,cpu_s,overtaken_pct,inversions_per_msg,jain,p50_wait_us,p99_wait_us,max_wait_us\n",
+/// In the child process: runs the burst and prints "elapsed_ns peak drained dropped" (bytes),
+/// or nothing where memory cannot be read.
+fn run_memory_probe(args: &[String]) {
+    let [name, messages] = args else {
+        fail(&format!(
+            "{MEMORY_PROBE} needs an implementation and a count"
+        ));
+    };
+    let messages: u64 = messages
+        .parse()
+        .unwrap_or_else(|_| fail(&format!("bad message count {messages:?}")));
+    let Some(entry) = all_impls().into_iter().find(|e| e.name == name) else {
+        fail(&format!("unknown implementation {name:?}"));
+    };
+    if let Some((run, b)) = (entry.burst)(messages) {
+        println!(
+            "{} {} {} {}",
+            run.elapsed.as_nanos(),
+            b.peak,
+            b.drained,
+            b.dropped
+        );
+    }
+}
+
+/// Runs one workload on every implementation that can run it, interleaved round by round.
+fn run_workload(impls: &[Entry], w: &Workload, rounds: usize) -> Results {
+    let (able, skipped): (Vec<&Entry>, Vec<&Entry>) =
+        impls.iter().partition(|e| e.cannot_run(&w.kind).is_none());
+    let mut samples: Vec<Vec<Sample>> = able.iter().map(|_| Vec::new()).collect();
+    for round in 0..rounds {
+        // Rotate who goes first, so no implementation always runs right after the same one.
+        for j in 0..able.len() {
+            let i = (j + round) % able.len();
+            samples[i].push(run_one(able[i], w));
+        }
+    }
+    Results {
+        workload: w.clone(),
+        names: able.iter().map(|e| e.name).collect(),
+        skipped: skipped
+            .iter()
+            .filter_map(|e| e.cannot_run(&w.kind).map(|why| (e.name, why)))
+            .collect(),
+        samples,
+    }
+}
+
+fn fail(msg: &str) -> ! {
+    eprintln!("compare: {msg}\n\n{HELP}");
+    std::process::exit(2);
+}
+
+/// The report's opening: where, when and how it ran.
+fn preamble(
+    o: &Options,
+    results: &[Results],
+    load_at_start: Option<String>,
+    date: &str,
+    took: Duration,
+) -> String {
+    let mut s = String::new();
+    let usable = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let online = machine::online_cpus().map_or("?".into(), |n| n.to_string());
+    let row = |s: &mut String, k: &str, v: &str| {
+        let _ = writeln!(s, "| {k} | {v} |");
+    };
+    let _ = writeln!(s, "| | |\n|---|---|");
+    row(&mut s, "date", date);
+    row(
+        &mut s,
+        "machine",
+        &format!(
+            "{online} CPUs online, {usable} usable by this process; {}; {}; {}",
+            machine::cpu_model(),
+            machine::kernel(),
+            std::env::consts::ARCH
+        ),
     );
+    row(
+        &mut s,
+        "load (1-minute average)",
+        &format!(
+            "{} at the start, {} at the end",
+            load_at_start.as_deref().unwrap_or("?"),
+            machine::load_average().as_deref().unwrap_or("?")
+        ),
+    );
+    row(
+        &mut s,
+        "code",
+        &format!(
+            "dualq {}; {}",
+            machine::commit().as_deref().unwrap_or("(commit unknown)"),
+            machine::rustc().as_deref().unwrap_or("rustc unknown")
+        ),
+    );
+    let args: Vec<String> = o
+        .args
+        .iter()
+        .map(|a| {
+            if a.contains(' ') {
+                format!("'{a}'")
+            } else {
+                a.clone()
+            }
+        })
+        .collect();
+    row(
+        &mut s,
+        "repeat",
+        &format!(
+            "`cargo run --release --example compare{}{}`",
+            if args.is_empty() { "" } else { " -- " },
+            args.join(" ")
+        ),
+    );
+    row(
+        &mut s,
+        "rounds",
+        &format!(
+            "{} per workload. Within a workload and placement the implementations are \
+             interleaved: each round runs every implementation once, the first one rotating \
+             from round to round. Tables show the median over rounds (min – max beside)",
+            o.rounds
+        ),
+    );
+    let placements: Vec<String> = o
+        .placements
+        .iter()
+        .map(|p| match p {
+            Placement::TwoCores { send, recv } => match machine::smt_siblings(*send, *recv) {
+                Some(true) => format!("{p}, SMT siblings of one core"),
+                Some(false) => format!("{p}, not SMT siblings"),
+                None => p.to_string(),
+            },
+            p => p.to_string(),
+        })
+        .collect();
+    row(
+        &mut s,
+        "placements",
+        &format!(
+            "the handoff workloads (rendezvous, bounded, saturation, ping-pong) once per \
+             placement: {}; pinned means every thread of the run, peers alike. The other \
+             workloads run unpinned",
+            placements.join("; ")
+        ),
+    );
+    row(
+        &mut s,
+        "CPU, context switches",
+        "process user+system time and voluntary/involuntary context switches (getrusage \
+         RUSAGE_SELF, every thread) from the release of the run's threads to their join, per \
+         message. Voluntary: a thread blocked (futex, park, sleep); involuntary: preempted, or \
+         gave the core away with sched_yield while runnable",
+    );
+    row(
+        &mut s,
+        "baseline",
+        &format!("ratios against {BASELINE} from the same run"),
+    );
+    // Which implementations were left out of some workloads, and why (one line each).
+    let mut not_run: Vec<(&str, Vec<&str>)> = Vec::new();
     for r in results {
-        for (i, name) in r.names.iter().enumerate() {
-            for (round, sample) in r.samples[i].iter().enumerate() {
-                let run = sample.run();
-                let _ = write!(
-                    s,
-                    "{},{},{},{:.6},{},{}",
-                    r.workload.name,
-                    name,
-                    round + 1,
-                    run.elapsed.as_secs_f64(),
-                    run.messages,
-                    run.cpu
-                        .map_or(String::new(), |c| format!("{:.6}", c.as_secs_f64())),
-                );
-                match sample {
-                    Sample::Fair(_, f) => {
-                        let _ = writeln!(
-                            s,
-                            ",{:.4},{:.4},{:.4},{:.1},{:.1},{:.1}",
-                            f.overtaken_pct,
-                            f.inversions_per_msg,
-                            f.jain,
-                            f.wait_quantile(0.5).as_secs_f64() * 1e6,
-                            f.wait_quantile(0.99).as_secs_f64() * 1e6,
-                            f.wait_quantile(1.0).as_secs_f64() * 1e6,
-                        );
-                    }
-                    Sample::Run(_) => s.push_str(",,,,,,\n"),
-                }
+        for (name, why) in &r.skipped {
+            match not_run.iter_mut().find(|(n, _)| n == name) {
+                Some((_, whys)) if whys.contains(&why.as_str()) => {}
+                Some((_, whys)) => whys.push(why),
+                None => not_run.push((name, vec![why])),
             }
         }
     }
+    if !not_run.is_empty() {
+        let lines: Vec<String> = not_run
+            .iter()
+            .map(|(name, whys)| format!("{name}: {}", whys.join(", ")))
+            .collect();
+        row(
+            &mut s,
+            "not run",
+            &format!(
+                "where an implementation lacks what a workload needs ({}); its cells read —",
+                lines.join("; ")
+            ),
+        );
+    }
+    row(
+        &mut s,
+        "total time",
+        &format!("{:.0} s", took.as_secs_f64()),
+    );
     s
 }
 
 fn main() {
-    let o = parse_options();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == MEMORY_PROBE) {
+        run_memory_probe(&args[1..]);
+        return;
+    }
+    let allowed = placement::allowed_cpus().map_err(|e| e.to_string());
+    let o = match options::parse(args, allowed, placement::check_cpus) {
+        Ok(Parsed::Run(o)) => o,
+        Ok(Parsed::Help) => {
+            print!("{HELP}");
+            return;
+        }
+        Err(e) => fail(&e),
+    };
     let mut impls = all_impls();
     if !o.impls.is_empty() {
         let known: Vec<&str> = impls.iter().map(|e| e.name).collect();
@@ -743,36 +665,24 @@ fn main() {
     if workloads.is_empty() {
         fail("--only matched no workload");
     }
+    let date = machine::now_utc();
+    let load_at_start = machine::load_average();
     start_watchdog(o.run_limit);
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let started = Instant::now();
     let mut results = Vec::new();
     for (k, w) in workloads.iter().enumerate() {
         let t = Instant::now();
         eprint!(
-            "[{}/{}] {:<32} {} impls × {} rounds ...",
+            "[{}/{}] {:<48} {} rounds ...",
             k + 1,
             workloads.len(),
-            w.name,
-            impls.len(),
+            w.title(),
             o.rounds
         );
-        let mut samples: Vec<Vec<Sample>> = impls.iter().map(|_| Vec::new()).collect();
-        for round in 0..o.rounds {
-            // Rotate who goes first, so no implementation always runs right after the same one.
-            for j in 0..impls.len() {
-                let i = (j + round) % impls.len();
-                samples[i].push(run_one(&impls[i], w));
-            }
-        }
-        let r = Results {
-            workload: w.clone(),
-            names: impls.iter().map(|e| e.name).collect(),
-            samples,
-        };
+        let r = run_workload(&impls, w, o.rounds);
         let (unit, _) = r.headline_unit();
-        let line: Vec<String> = (0..impls.len())
-            .map(|i| format!("{} {}", impls[i].name, fmt_num(r.headline(i))))
+        let line: Vec<String> = (0..r.names.len())
+            .map(|i| format!("{} {}", r.names[i], fmt_num(r.headline(i))))
             .collect();
         eprintln!(
             " {:.1} s; {unit}: {}",
@@ -782,9 +692,9 @@ fn main() {
         results.push(r);
     }
 
-    let mut report = String::new();
+    let mut text = String::new();
     let _ = writeln!(
-        report,
+        text,
         "## dualq comparison report{}\n",
         if o.quick {
             " (--quick: rough numbers)"
@@ -792,39 +702,37 @@ fn main() {
             ""
         }
     );
-    let _ = writeln!(
-        report,
-        "{cores} cores ({} {}), {} rounds per workload, implementations interleaved round by \
-         round; medians over rounds; ratios against {BASELINE} from the same run. CPU = process \
-         user+system time (getrusage) over the run. Total time {:.0} s. Command: `{}`.\n",
-        std::env::consts::OS,
-        std::env::consts::ARCH,
-        o.rounds,
-        started.elapsed().as_secs_f64(),
-        std::env::args().collect::<Vec<_>>().join(" "),
-    );
-    summary(&results, &mut report);
+    text.push_str(&preamble(
+        &o,
+        &results,
+        load_at_start,
+        &date,
+        started.elapsed(),
+    ));
+    text.push('\n');
+    let names: Vec<&'static str> = impls.iter().map(|e| e.name).collect();
+    report::summary(&results, &names, &mut text);
     for r in &results {
-        table(r, &mut report);
+        report::table(r, &mut text);
     }
-    print!("{report}");
+    print!("{text}");
 
     if let Err(e) = std::fs::create_dir_all(&o.out) {
         fail(&format!("cannot create {}: {e}", o.out.display()));
     }
-    let write = |name: &str, text: &str| {
+    let write = |name: &str, contents: &str| {
         let path = o.out.join(name);
-        match std::fs::write(&path, text) {
+        match std::fs::write(&path, contents) {
             Ok(()) => eprintln!("wrote {}", path.display()),
             Err(e) => eprintln!("compare: cannot write {}: {e}", path.display()),
         }
     };
-    write("report.md", &report);
-    write("samples.csv", &csv(&results));
+    write("report.md", &text);
+    write("samples.csv", &report::csv(&results));
     let plots = [
         (
             "throughput.svg",
-            plot::throughput(&o.out.join("throughput.svg"), &results),
+            plot::throughput(&o.out.join("throughput.svg"), &results, &names),
         ),
         ("waits.svg", plot::waits(&o.out.join("waits.svg"), &results)),
     ];

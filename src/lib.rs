@@ -164,13 +164,16 @@ mod api;
 pub mod channel;
 mod node;
 mod queue;
+mod segmented;
 mod stack;
 mod sync;
 #[cfg_attr(not(feature = "trace"), doc(hidden))]
 pub mod trace;
+mod wait;
 mod waiter;
 
 pub use queue::DualQueue;
+pub use segmented::SegmentedDualQueue;
 pub use stack::DualStack;
 
 /// `DualQueue<T>` is `Send` and `Sync` only when `T: Send`:

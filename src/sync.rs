@@ -21,16 +21,20 @@
 //! [loom]: https://docs.rs/loom
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+pub(crate) use std::sync::atomic::{
+    fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{
+    fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::Arc;
+pub(crate) use std::sync::{Arc, Mutex};
 
 #[cfg(loom)]
-pub(crate) use loom::sync::Arc;
+pub(crate) use loom::sync::{Arc, Mutex};
 
 #[cfg(not(loom))]
 pub(crate) use std::thread::{current as current_thread, Thread};
@@ -64,6 +68,20 @@ impl<T> UnsafeCell<T> {
 
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
+
+/// Restores, under loom, what two `SeqCst` read-modify-writes followed by `SeqCst` loads
+/// already guarantee on real hardware and in the C++ memory model: in the store-buffering
+/// pattern "RMW x; load y" against "RMW y; load x", at least one load sees the other RMW.
+///
+/// Loom models `SeqCst` accesses as `AcqRel` (loom-tests/README.md), so without a fence it would
+/// explore executions in which both loads miss, which no real execution can produce. Outside
+/// loom this is nothing: the `SeqCst` accesses themselves are the proof, and on x86 the locked
+/// RMW is already a full barrier.
+#[inline(always)]
+pub(crate) fn loom_sc_fence() {
+    #[cfg(loom)]
+    fence(Ordering::SeqCst);
+}
 
 /// Whether spinning can ever help: on a single CPU the thread we wait for cannot run while we
 /// spin, so a waiter must park at once.

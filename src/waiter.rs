@@ -110,14 +110,14 @@ impl SpinPolicy {
     }
 
     #[cfg_attr(loom, allow(dead_code))]
-    fn budget(&self) -> Duration {
+    pub(crate) fn budget(&self) -> Duration {
         // Relaxed: a heuristic value, not synchronising anything.
         Duration::from_nanos(u64::from(self.budget_ns.load(Ordering::Relaxed)))
     }
 
     /// Adapts the budget to a wait (spin and park) that lasted `waited`.
     #[cfg_attr(loom, allow(dead_code))]
-    fn observe(&self, waited: Duration) {
+    pub(crate) fn observe(&self, waited: Duration) {
         let min = MIN_SPIN.as_nanos() as u32;
         let max = MAX_SPIN.as_nanos() as u32;
         // Relaxed (both): a heuristic value; a racing update is simply overwritten.

@@ -43,18 +43,6 @@ fn past() -> Instant {
     now.checked_sub(Duration::from_secs(1)).unwrap_or(now)
 }
 
-/// Waits until `cond` holds, failing the test after a generous bound.
-fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for: {what}"
-        );
-        thread::sleep(Duration::from_millis(1));
-    }
-}
-
 // ==========================================================================================
 // Basics
 // ==========================================================================================
@@ -262,28 +250,31 @@ fn len_and_is_empty_unbounded() {
 }
 
 #[test]
-fn len_of_a_rendezvous_channel_counts_blocked_senders() {
+fn a_rendezvous_channel_buffers_nothing_even_with_blocked_senders() {
     let (tx, rx) = rendezvous();
+    assert_eq!((tx.capacity(), rx.capacity()), (Some(0), Some(0)));
     assert_eq!(tx.len(), 0);
     assert!(tx.is_empty() && rx.is_empty());
+    assert!(
+        tx.is_full() && rx.is_full(),
+        "a rendezvous channel is always full"
+    );
     let senders: Vec<_> = (0..3)
         .map(|i| {
             let tx = tx.clone();
-            let handle = thread::spawn(move || tx.send(i));
-            wait_for("the sender to block", || rx.len() == i + 1);
-            handle
+            spawn_blocked(move || tx.send(i))
         })
         .collect();
-    assert!(!tx.is_empty() && !rx.is_empty());
+    // A blocked sender's value is not in the channel (as in crossbeam-channel's zero flavor).
+    assert_eq!((tx.len(), rx.len()), (0, 0));
+    assert!(tx.is_empty() && rx.is_full());
     for (i, handle) in senders.into_iter().enumerate() {
         assert_eq!(rx.recv(), Ok(i));
         assert_eq!(join(handle), Ok(()));
     }
-    assert_eq!(tx.len(), 0);
-    // A blocked receiver is not a value either.
+    // Nor is a blocked receiver.
     let receiver = spawn_blocked(move || rx.recv());
     assert_eq!(tx.len(), 0);
-    assert!(tx.is_empty());
     tx.send(5).unwrap();
     assert_eq!(join(receiver), Ok(5));
 }
@@ -492,7 +483,8 @@ fn blocked_rendezvous_senders_all_wake_when_the_last_receiver_goes() {
     let mut waiters = Vec::new();
     for kind in 0..4usize {
         let tx2 = tx.clone();
-        let handle = thread::spawn(move || {
+        // Returns once the sender is blocked in its send (parked: it is in line).
+        let handle = spawn_blocked(move || {
             let value = format!("value {kind}");
             let back = match kind {
                 0 => tx2.send(value).err().map(|SendError(v)| v),
@@ -511,7 +503,6 @@ fn blocked_rendezvous_senders_all_wake_when_the_last_receiver_goes() {
             };
             (back, Instant::now())
         });
-        wait_for("the sender to block", || tx.len() == kind + 1);
         waiters.push(handle);
     }
     drop(rx);
@@ -554,7 +545,7 @@ fn disconnection_is_final_even_if_handles_are_cloned_later() {
 
 #[test]
 fn unbounded_leftovers_are_dropped_once_when_the_last_receiver_goes() {
-    let ledger = Ledger::new(11);
+    let ledger = Ledger::leak(11);
     let (tx, rx) = unbounded();
     for id in 0..10 {
         tx.send(ledger.value(id)).unwrap();
@@ -576,12 +567,14 @@ fn unbounded_leftovers_are_dropped_once_when_the_last_receiver_goes() {
     // Received values belong to the caller: the channel never dropped them.
     assert_eq!(ledger.dropped_ids(), (3..11).collect::<Vec<_>>());
     drop(kept);
-    ledger.assert_each_dropped_once();
+    ledger.assert_all_dropped_once(
+        "unbounded leftovers are dropped once when the last receiver goes",
+    );
 }
 
 #[test]
 fn unbounded_leftovers_outlive_the_senders_for_the_receivers() {
-    let ledger = Ledger::new(5);
+    let ledger = Ledger::leak(5);
     let (tx, rx) = unbounded();
     for id in 0..5 {
         tx.send(ledger.value(id)).unwrap();
@@ -595,13 +588,13 @@ fn unbounded_leftovers_outlive_the_senders_for_the_receivers() {
     assert_eq!(rx.recv().map(|v| v.id()), Ok(0));
     assert_eq!(ledger.dropped_ids(), [0]);
     drop(rx);
-    ledger.assert_each_dropped_once();
+    ledger.assert_all_dropped_once("unbounded leftovers outlive the senders for the receivers");
 }
 
 #[test]
 fn values_are_dropped_once_whichever_handle_goes_last() {
     for senders_last in [false, true] {
-        let ledger = Ledger::new(6);
+        let ledger = Ledger::leak(6);
         let (tx, rx) = unbounded();
         let (tx2, rx2) = (tx.clone(), rx.clone());
         for id in 0..6 {
@@ -616,13 +609,13 @@ fn values_are_dropped_once_whichever_handle_goes_last() {
             assert_eq!(ledger.total(), 0);
             drop(rx2);
         }
-        ledger.assert_each_dropped_once();
+        ledger.assert_all_dropped_once("values are dropped once whichever handle goes last");
     }
 }
 
 #[test]
 fn values_handed_back_in_errors_are_not_also_dropped_by_the_channel() {
-    let ledger = Ledger::new(4);
+    let ledger = Ledger::leak(4);
     // A rendezvous send that times out.
     let (tx, rx) = rendezvous();
     let back = tx
@@ -637,8 +630,7 @@ fn values_handed_back_in_errors_are_not_also_dropped_by_the_channel() {
     // A blocked send woken by disconnection.
     let tx2 = tx.clone();
     let value = ledger.value(2);
-    let blocked = thread::spawn(move || tx2.send(value));
-    wait_for("the sender to block", || tx.len() == 1);
+    let blocked = spawn_blocked(move || tx2.send(value));
     drop(rx);
     let disconnected = join(blocked).unwrap_err();
     assert_eq!(ledger.total(), 0);
@@ -661,16 +653,17 @@ fn values_handed_back_in_errors_are_not_also_dropped_by_the_channel() {
         ],
         [0, 1, 2, 3]
     );
-    ledger.assert_each_dropped_once();
+    ledger.assert_all_dropped_once(
+        "values handed back in errors are not also dropped by the channel",
+    );
 }
 
 #[test]
 fn received_values_are_not_dropped_by_the_channel() {
     for flavor in FLAVORS {
-        let ledger = Ledger::new(3);
+        let ledger = Ledger::leak(3);
         let (tx, rx) = flavor.channel();
         let sender = {
-            let ledger = ledger.clone();
             thread::spawn(move || {
                 for id in 0..3 {
                     tx.send(ledger.value(id)).unwrap();
@@ -683,7 +676,7 @@ fn received_values_are_not_dropped_by_the_channel() {
         assert_eq!(ledger.total(), 0, "{flavor:?}");
         assert_eq!(got.iter().map(Tracked::id).collect::<Vec<_>>(), [0, 1, 2]);
         drop(got);
-        ledger.assert_each_dropped_once();
+        ledger.assert_all_dropped_once("received values are not dropped by the channel");
     }
 }
 
@@ -749,12 +742,11 @@ fn race_last_sender_drop_vs_blocked_receiver() {
 fn race_last_receiver_drop_vs_blocked_rendezvous_sender() {
     let mut jitter = Jitter::new(2);
     for round in 0..rounds(2_000) {
-        let ledger = Ledger::new(4);
+        let ledger = Ledger::leak(4);
         let (tx, rx) = rendezvous::<Tracked>();
         let taken = round % 3;
         let timed = round % 2 == 1;
         let sender = {
-            let ledger = ledger.clone();
             thread::spawn(move || {
                 let mut ok = Vec::new();
                 for id in 0..4 {
@@ -805,12 +797,11 @@ fn race_concurrent_sends_vs_last_receiver_drop() {
     for flavor in FLAVORS {
         let mut jitter = Jitter::new(3);
         for round in 0..rounds(1_000) {
-            let ledger = Ledger::new(SENDERS * PER_SENDER);
+            let ledger = Ledger::leak(SENDERS * PER_SENDER);
             let (tx, rx) = flavor.channel::<Tracked>();
             let senders: Vec<_> = (0..SENDERS)
                 .map(|s| {
                     let tx = tx.clone();
-                    let ledger = ledger.clone();
                     thread::spawn(move || {
                         let (mut ok, mut back) = (Vec::new(), Vec::new());
                         for i in 0..PER_SENDER {
@@ -856,7 +847,7 @@ fn race_concurrent_sends_vs_last_receiver_drop() {
                 back.extend(b);
             }
             // Every value was made exactly once; by now every handle is gone.
-            ledger.assert_each_dropped_once();
+            ledger.assert_all_dropped_once("race concurrent sends vs last receiver drop");
             let delivered_set: HashSet<usize> = delivered.iter().copied().collect();
             assert_eq!(
                 delivered_set.len(),
@@ -884,10 +875,9 @@ fn race_concurrent_sends_vs_last_receiver_drop() {
 #[test]
 fn race_rendezvous_send_timeout_vs_recv_timeout() {
     let values = rounds(20_000);
-    let ledger = Ledger::new(values);
+    let ledger = Ledger::leak(values);
     let (tx, rx) = rendezvous::<Tracked>();
     let sender = {
-        let ledger = ledger.clone();
         thread::spawn(move || {
             let mut jitter = Jitter::new(4);
             let mut ok = Vec::new();
@@ -926,7 +916,7 @@ fn race_rendezvous_send_timeout_vs_recv_timeout() {
     );
     assert_eq!(ok.len() + timed_out, values);
     // Each value was dropped exactly once: by us (received) or by the sender (handed back).
-    ledger.assert_each_dropped_once();
+    ledger.assert_all_dropped_once("race rendezvous send timeout vs recv timeout");
 }
 
 /// Unbounded sends against `recv_timeout`/`recv_deadline` with tiny timeouts: a receive that
@@ -1118,14 +1108,12 @@ fn blocked_rendezvous_senders_are_served_in_the_order_they_blocked() {
     let line: Vec<_> = (0..LINE)
         .map(|k| {
             let tx2 = tx.clone();
-            let handle = thread::spawn(move || match k % 3 {
+            // Sender k is in line once it is blocked (parked) in its send.
+            spawn_blocked(move || match k % 3 {
                 0 => tx2.send(k).is_ok(),
                 1 => tx2.send_timeout(k, LONG).is_ok(),
                 _ => tx2.send_deadline(k, Instant::now() + LONG).is_ok(),
-            });
-            // Sender k is in line once the channel counts k + 1 blocked senders.
-            wait_for("the sender to block", || tx.len() == k + 1);
-            handle
+            })
         })
         .collect();
     let got: Vec<usize> = (0..LINE)
@@ -1150,19 +1138,14 @@ fn a_rendezvous_sender_that_gives_up_leaves_the_line() {
     let mut handles = Vec::new();
     for k in 0..3 {
         let tx2 = tx.clone();
-        handles.push(thread::spawn(move || {
+        // Sender k is in line once it is blocked (parked) in its send.
+        handles.push(spawn_blocked(move || {
             if k == 1 {
                 tx2.send_timeout(k, Duration::from_millis(200))
             } else {
                 tx2.send(k).map_err(Into::into)
             }
         }));
-        // Sender k is in line once k + 1 senders are counted (or k, if the quitter already
-        // gave up: it must not be counted then).
-        wait_for("the sender to block", || {
-            let quit = k == 2 && handles[1].is_finished();
-            tx.len() == k + 1 - usize::from(quit)
-        });
     }
     let third = handles.pop().unwrap();
     let quitter = handles.pop().unwrap();
@@ -1255,7 +1238,7 @@ fn rendezvous_send_timeout_succeeds_when_a_receiver_comes() {
 #[test]
 fn rendezvous_send_returns_only_after_a_receiver_took_the_value() {
     let (tx, rx) = rendezvous();
-    let ledger = Ledger::new(1);
+    let ledger = Ledger::leak(1);
     let sender = {
         let value = ledger.value(0);
         spawn_blocked(move || tx.send(value).is_ok())
@@ -1266,7 +1249,7 @@ fn rendezvous_send_returns_only_after_a_receiver_took_the_value() {
     assert!(join(sender), "the send did not report success");
     assert_eq!(value.id(), 0);
     drop(value);
-    ledger.assert_each_dropped_once();
+    ledger.assert_all_dropped_once("rendezvous send returns only after a receiver took the value");
 }
 
 #[test]
@@ -1288,11 +1271,10 @@ fn rendezvous_holds_no_values_of_its_own() {
 #[test]
 fn rendezvous_try_recv_takes_from_a_blocked_sender() {
     let (tx, rx) = rendezvous();
-    let sender = thread::spawn({
+    let sender = spawn_blocked({
         let tx = tx.clone();
         move || tx.send(11)
     });
-    wait_for("the sender to block", || tx.len() == 1);
     assert_eq!(rx.try_recv(), Ok(11));
     assert_eq!(join(sender), Ok(()));
     assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
@@ -1622,9 +1604,7 @@ fn try_iter_yields_only_what_is_ready() {
     let senders: Vec<_> = (0..2)
         .map(|i| {
             let tx2 = tx.clone();
-            let handle = thread::spawn(move || tx2.send(i));
-            wait_for("the sender to block", || tx.len() == i + 1);
-            handle
+            spawn_blocked(move || tx2.send(i))
         })
         .collect();
     assert_eq!(rx.try_iter().collect::<Vec<_>>(), [0, 1]);

@@ -1,10 +1,11 @@
 //! Linearizability of `DualQueue` and `DualStack`, checked on histories recorded from real
 //! threads.
 //!
-//! The checker (`lincheck/`) is Wing & Gong's search with Lowe's memoisation, run against a
-//! sequential specification in which every blocking call has two linearization points, a
-//! *request* and a *follow-up* (Scherer & Scott): see `lincheck/dual.rs` for the specification
-//! and `lincheck/record.rs` for how histories are recorded.
+//! The checker (`dualq_testkit::lincheck`, shared with the loom models in `loom-tests/`) is Wing
+//! & Gong's search with Lowe's memoisation, run against a sequential specification in which
+//! every blocking call has two linearization points, a *request* and a *follow-up* (Scherer &
+//! Scott): see `testkit/src/lincheck/spec.rs` for the specification and `record.rs` beside it for
+//! how calls are stamped. This file generates the scenarios and runs them on real threads.
 //!
 //! In a normal run, each structure is checked on 10,000 histories of 3–4 threads × 3–5 calls
 //! (plus a census and a drain once the threads finish), recorded in batches and checked in
@@ -34,6 +35,13 @@
 //! | 6 | stack: `try_pop`/`try_transfer` give up (`None`/`Err`) when a fulfilling node is on top, instead of helping it | yes | stack 10 / 10,000 | #1,327 |
 //! | 7 | queue: a consumer whose claim CAS loses to a withdrawing transfer takes the value anyway | **no** | 0 / 200,000 (`DUALQ_LONG=1`) | – |
 //!
+//! These runs predate the move of the checker into `testkit/` (it is the same search; only
+//! its precedence became a bitset, equal to the old real-time horizon for these histories)
+//! and the switch of the scenario generator to `common::Rng`, which draws other scenarios from
+//! the same seeds: the counts are not reproduced as they stand. The loom models now check the
+//! histories of bugs 1, 3 and 4 exhaustively within their bounds (`loom-tests/README.md`,
+//! teeth 6 and 9).
+//!
 //! Bug 7 needs the producer's cancel CAS to land in the few nanoseconds between the consumer's
 //! `is_pending` check and its own CAS: real threads essentially never hit that window. Such
 //! races are loom's job (`loom-tests/`), not this file's.
@@ -42,14 +50,17 @@
 //! found no violation, on `src/` as of commit 403a8ce and again after the queue's take stopped
 //! reading `tail` (commit 7cc667a).
 
-mod lincheck;
+mod common;
 
-use lincheck::dual::{Call, History, QueueSpec, Record, StackSpec, Val, QUIESCENT};
-use lincheck::record::{record, scenario, Target};
-use lincheck::wgl::Spec;
+use common::{Census, Rng};
+use dualq_testkit::lincheck::wgl::Spec;
+use dualq_testkit::lincheck::{
+    Call, Causal, History, Op, QueueSpec, Record, Recording, StackSpec, Val, QUIESCENT,
+};
 use rayon::prelude::*;
 use std::fmt::Debug;
-use std::time::Instant;
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------------------------------------
 // Hand-written histories: the checker accepts what it should and rejects what it should.
@@ -65,6 +76,7 @@ fn history(calls: &[(usize, u64, u64, Call)]) -> History {
                 inv: *inv,
                 ret: *ret,
                 call: call.clone(),
+                causal: None,
             })
             .collect(),
     }
@@ -98,13 +110,13 @@ fn empty(b: bool) -> Call {
     Call::IsEmpty(b)
 }
 
-fn accepts<S: Spec<Op = lincheck::dual::Op> + Default + Debug>(calls: &[(usize, u64, u64, Call)]) {
+fn accepts<S: Spec<Op = Op> + Default + Debug>(calls: &[(usize, u64, u64, Call)]) {
     if let Err(report) = history(calls).check::<S>() {
         panic!("a linearizable history was rejected:\n{report}");
     }
 }
 
-fn rejects<S: Spec<Op = lincheck::dual::Op> + Default + Debug>(calls: &[(usize, u64, u64, Call)]) {
+fn rejects<S: Spec<Op = Op> + Default + Debug>(calls: &[(usize, u64, u64, Call)]) {
     let h = history(calls);
     assert!(
         h.check::<S>().is_err(),
@@ -291,19 +303,7 @@ fn checker_rejects_values_made_up_or_lost() {
         // A pushed value that is gone at the end.
         vec![(0, 0, 1, push(1)), (AFTER, 2, 3, try_pop(None))],
         // A census that disagrees.
-        vec![
-            (0, 0, 1, push(1)),
-            (
-                AFTER,
-                2,
-                3,
-                Call::Census {
-                    values: 0,
-                    consumers: 0,
-                    producers: 0,
-                },
-            ),
-        ],
+        vec![(0, 0, 1, push(1)), (AFTER, 2, 3, Call::Len(0))],
     ] {
         rejects::<QueueSpec>(&calls);
         rejects::<StackSpec>(&calls);
@@ -416,6 +416,44 @@ fn checker_rejects_impossible_transfer_results() {
 }
 
 #[test]
+fn checker_takes_precedence_from_happens_before_when_recorded() {
+    // t0 pushes 1 and 2; t1, started before either (its vector clock knows nothing of t0),
+    // finds the structure empty although the schedule ran it after both pushes; t0 joins t1
+    // and pops both values. Without a happens-before edge from the pushes to t1, that is a stale
+    // read C11 (and loom) allow: linearizable. In real time it is not.
+    let causal = |seen: &[(usize, u64)], tick: u64| Causal {
+        seen: seen.iter().copied().collect(),
+        tick,
+    };
+    let record = |thread, inv, ret, call, causal| Record {
+        thread,
+        inv,
+        ret,
+        call,
+        causal: Some(causal),
+    };
+    let stale = |t1_seen: &[(usize, u64)]| History {
+        label: "causal".into(),
+        records: vec![
+            record(0, 0, 1, push(1), causal(&[], 1)),
+            record(0, 2, 3, push(2), causal(&[(0, 1)], 2)),
+            record(1, 4, 5, try_pop(None), causal(t1_seen, 1)),
+            // t0 has joined t1 by now.
+            record(0, 6, 7, try_pop(Some(2)), causal(&[(0, 2), (1, 1)], 3)),
+            record(0, 8, 9, try_pop(Some(1)), causal(&[(0, 3), (1, 1)], 4)),
+        ],
+    };
+    let unordered = stale(&[]);
+    assert!(unordered.check::<StackSpec>().is_ok(), "{unordered}");
+    let mut real_time = unordered.clone();
+    real_time.records.iter_mut().for_each(|r| r.causal = None);
+    assert!(real_time.check::<StackSpec>().is_err(), "{real_time}");
+    // If t1 had been spawned after the first push, it must have seen a value.
+    let ordered = stale(&[(0, 1)]);
+    assert!(ordered.check::<StackSpec>().is_err(), "{ordered}");
+}
+
+#[test]
 fn checker_memoises_wide_histories() {
     // 16 overlapping queries that all succeed, and one impossible call among them. Without
     // memoisation the search would try all 16! orders of the queries before giving up; with it,
@@ -434,6 +472,154 @@ fn checker_memoises_wide_histories() {
 
 // ---------------------------------------------------------------------------------------------
 // Recorded histories.
+//
+// A *scenario* (generated from a seed) gives each of 3–4 threads a script of 3–5 calls. A batch
+// of scenarios runs on one set of worker threads: for each scenario the workers meet at a
+// barrier (so their calls overlap), run their scripts against a fresh structure, and meet again;
+// the checking thread then records a census and drains what is left (quiescent calls, after
+// everything else). Every blocking call is bounded (`pop_timeout`, `transfer_timeout`), so a
+// history always ends with no call pending. Values are distinct within a history.
+
+/// One call of a script (values are assigned when it runs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    Push,
+    TryPop,
+    PopTimeout(u32),
+    TryTransfer,
+    TransferTimeout(u32),
+    IsEmpty,
+    HasWaitingConsumer,
+}
+
+/// What a thread does just before a call, to vary the interleavings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pause {
+    None,
+    Spin(u32),
+    Yield,
+}
+
+/// A generated scenario: one script per thread.
+#[derive(Clone, Debug)]
+struct Scenario {
+    seed: u64,
+    threads: Vec<Vec<(Pause, Action)>>,
+}
+
+/// Timeouts of blocking calls, in microseconds. 0 means "do not wait at all" (the call then
+/// behaves like its `try_` form).
+const TIMEOUTS: [u32; 5] = [0, 20, 100, 400, 1500];
+
+/// The scenario for `seed`: 3–4 threads × 3–5 calls, from one of a few operation mixes.
+fn scenario(seed: u64) -> Scenario {
+    let mut rng = Rng::new(seed);
+    // Weights of: push, try_pop, pop_timeout, try_transfer, transfer_timeout, is_empty,
+    // has_waiting_consumer.
+    const MIXES: [[u32; 7]; 4] = [
+        [4, 2, 4, 1, 3, 1, 1], // everything
+        [1, 1, 5, 2, 5, 0, 1], // mostly blocking on both sides (a synchronous queue)
+        [5, 3, 3, 0, 0, 1, 1], // no transfers: producers never wait
+        [3, 1, 5, 3, 1, 1, 2], // many waiting consumers, try_transfer to them
+    ];
+    let mix = &MIXES[rng.below(MIXES.len() as u64) as usize];
+    let threads = 3 + rng.below(2) as usize;
+    let scripts = (0..threads)
+        .map(|_| {
+            let calls = 3 + rng.below(3);
+            (0..calls)
+                .map(|_| {
+                    let pause = match rng.below(8) {
+                        0..=4 => Pause::None,
+                        5 | 6 => Pause::Spin(1 + rng.below(400) as u32),
+                        _ => Pause::Yield,
+                    };
+                    let timeout = TIMEOUTS[rng.weighted(&[1, 2, 3, 3, 1])];
+                    let action = match rng.weighted(mix) {
+                        0 => Action::Push,
+                        1 => Action::TryPop,
+                        2 => Action::PopTimeout(timeout),
+                        3 => Action::TryTransfer,
+                        4 => Action::TransferTimeout(timeout),
+                        5 => Action::IsEmpty,
+                        _ => Action::HasWaitingConsumer,
+                    };
+                    (pause, action)
+                })
+                .collect()
+        })
+        .collect();
+    Scenario {
+        seed,
+        threads: scripts,
+    }
+}
+
+/// Runs thread `thread`'s script on `target`. Values are `thread * 100 + k + 1` for the k-th
+/// call, so they are distinct in a history.
+fn run_script<T: Census<Val>>(
+    target: &T,
+    recording: &Arc<Recording>,
+    thread: usize,
+    script: &[(Pause, Action)],
+) {
+    let mut rec = recording.recorder(target, thread);
+    for (k, &(pause, action)) in script.iter().enumerate() {
+        match pause {
+            Pause::None => {}
+            Pause::Spin(n) => (0..n).for_each(|_| std::hint::spin_loop()),
+            Pause::Yield => std::thread::yield_now(),
+        }
+        let v = (thread * 100 + k + 1) as Val;
+        let us = |micros: u32| Duration::from_micros(u64::from(micros));
+        match action {
+            Action::Push => rec.push(v),
+            Action::TryPop => drop(rec.try_pop()),
+            Action::PopTimeout(micros) => drop(rec.pop_timeout(us(micros))),
+            Action::TryTransfer => drop(rec.try_transfer(v)),
+            Action::TransferTimeout(micros) => drop(rec.transfer_timeout(v, us(micros))),
+            Action::IsEmpty => drop(rec.is_empty()),
+            Action::HasWaitingConsumer => drop(rec.has_waiting_consumer()),
+        }
+    }
+}
+
+/// Runs every scenario on a fresh `T` and returns their histories, in order.
+fn record<T: Census<Val>>(scenarios: &[Scenario]) -> Vec<History> {
+    let n = scenarios.len();
+    let workers = scenarios.iter().map(|s| s.threads.len()).max().unwrap_or(0);
+    let targets: Vec<T> = (0..n).map(|_| T::default()).collect();
+    let recordings: Vec<Arc<Recording>> = (0..n).map(|_| Recording::new()).collect();
+    let barrier = Barrier::new(workers + 1);
+    let (targets, recordings, barrier) = (&targets, &recordings, &barrier);
+    std::thread::scope(|s| {
+        for w in 0..workers {
+            s.spawn(move || {
+                for h in 0..n {
+                    barrier.wait();
+                    if let Some(script) = scenarios[h].threads.get(w) {
+                        run_script(&targets[h], &recordings[h], w, script);
+                    }
+                    barrier.wait();
+                }
+            });
+        }
+        for h in 0..n {
+            barrier.wait(); // start
+            barrier.wait(); // every worker is done
+            let mut after = recordings[h].recorder(&targets[h], QUIESCENT);
+            after.waiting();
+            after.drain();
+        }
+    });
+    recordings
+        .iter()
+        .zip(scenarios)
+        .map(|(recording, scenario)| {
+            recording.history(format!("{} seed {:#x}", T::NAME, scenario.seed))
+        })
+        .collect()
+}
 
 fn env_u64(name: &str) -> Option<u64> {
     let s = std::env::var(name).ok()?;
@@ -511,7 +697,7 @@ impl Coverage {
 
 /// Records and checks `history_count()` histories of `T` against `S`; panics with the first
 /// reports if any is not linearizable.
-fn check_recorded<T: Target, S: Spec<Op = lincheck::dual::Op> + Default + Debug>() {
+fn check_recorded<T: Census<Val>, S: Spec<Op = Op> + Default + Debug>() {
     const BATCH: u64 = 2_000;
     let total = history_count();
     let base = env_u64("DUALQ_LIN_SEED").unwrap_or(0xD0A1_5EED_0000);

@@ -15,7 +15,8 @@
 mod common;
 
 use common::*;
-use dualq::{DualQueue, DualStack};
+use dualq::channel;
+use dualq::{DualQueue, DualStack, SegmentedDualQueue};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -150,7 +151,7 @@ const TINY: Duration = Duration::from_micros(2);
 /// The timeouts used below really link a reservation (a sampling thread sees a waiting
 /// consumer), and for the queue, which allocates its request node only when it links it, every
 /// call allocates.
-fn tiny_timeouts_really_link<Q: Dual<u64>>() {
+fn tiny_timeouts_really_link<Q: Census<u64>>() {
     let _lock = lock();
     let q = Q::default();
     let seen = AtomicUsize::new(0);
@@ -164,6 +165,15 @@ fn tiny_timeouts_really_link<Q: Dual<u64>>() {
                 thread::yield_now();
             }
         });
+        // Stops the sampler however this scope ends: a failed assertion below must fail the
+        // test, not leave the scope waiting for the sampler forever.
+        struct StopOnExit<'a>(&'a AtomicBool);
+        impl Drop for StopOnExit<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
+        let _stop = StopOnExit(&done);
         tighten_timer_slack();
         let allocations = ALLOCATIONS.load(Ordering::SeqCst);
         for _ in 0..20_000 {
@@ -172,7 +182,9 @@ fn tiny_timeouts_really_link<Q: Dual<u64>>() {
         let allocations = ALLOCATIONS.load(Ordering::SeqCst) - allocations;
         // A call preempted between reading the clock and checking its deadline may find it
         // passed and return without linking: allow 1% of those.
-        if Q::FIFO {
+        // The linked queue allocates its request node only when it links it (the segmented one
+        // claims a cell, which allocates only once per segment).
+        if Q::NAME == "DualQueue" {
             assert!(
                 allocations >= 19_800,
                 "only {allocations} allocations for 20000 pop_timeout({TINY:?}): they do not link"
@@ -184,7 +196,6 @@ fn tiny_timeouts_really_link<Q: Dual<u64>>() {
         while seen.load(Ordering::Relaxed) == 0 && start.elapsed() < Duration::from_secs(10) {
             assert_eq!(q.pop_timeout(TINY), None);
         }
-        done.store(true, Ordering::Relaxed);
     });
     assert!(
         seen.load(Ordering::Relaxed) > 0,
@@ -204,7 +215,7 @@ fn tiny_timeouts_really_link_stack() {
 }
 
 /// (a) Timed-out `pop_timeout`s on an empty structure leave no garbage behind.
-fn pop_timeouts_on_an_empty_structure<Q: Dual<u64>>() {
+fn pop_timeouts_on_an_empty_structure<Q: Census<u64>>() {
     let _lock = lock();
     let q = Q::default();
     assert_bounded(
@@ -215,6 +226,11 @@ fn pop_timeouts_on_an_empty_structure<Q: Dual<u64>>() {
         },
     );
     assert_quiescent(&q, "after the loop");
+}
+
+#[test]
+fn pop_timeouts_on_an_empty_segmented_queue_do_not_grow_memory() {
+    pop_timeouts_on_an_empty_structure::<SegmentedDualQueue<u64>>();
 }
 
 #[test]
@@ -230,7 +246,7 @@ fn pop_timeouts_on_an_empty_stack_do_not_grow_memory() {
 /// (b) The hard case: an untimed `pop` waits first in line (the queue's front, the stack's
 /// bottom), so timed-out reservations linked after it cannot leave by the front; they must be
 /// unlinked from the middle. Then one push releases the untimed waiter.
-fn pop_timeouts_behind_an_untimed_waiter<Q: Dual<u64>>() {
+fn pop_timeouts_behind_an_untimed_waiter<Q: Census<u64>>() {
     let _lock = lock();
     let _w = watchdog(
         "pop_timeouts_behind_an_untimed_waiter",
@@ -269,7 +285,7 @@ fn pop_timeouts_behind_an_untimed_waiter_do_not_grow_memory_stack() {
 }
 
 /// (c) Timed-out `transfer_timeout`s with nobody consuming leave no garbage behind.
-fn transfer_timeouts_without_consumers<Q: Dual<u64>>() {
+fn transfer_timeouts_without_consumers<Q: Census<u64>>() {
     let _lock = lock();
     let q = Q::default();
     let mut v = 0;
@@ -296,7 +312,7 @@ fn transfer_timeouts_without_consumers_do_not_grow_memory_stack() {
 
 /// (c') The data-side hard case: an untimed `transfer` waits first in line, and timed-out
 /// transfers pile up after it. Then one pop releases the untimed producer.
-fn transfer_timeouts_behind_an_untimed_transfer<Q: Dual<u64>>() {
+fn transfer_timeouts_behind_an_untimed_transfer<Q: Census<u64>>() {
     let _lock = lock();
     let _w = watchdog(
         "transfer_timeouts_behind_an_untimed_transfer",
@@ -336,7 +352,7 @@ fn transfer_timeouts_behind_an_untimed_transfer_do_not_grow_memory_stack() {
 
 /// Alternating timed-out pops and transfers: the one dead node a structure may keep changes
 /// kind every time.
-fn alternating_timeouts<Q: Dual<u64>>() {
+fn alternating_timeouts<Q: Census<u64>>() {
     let _lock = lock();
     let q = Q::default();
     let mut v = 0;
@@ -369,7 +385,7 @@ fn alternating_pop_and_transfer_timeouts_do_not_grow_memory_stack() {
 /// all, behind an untimed waiter of the same side): cancelled nodes next to each other are unlinked by racing threads, and none may be
 /// left behind. `consumers`: the threads time out in `pop_timeout` behind an untimed `pop`;
 /// otherwise in `transfer_timeout` behind an untimed `transfer`.
-fn concurrent_timeouts_behind_an_untimed_waiter<Q: Dual<u64>>(consumers: bool) {
+fn concurrent_timeouts_behind_an_untimed_waiter<Q: Census<u64>>(consumers: bool) {
     let _lock = lock();
     let w = watchdog("concurrent_timeouts", Duration::from_secs(60));
     let q = Q::default();
@@ -496,6 +512,11 @@ fn dropping_a_queue_frees_its_nodes_and_values() {
 }
 
 #[test]
+fn dropping_a_segmented_queue_frees_its_segments_and_values() {
+    dropping_frees_everything::<SegmentedDualQueue<Box<[u64; 8]>>>();
+}
+
+#[test]
 fn dropping_a_stack_frees_its_nodes_and_values() {
     dropping_frees_everything::<DualStack<Box<[u64; 8]>>>();
 }
@@ -580,4 +601,143 @@ fn failed_try_pops_on_an_empty_queue_do_not_allocate() {
 #[test]
 fn failed_try_pops_on_an_empty_stack_do_not_allocate() {
     failed_try_pops_do_not_allocate::<DualStack<u64>>();
+}
+
+// ------------------------------------------------------------------------------------------------
+// The segmented queue and its channels: the same tests run above for `SegmentedDualQueue`;
+// these are about the channels themselves.
+
+#[test]
+fn tiny_timeouts_really_link_segmented() {
+    tiny_timeouts_really_link::<SegmentedDualQueue<u64>>();
+}
+
+#[test]
+fn pop_timeouts_behind_an_untimed_waiter_do_not_grow_memory_segmented() {
+    pop_timeouts_behind_an_untimed_waiter::<SegmentedDualQueue<u64>>();
+}
+
+#[test]
+fn transfer_timeouts_without_consumers_do_not_grow_memory_segmented() {
+    transfer_timeouts_without_consumers::<SegmentedDualQueue<u64>>();
+}
+
+#[test]
+fn transfer_timeouts_behind_an_untimed_transfer_do_not_grow_memory_segmented() {
+    transfer_timeouts_behind_an_untimed_transfer::<SegmentedDualQueue<u64>>();
+}
+
+#[test]
+fn alternating_pop_and_transfer_timeouts_do_not_grow_memory_segmented() {
+    alternating_timeouts::<SegmentedDualQueue<u64>>();
+}
+
+#[test]
+fn concurrent_pop_timeouts_behind_an_untimed_pop_do_not_grow_memory_segmented() {
+    concurrent_timeouts_behind_an_untimed_waiter::<SegmentedDualQueue<u64>>(true);
+}
+
+#[test]
+fn concurrent_transfer_timeouts_behind_an_untimed_transfer_do_not_grow_memory_segmented() {
+    concurrent_timeouts_behind_an_untimed_waiter::<SegmentedDualQueue<u64>>(false);
+}
+
+/// A million (with `DUALQ_LONG=1`) `recv_timeout`s on an idle channel, then one send: memory
+/// stays flat (withdrawn cells are skipped and their segments reclaimed), and the send still
+/// reaches the next receiver.
+#[test]
+fn recv_timeouts_on_an_idle_channel_do_not_grow_memory() {
+    let _lock = lock();
+    let (tx, rx) = channel::unbounded::<u64>();
+    assert_bounded("channel recv_timeout", iterations(), || {
+        assert_eq!(
+            rx.recv_timeout(TINY),
+            Err(channel::RecvTimeoutError::Timeout)
+        );
+    });
+    tx.send(5).unwrap();
+    assert_eq!(rx.recv(), Ok(5));
+}
+
+/// The same behind a receiver that waits forever: its cell stays, the withdrawn ones behind it
+/// are unlinked segment by segment.
+#[test]
+fn recv_timeouts_behind_a_waiting_receiver_do_not_grow_memory() {
+    let _lock = lock();
+    let (tx, rx) = channel::unbounded::<u64>();
+    thread::scope(|s| {
+        let first = {
+            let rx = rx.clone();
+            s.spawn(move || rx.recv())
+        };
+        wait_until(PATIENCE, "the first receiver waits", || {
+            rx.try_recv().is_err() && first_is_waiting(&first)
+        });
+        assert_bounded("recv_timeout behind a waiter", iterations(), || {
+            assert_eq!(
+                rx.recv_timeout(TINY),
+                Err(channel::RecvTimeoutError::Timeout)
+            );
+        });
+        tx.send(1).unwrap();
+        assert_eq!(first.join().unwrap(), Ok(1));
+    });
+}
+
+/// Whether the thread is still running its receive (it has not returned).
+fn first_is_waiting<R>(handle: &thread::ScopedJoinHandle<'_, R>) -> bool {
+    thread::sleep(Duration::from_millis(20));
+    !handle.is_finished()
+}
+
+/// Timed-out sends on a full bounded channel do not grow memory either.
+#[test]
+fn send_timeouts_on_a_full_bounded_channel_do_not_grow_memory() {
+    let _lock = lock();
+    let (tx, rx) = channel::bounded::<u64>(1);
+    tx.send(0).unwrap();
+    assert_bounded("bounded send_timeout", iterations(), || {
+        assert!(matches!(
+            tx.send_timeout(1, TINY),
+            Err(channel::SendTimeoutError::Timeout(1))
+        ));
+    });
+    assert_eq!(rx.recv(), Ok(0));
+    tx.send(2).unwrap();
+    assert_eq!(rx.recv(), Ok(2));
+}
+
+/// A burst of a million values: the channel holds about one segment per 32 values (not one
+/// node per value), gives the memory back once drained, and again once dropped full.
+#[test]
+fn a_burst_is_freed_after_drain_and_after_drop() {
+    let _lock = lock();
+    const BURST: u64 = 1_000_000;
+    let before = settle();
+    reset_peak();
+    let (tx, rx) = channel::unbounded::<u64>();
+    for i in 0..BURST {
+        tx.send(i).unwrap();
+    }
+    let peak = PEAK.load(Ordering::SeqCst) - before;
+    // 8 bytes of value and 8 of state per cell, a segment header per 32: about 16.5 MiB.
+    let per_value = peak as f64 / BURST as f64;
+    eprintln!("burst of {BURST}: peak {peak} B ({per_value:.1} B per value)");
+    assert!(
+        per_value < 20.0,
+        "{per_value:.1} bytes per buffered u64: more than a cell and its share of a segment"
+    );
+    for i in 0..BURST {
+        assert_eq!(rx.recv(), Ok(i));
+    }
+    let drained = settle() - before;
+    eprintln!("after draining: {drained:+} B outstanding");
+    assert!(drained < BOUND, "{drained} bytes still held after draining");
+    for i in 0..BURST {
+        tx.send(i).unwrap();
+    }
+    drop((tx, rx));
+    let dropped = settle() - before;
+    eprintln!("after dropping a full channel: {dropped:+} B outstanding");
+    assert!(dropped < BOUND, "{dropped} bytes still held after dropping");
 }

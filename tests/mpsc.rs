@@ -1036,16 +1036,16 @@ fn rendezvous_recv_timeout_with_a_late_sender() {
 
 #[test]
 fn drop_full() {
-    let ledger = Ledger::new(1);
+    let ledger = Ledger::leak(1);
     let (tx, rx) = unbounded::<Tracked>();
     tx.send(ledger.value(0)).unwrap();
     drop((tx, rx));
-    ledger.assert_each_dropped_once();
+    ledger.assert_all_dropped_once("drop full");
 }
 
 #[test]
 fn drop_full_shared() {
-    let ledger = Ledger::new(2);
+    let ledger = Ledger::leak(2);
     let (tx, rx) = unbounded::<Tracked>();
     let tx2 = tx.clone();
     tx.send(ledger.value(0)).unwrap();
@@ -1053,17 +1053,16 @@ fn drop_full_shared() {
     drop((tx, tx2));
     assert_eq!(ledger.total(), 0, "values dropped before the receiver went");
     drop(rx);
-    ledger.assert_each_dropped_once();
+    ledger.assert_all_dropped_once("drop full shared");
 }
 
 #[test]
 fn drop_stress_values_each_dropped_once() {
     for flavor in FLAVORS {
         let n = rounds(2_000);
-        let ledger = Ledger::new(n);
+        let ledger = Ledger::leak(n);
         let (tx, rx) = flavor.channel::<Tracked>();
         let sender = {
-            let ledger = ledger.clone();
             thread::spawn(move || {
                 for id in 0..n {
                     tx.send(ledger.value(id)).unwrap();
@@ -1085,6 +1084,6 @@ fn drop_stress_values_each_dropped_once() {
                 join(sender);
             }
         }
-        ledger.assert_each_dropped_once();
+        ledger.assert_all_dropped_once("drop stress values each dropped once");
     }
 }

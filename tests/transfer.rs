@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 /// `try_transfer` with nobody waiting gives the value back and leaves nothing behind, also when
 /// the structure already holds data (which is not a consumer).
-fn try_transfer_without_a_waiting_consumer_gives_the_value_back<Q: Dual<usize>>() {
+fn try_transfer_without_a_waiting_consumer_gives_the_value_back<Q: Census<usize>>() {
     let q = Q::default();
     assert_eq!(q.try_transfer(1), Err(1));
     assert_quiescent(&q, "after a failed try_transfer");
@@ -37,7 +37,7 @@ fn try_transfer_without_a_waiting_consumer_gives_the_value_back<Q: Dual<usize>>(
 
 /// `try_transfer` hands the value to a consumer already blocked in `pop`, and `transfer` to a
 /// waiting consumer returns at once; both leave nothing behind.
-fn transfer_to_a_waiting_consumer_completes_at_once<Q: Dual<usize>>() {
+fn transfer_to_a_waiting_consumer_completes_at_once<Q: Census<usize>>() {
     let _w = watchdog("transfer_to_a_waiting_consumer", Duration::from_secs(60));
     let q = Q::default();
     thread::scope(|s| {
@@ -82,7 +82,7 @@ fn transfer_to_a_waiting_consumer_completes_at_once<Q: Dual<usize>>() {
 
 /// A deadline that has passed when `transfer_deadline` / `transfer_timeout(0)` is called acts
 /// like `try_transfer`: handed over if a consumer waits, else given back without waiting.
-fn expired_deadline_acts_like_try_transfer<Q: Dual<usize>>() {
+fn expired_deadline_acts_like_try_transfer<Q: Census<usize>>() {
     let _w = watchdog(
         "expired_deadline_acts_like_try_transfer",
         Duration::from_secs(60),
@@ -110,7 +110,7 @@ fn expired_deadline_acts_like_try_transfer<Q: Dual<usize>>() {
 
 /// `transfer` (and its timed forms with long timeouts) does not return while nobody has taken
 /// the value, and returns within a second once someone has.
-fn transfer_returns_only_once_the_value_is_taken<Q: Dual<usize>>() {
+fn transfer_returns_only_once_the_value_is_taken<Q: Census<usize>>() {
     let _w = watchdog("transfer_returns_only_once_taken", Duration::from_secs(60));
     let q = Q::default();
     let returned = AtomicBool::new(false);
@@ -157,7 +157,7 @@ fn transfer_returns_only_once_the_value_is_taken<Q: Dual<usize>>() {
 /// A timed-out `transfer_timeout` gives the value back after its timeout, and the value never
 /// arrives later: not for a later `try_pop`, nor for a waiting consumer; values pushed before it
 /// stay.
-fn timed_out_transfer_is_never_delivered<Q: Dual<usize>>() {
+fn timed_out_transfer_is_never_delivered<Q: Census<usize>>() {
     let _w = watchdog(
         "timed_out_transfer_is_never_delivered",
         Duration::from_secs(60),
@@ -205,7 +205,7 @@ fn timed_out_transfer_is_never_delivered<Q: Dual<usize>>() {
 
 /// `K` consumers blocked one after another are served in order (queue: oldest first; stack:
 /// newest first) by the transfer family.
-fn transfers_serve_waiting_consumers_in_order<Q: Dual<usize>>() {
+fn transfers_serve_waiting_consumers_in_order<Q: Census<usize>>() {
     const K: usize = 8;
     let _w = watchdog(
         "transfers_serve_waiting_consumers_in_order",
@@ -246,7 +246,7 @@ fn transfers_serve_waiting_consumers_in_order<Q: Dual<usize>>() {
 
 /// Two threads bounce a counter through two structures (one each way) with `transfer` and
 /// `pop` for many rounds: every value arrives, in order, and both structures end empty.
-fn ping_pong<Q: Dual<u64>>(rounds: u64) {
+fn ping_pong<Q: Census<u64>>(rounds: u64) {
     let w = watchdog("ping_pong", Duration::from_secs(60));
     let there = Q::default();
     let back = Q::default();

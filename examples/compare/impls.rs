@@ -3,11 +3,18 @@
 //! Shared by the comparison report (`examples/compare.rs`) and the criterion benches
 //! (`benches/channels.rs`, which includes this file with `#[path]`).
 //!
-//! Each adapter makes a channel of one of two flavors and says how to send, receive and close.
-//! Messages are `usize`. For the raw `DualQueue` / `DualStack`, which have no disconnection,
-//! closing sends one [`SENTINEL`] per receiver after every real message has been taken.
+//! Each adapter makes a channel of a [`Flavor`] and says how to send, receive and close.
+//! Messages are `usize`. For the raw structures (`DualQueue`, `SegmentedDualQueue`,
+//! `DualStack`), which have no disconnection, closing sends one [`SENTINEL`] per receiver after
+//! every real message has been taken.
+//!
+//! Adding an implementation is one adapter here plus one line in `all_impls` (compare.rs) and
+//! in `for_each_impl!` (benches/channels.rs); a raw dual structure with the crate's method
+//! family is one `raw!` line and one type alias.
 
-use dualq::{DualQueue, DualStack};
+use dualq::{DualQueue, DualStack, SegmentedDualQueue};
+use std::fmt;
+use std::marker::PhantomData;
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -21,10 +28,28 @@ pub(crate) enum Flavor {
     /// Zero capacity: `send` waits for a receiver (std `sync_channel(0)`, crossbeam/flume/kanal
     /// `bounded(0)`, dualq `rendezvous()`, raw `transfer`).
     Rendezvous,
+    /// Room for this many values (at least 1); `send` waits while the channel is full (std
+    /// `sync_channel(n)`, crossbeam/flume/kanal `bounded(n)`). The raw structures have no
+    /// bounded form.
+    Bounded(usize),
+}
+
+impl fmt::Display for Flavor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Flavor::Unbounded => write!(f, "unbounded"),
+            Flavor::Rendezvous => write!(f, "rendezvous"),
+            Flavor::Bounded(cap) => write!(f, "bounded({cap})"),
+        }
+    }
 }
 
 /// The value that tells a raw-structure receiver to stop; workloads never send it.
 pub(crate) const SENTINEL: usize = usize::MAX;
+
+/// A send failed because every receiver is gone; the value is dropped (it is a `usize`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Disconnected;
 
 /// An implementation under test.
 ///
@@ -32,21 +57,31 @@ pub(crate) const SENTINEL: usize = usize::MAX;
 /// per thread); `close` is called once, with the original sending handle, after every producer
 /// thread has finished and dropped its handles, and must make every receiver's `recv` return
 /// `None` once the messages are drained.
+///
+/// A workload runs an implementation only on flavors it [`supports`](Imp::supports); one that
+/// needs senders to notice a dropped receiver runs only where [`DISCONNECTS`](Imp::DISCONNECTS).
 pub(crate) trait Imp: 'static {
     /// The name in tables, plots and bench ids.
     const NAME: &'static str;
+    /// Whether dropping the last receiver makes `send` fail (false for the raw structures).
+    const DISCONNECTS: bool = true;
     /// Sending handle.
     type Tx: Send + 'static;
     /// Receiving handle.
     type Rx: Send + 'static;
-    /// Makes a channel.
+    /// Whether `new` can make this flavor.
+    fn supports(flavor: Flavor) -> bool {
+        let _ = flavor;
+        true
+    }
+    /// Makes a channel. Panics on a flavor it does not [`supports`](Imp::supports).
     fn new(flavor: Flavor) -> (Self::Tx, Self::Rx);
     /// `n` sending handles for `n` threads (the original stays with the caller for `close`).
     fn senders(tx: &Self::Tx, n: usize) -> Vec<Self::Tx>;
     /// `n` receiving handles for `n` threads.
     fn receivers(rx: Self::Rx, n: usize) -> Vec<Self::Rx>;
-    /// Sends `v`, waiting if the flavor says so. Panics on a disconnected channel.
-    fn send(tx: &Self::Tx, v: usize);
+    /// Sends `v`, waiting if the flavor says so; `Err` once every receiver is gone.
+    fn send(tx: &Self::Tx, v: usize) -> Result<(), Disconnected>;
     /// Receives a value, waiting for one; `None` once the channel is closed and drained.
     fn recv(rx: &Self::Rx) -> Option<usize>;
     /// Closes the channel for `receivers` receivers (see the trait docs).
@@ -63,7 +98,68 @@ fn into_clones<T: Clone>(x: T, n: usize) -> Vec<T> {
     v
 }
 
-/// `dualq::channel::{unbounded, rendezvous}`.
+/// The adapter of a peer whose channel API has crossbeam-channel's shape: cloneable `Sender`
+/// and `Receiver`, `unbounded()`, `bounded(n)` (`bounded(0)` is a rendezvous), `send(v) ->
+/// Result`, `recv() -> Result`.
+macro_rules! peer {
+    ($(#[$doc:meta])* $imp:ident, $name:literal, $krate:ident) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub(crate) struct $imp;
+
+        impl Imp for $imp {
+            const NAME: &'static str = $name;
+            type Tx = $krate::Sender<usize>;
+            type Rx = $krate::Receiver<usize>;
+            fn new(flavor: Flavor) -> (Self::Tx, Self::Rx) {
+                match flavor {
+                    Flavor::Unbounded => $krate::unbounded(),
+                    Flavor::Rendezvous => $krate::bounded(0),
+                    Flavor::Bounded(cap) => $krate::bounded(cap),
+                }
+            }
+            fn senders(tx: &Self::Tx, n: usize) -> Vec<Self::Tx> {
+                clones(tx, n)
+            }
+            fn receivers(rx: Self::Rx, n: usize) -> Vec<Self::Rx> {
+                into_clones(rx, n)
+            }
+            #[inline]
+            fn send(tx: &Self::Tx, v: usize) -> Result<(), Disconnected> {
+                tx.send(v).map_err(|_| Disconnected)
+            }
+            #[inline]
+            fn recv(rx: &Self::Rx) -> Option<usize> {
+                rx.recv().ok()
+            }
+            fn close(tx: Self::Tx, _: usize) {
+                drop(tx);
+            }
+        }
+    };
+}
+
+peer!(
+    /// `crossbeam-channel`: `unbounded()`, `bounded(0)`, `bounded(n)`. The baseline of every
+    /// ratio.
+    Crossbeam,
+    "crossbeam-channel",
+    crossbeam_channel
+);
+peer!(
+    /// `flume`: `unbounded()`, `bounded(0)`, `bounded(n)` (default features).
+    Flume,
+    "flume",
+    flume
+);
+peer!(
+    /// `kanal`: `unbounded()`, `bounded(0)`, `bounded(n)` (default features).
+    Kanal,
+    "kanal",
+    kanal
+);
+
+/// `dualq::channel::{unbounded, rendezvous, bounded}`.
 #[derive(Debug)]
 pub(crate) struct Dualq;
 
@@ -75,6 +171,7 @@ impl Imp for Dualq {
         match flavor {
             Flavor::Unbounded => dualq::channel::unbounded(),
             Flavor::Rendezvous => dualq::channel::rendezvous(),
+            Flavor::Bounded(cap) => dualq::channel::bounded(cap),
         }
     }
     fn senders(tx: &Self::Tx, n: usize) -> Vec<Self::Tx> {
@@ -84,8 +181,8 @@ impl Imp for Dualq {
         into_clones(rx, n)
     }
     #[inline]
-    fn send(tx: &Self::Tx, v: usize) {
-        tx.send(v).expect("dualq: receivers gone");
+    fn send(tx: &Self::Tx, v: usize) -> Result<(), Disconnected> {
+        tx.send(v).map_err(|_| Disconnected)
     }
     #[inline]
     fn recv(rx: &Self::Rx) -> Option<usize> {
@@ -96,8 +193,9 @@ impl Imp for Dualq {
     }
 }
 
-/// `std::sync::mpsc`: `channel()` / `sync_channel(0)`. Its receiver is single-consumer, so
-/// with more than one receiver thread it is shared behind an `Arc<Mutex<Receiver>>`.
+/// `std::sync::mpsc`: `channel()`, `sync_channel(0)`, `sync_channel(n)`. Its receiver is
+/// single-consumer, so with more than one receiver thread it is shared behind an
+/// `Arc<Mutex<Receiver>>`.
 #[derive(Debug)]
 pub(crate) struct Std;
 
@@ -120,16 +218,21 @@ impl Imp for Std {
     type Tx = StdTx;
     type Rx = StdRx;
     fn new(flavor: Flavor) -> (Self::Tx, Self::Rx) {
-        match flavor {
+        let (tx, rx) = match flavor {
             Flavor::Unbounded => {
                 let (tx, rx) = mpsc::channel();
-                (StdTx::Async(tx), StdRx::Owned(rx))
+                (StdTx::Async(tx), rx)
             }
             Flavor::Rendezvous => {
                 let (tx, rx) = mpsc::sync_channel(0);
-                (StdTx::Sync(tx), StdRx::Owned(rx))
+                (StdTx::Sync(tx), rx)
             }
-        }
+            Flavor::Bounded(cap) => {
+                let (tx, rx) = mpsc::sync_channel(cap);
+                (StdTx::Sync(tx), rx)
+            }
+        };
+        (tx, StdRx::Owned(rx))
     }
     fn senders(tx: &Self::Tx, n: usize) -> Vec<Self::Tx> {
         clones(tx, n)
@@ -145,12 +248,11 @@ impl Imp for Std {
         }
     }
     #[inline]
-    fn send(tx: &Self::Tx, v: usize) {
+    fn send(tx: &Self::Tx, v: usize) -> Result<(), Disconnected> {
         match tx {
-            StdTx::Async(tx) => tx.send(v),
-            StdTx::Sync(tx) => tx.send(v),
+            StdTx::Async(tx) => tx.send(v).map_err(|_| Disconnected),
+            StdTx::Sync(tx) => tx.send(v).map_err(|_| Disconnected),
         }
-        .expect("std: receiver gone");
     }
     #[inline]
     fn recv(rx: &Self::Rx) -> Option<usize> {
@@ -164,107 +266,10 @@ impl Imp for Std {
     }
 }
 
-/// `crossbeam-channel`: `unbounded()` / `bounded(0)`. The baseline of every ratio.
-#[derive(Debug)]
-pub(crate) struct Crossbeam;
-
-impl Imp for Crossbeam {
-    const NAME: &'static str = "crossbeam-channel";
-    type Tx = crossbeam_channel::Sender<usize>;
-    type Rx = crossbeam_channel::Receiver<usize>;
-    fn new(flavor: Flavor) -> (Self::Tx, Self::Rx) {
-        match flavor {
-            Flavor::Unbounded => crossbeam_channel::unbounded(),
-            Flavor::Rendezvous => crossbeam_channel::bounded(0),
-        }
-    }
-    fn senders(tx: &Self::Tx, n: usize) -> Vec<Self::Tx> {
-        clones(tx, n)
-    }
-    fn receivers(rx: Self::Rx, n: usize) -> Vec<Self::Rx> {
-        into_clones(rx, n)
-    }
-    #[inline]
-    fn send(tx: &Self::Tx, v: usize) {
-        tx.send(v).expect("crossbeam: receivers gone");
-    }
-    #[inline]
-    fn recv(rx: &Self::Rx) -> Option<usize> {
-        rx.recv().ok()
-    }
-    fn close(tx: Self::Tx, _: usize) {
-        drop(tx);
-    }
-}
-
-/// `flume`: `unbounded()` / `bounded(0)` (default features).
-#[derive(Debug)]
-pub(crate) struct Flume;
-
-impl Imp for Flume {
-    const NAME: &'static str = "flume";
-    type Tx = flume::Sender<usize>;
-    type Rx = flume::Receiver<usize>;
-    fn new(flavor: Flavor) -> (Self::Tx, Self::Rx) {
-        match flavor {
-            Flavor::Unbounded => flume::unbounded(),
-            Flavor::Rendezvous => flume::bounded(0),
-        }
-    }
-    fn senders(tx: &Self::Tx, n: usize) -> Vec<Self::Tx> {
-        clones(tx, n)
-    }
-    fn receivers(rx: Self::Rx, n: usize) -> Vec<Self::Rx> {
-        into_clones(rx, n)
-    }
-    #[inline]
-    fn send(tx: &Self::Tx, v: usize) {
-        tx.send(v).expect("flume: receivers gone");
-    }
-    #[inline]
-    fn recv(rx: &Self::Rx) -> Option<usize> {
-        rx.recv().ok()
-    }
-    fn close(tx: Self::Tx, _: usize) {
-        drop(tx);
-    }
-}
-
-/// `kanal`: `unbounded()` / `bounded(0)` (default features).
-#[derive(Debug)]
-pub(crate) struct Kanal;
-
-impl Imp for Kanal {
-    const NAME: &'static str = "kanal";
-    type Tx = kanal::Sender<usize>;
-    type Rx = kanal::Receiver<usize>;
-    fn new(flavor: Flavor) -> (Self::Tx, Self::Rx) {
-        match flavor {
-            Flavor::Unbounded => kanal::unbounded(),
-            Flavor::Rendezvous => kanal::bounded(0),
-        }
-    }
-    fn senders(tx: &Self::Tx, n: usize) -> Vec<Self::Tx> {
-        clones(tx, n)
-    }
-    fn receivers(rx: Self::Rx, n: usize) -> Vec<Self::Rx> {
-        into_clones(rx, n)
-    }
-    #[inline]
-    fn send(tx: &Self::Tx, v: usize) {
-        tx.send(v).expect("kanal: receivers gone");
-    }
-    #[inline]
-    fn recv(rx: &Self::Rx) -> Option<usize> {
-        rx.recv().ok()
-    }
-    fn close(tx: Self::Tx, _: usize) {
-        drop(tx);
-    }
-}
-
-/// The operations a raw dual structure offers; lets one adapter serve both.
+/// The operations a raw dual structure offers; lets one adapter serve them all.
 pub(crate) trait Raw: Send + Sync + Default + 'static {
+    /// The name in tables, plots and bench ids.
+    const NAME: &'static str;
     /// Whether values leave newest first (a stack).
     const LIFO: bool;
     fn push(&self, v: usize);
@@ -273,43 +278,35 @@ pub(crate) trait Raw: Send + Sync + Default + 'static {
     fn is_empty(&self) -> bool;
 }
 
-impl Raw for DualQueue<usize> {
-    const LIFO: bool = false;
-    #[inline]
-    fn push(&self, v: usize) {
-        DualQueue::push(self, v);
-    }
-    #[inline]
-    fn transfer(&self, v: usize) {
-        DualQueue::transfer(self, v);
-    }
-    #[inline]
-    fn pop(&self) -> usize {
-        DualQueue::pop(self)
-    }
-    fn is_empty(&self) -> bool {
-        DualQueue::is_empty(self)
-    }
+/// Implements [`Raw`] for a dual structure with the crate's method family (`push`, `transfer`,
+/// `pop`, `is_empty`).
+macro_rules! raw {
+    ($ty:ident, lifo: $lifo:literal) => {
+        impl Raw for $ty<usize> {
+            const NAME: &'static str = stringify!($ty);
+            const LIFO: bool = $lifo;
+            #[inline]
+            fn push(&self, v: usize) {
+                $ty::push(self, v);
+            }
+            #[inline]
+            fn transfer(&self, v: usize) {
+                $ty::transfer(self, v);
+            }
+            #[inline]
+            fn pop(&self) -> usize {
+                $ty::pop(self)
+            }
+            fn is_empty(&self) -> bool {
+                $ty::is_empty(self)
+            }
+        }
+    };
 }
 
-impl Raw for DualStack<usize> {
-    const LIFO: bool = true;
-    #[inline]
-    fn push(&self, v: usize) {
-        DualStack::push(self, v);
-    }
-    #[inline]
-    fn transfer(&self, v: usize) {
-        DualStack::transfer(self, v);
-    }
-    #[inline]
-    fn pop(&self) -> usize {
-        DualStack::pop(self)
-    }
-    fn is_empty(&self) -> bool {
-        DualStack::is_empty(self)
-    }
-}
+raw!(DualQueue, lifo: false);
+raw!(DualStack, lifo: true);
+raw!(SegmentedDualQueue, lifo: false);
 
 /// A raw structure's sending handle: the structure and whether `send` is `push` or `transfer`.
 #[derive(Debug)]
@@ -327,57 +324,38 @@ impl<S> Clone for RawTx<S> {
     }
 }
 
-fn raw_new<S: Raw>(flavor: Flavor) -> (RawTx<S>, Arc<S>) {
-    let structure = Arc::new(S::default());
-    (
-        RawTx {
-            structure: Arc::clone(&structure),
-            flavor,
-        },
-        structure,
-    )
-}
-
 #[inline]
 fn raw_send<S: Raw>(tx: &RawTx<S>, v: usize) {
     match tx.flavor {
         Flavor::Unbounded => tx.structure.push(v),
         Flavor::Rendezvous => tx.structure.transfer(v),
+        Flavor::Bounded(_) => unreachable!("a raw structure is never made bounded"),
     }
 }
 
-#[inline]
-fn raw_recv<S: Raw>(rx: &Arc<S>) -> Option<usize> {
-    match rx.pop() {
-        SENTINEL => None,
-        v => Some(v),
-    }
-}
-
-fn raw_close<S: Raw>(tx: RawTx<S>, receivers: usize) {
-    // Every producer has returned, so no value will be added; send one sentinel per receiver,
-    // each receiver stops at its first. A queue hands them out after every value. A stack would
-    // hand them out first, so there wait until the receivers have taken every value (this
-    // polling can add some tens of µs to a DualStack run).
-    while S::LIFO && !tx.structure.is_empty() {
-        thread::sleep(Duration::from_micros(20));
-    }
-    for _ in 0..receivers {
-        raw_send(&tx, SENTINEL);
-    }
-}
-
-/// The raw `dualq::DualQueue` (FIFO): `push`/`pop` as "unbounded", `transfer`/`pop` as
-/// "rendezvous".
+/// A raw dual structure used directly: `push`/`pop` as "unbounded", `transfer`/`pop` as
+/// "rendezvous"; no bounded flavor, no disconnection.
 #[derive(Debug)]
-pub(crate) struct RawQueue;
+pub(crate) struct RawImp<S>(PhantomData<S>);
 
-impl Imp for RawQueue {
-    const NAME: &'static str = "DualQueue";
-    type Tx = RawTx<DualQueue<usize>>;
-    type Rx = Arc<DualQueue<usize>>;
+impl<S: Raw> Imp for RawImp<S> {
+    const NAME: &'static str = S::NAME;
+    const DISCONNECTS: bool = false;
+    type Tx = RawTx<S>;
+    type Rx = Arc<S>;
+    fn supports(flavor: Flavor) -> bool {
+        !matches!(flavor, Flavor::Bounded(_))
+    }
     fn new(flavor: Flavor) -> (Self::Tx, Self::Rx) {
-        raw_new(flavor)
+        assert!(Self::supports(flavor), "{}: no {flavor} form", S::NAME);
+        let structure = Arc::new(S::default());
+        (
+            RawTx {
+                structure: Arc::clone(&structure),
+                flavor,
+            },
+            structure,
+        )
     }
     fn senders(tx: &Self::Tx, n: usize) -> Vec<Self::Tx> {
         clones(tx, n)
@@ -386,45 +364,36 @@ impl Imp for RawQueue {
         into_clones(rx, n)
     }
     #[inline]
-    fn send(tx: &Self::Tx, v: usize) {
+    fn send(tx: &Self::Tx, v: usize) -> Result<(), Disconnected> {
         raw_send(tx, v);
+        Ok(())
     }
     #[inline]
     fn recv(rx: &Self::Rx) -> Option<usize> {
-        raw_recv(rx)
+        match rx.pop() {
+            SENTINEL => None,
+            v => Some(v),
+        }
     }
     fn close(tx: Self::Tx, receivers: usize) {
-        raw_close(tx, receivers);
+        // Every producer has returned, so no value will be added; send one sentinel per
+        // receiver, each receiver stops at its first. A queue hands them out after every value.
+        // A stack would hand them out first, so there wait until the receivers have taken every
+        // value (this polling can add some tens of µs to a DualStack run).
+        while S::LIFO && !tx.structure.is_empty() {
+            thread::sleep(Duration::from_micros(20));
+        }
+        for _ in 0..receivers {
+            raw_send(&tx, SENTINEL);
+        }
     }
 }
 
-/// The raw `dualq::DualStack` (LIFO): `push`/`pop` as "unbounded", `transfer`/`pop` as
-/// "rendezvous". Unfair by design (the newest waiter is served first).
-#[derive(Debug)]
-pub(crate) struct RawStack;
+/// The raw `dualq::DualQueue` (FIFO).
+pub(crate) type RawQueue = RawImp<DualQueue<usize>>;
 
-impl Imp for RawStack {
-    const NAME: &'static str = "DualStack";
-    type Tx = RawTx<DualStack<usize>>;
-    type Rx = Arc<DualStack<usize>>;
-    fn new(flavor: Flavor) -> (Self::Tx, Self::Rx) {
-        raw_new(flavor)
-    }
-    fn senders(tx: &Self::Tx, n: usize) -> Vec<Self::Tx> {
-        clones(tx, n)
-    }
-    fn receivers(rx: Self::Rx, n: usize) -> Vec<Self::Rx> {
-        into_clones(rx, n)
-    }
-    #[inline]
-    fn send(tx: &Self::Tx, v: usize) {
-        raw_send(tx, v);
-    }
-    #[inline]
-    fn recv(rx: &Self::Rx) -> Option<usize> {
-        raw_recv(rx)
-    }
-    fn close(tx: Self::Tx, receivers: usize) {
-        raw_close(tx, receivers);
-    }
-}
+/// The raw `dualq::DualStack` (LIFO). Unfair by design (the newest waiter is served first).
+pub(crate) type RawStack = RawImp<DualStack<usize>>;
+
+/// The raw `dualq::SegmentedDualQueue` (FIFO).
+pub(crate) type RawSegmented = RawImp<SegmentedDualQueue<usize>>;

@@ -1,7 +1,8 @@
 //! The SVG plots of the comparison report (plotters, SVG backend only).
 
+use crate::report::{fmt_num, Results, Sample};
 use crate::stats::min_max;
-use crate::{Kind, Results, Sample};
+use crate::Kind;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -19,6 +20,7 @@ fn color(name: &str) -> RGBColor {
         "kanal" => RGBColor(44, 160, 44),
         "flume" => RGBColor(148, 103, 189),
         "std mpsc" => RGBColor(127, 127, 127),
+        "SegmentedDualQueue" => RGBColor(227, 119, 194),
         _ => RGBColor(23, 190, 207),
     }
 }
@@ -28,18 +30,25 @@ fn short(name: &str) -> &str {
     match name {
         "crossbeam-channel" => "crossbeam",
         "std mpsc" => "std",
+        "SegmentedDualQueue" => "Segmented",
         other => other,
     }
 }
 
 type Res = Result<bool, Box<dyn Error>>;
 
-/// One panel per workload other than fairness: the headline metric per implementation, bar =
-/// median over rounds, whisker = min–max. Returns `Ok(false)` when there is nothing to draw.
-pub(crate) fn throughput(path: &Path, results: &[Results]) -> Res {
+/// Whether a workload's results go to the waits plot (else to the throughput plot).
+fn is_fairness(kind: &Kind) -> bool {
+    matches!(kind, Kind::Fairness { .. } | Kind::SenderFairness { .. })
+}
+
+/// One panel per workload (and placement) other than fairness: the headline metric per
+/// implementation, bar = median over rounds, whisker = min–max. `names` are every
+/// implementation (for the legend). Returns `Ok(false)` when there is nothing to draw.
+pub(crate) fn throughput(path: &Path, results: &[Results], names: &[&str]) -> Res {
     let panels: Vec<&Results> = results
         .iter()
-        .filter(|r| !matches!(r.workload.kind, Kind::Fairness { .. }))
+        .filter(|r| !is_fairness(&r.workload.kind))
         .collect();
     if panels.is_empty() {
         return Ok(false);
@@ -50,7 +59,7 @@ pub(crate) fn throughput(path: &Path, results: &[Results]) -> Res {
     let root = SVGBackend::new(path, (w, h)).into_drawing_area();
     root.fill(&WHITE)?;
     let (legend, body) = root.split_vertically(40);
-    draw_legend(&legend, &panels[0].names)?;
+    draw_legend(&legend, names)?;
     for (area, r) in body.split_evenly((rows, cols)).iter().zip(&panels) {
         let n = r.names.len();
         let (unit, up) = r.headline_unit();
@@ -67,7 +76,7 @@ pub(crate) fn throughput(path: &Path, results: &[Results]) -> Res {
             .caption(
                 format!(
                     "{} — {unit} ({})",
-                    r.workload.name,
+                    r.workload.short_title(),
                     if up {
                         "higher is better"
                     } else {
@@ -122,7 +131,7 @@ pub(crate) fn throughput(path: &Path, results: &[Results]) -> Res {
                 .into_text_style(area)
                 .pos(Pos::new(HPos::Center, VPos::Bottom));
             chart.draw_series(std::iter::once(Text::new(
-                crate::fmt_num(m),
+                fmt_num(m),
                 (SegmentValue::CenterOf(i), m.max(hi_or(ranges[i].1, m))),
                 label_style,
             )))?;
@@ -163,13 +172,13 @@ where
     Ok(())
 }
 
-/// The fairness workload: the distribution of waits (CDF, log scale, pooled over rounds) and
-/// the per-receiver share of messages (sorted, averaged over rounds).
-/// One row per fairness workload.
+/// The fairness workloads: the distribution of waits (CDF, log scale, pooled over rounds) and
+/// the per-thread share of messages (sorted, averaged over rounds). One row per fairness
+/// workload (receivers waiting in `recv`, or senders waiting in `send`).
 pub(crate) fn waits(path: &Path, results: &[Results]) -> Res {
     let fair: Vec<&Results> = results
         .iter()
-        .filter(|r| matches!(r.workload.kind, Kind::Fairness { .. }))
+        .filter(|r| is_fairness(&r.workload.kind))
         .collect();
     if fair.is_empty() {
         return Ok(false);
@@ -191,6 +200,10 @@ where
     DB::ErrorType: 'static,
 {
     let (left, right) = row.split_horizontally(720);
+    let (call, waiter) = match r.workload.kind {
+        Kind::SenderFairness { .. } => ("send", "sender"),
+        _ => ("recv", "receiver"),
+    };
 
     // Pooled waits per implementation, in µs, sorted.
     let pooled: Vec<Vec<f64>> = r
@@ -201,7 +214,7 @@ where
                 .iter()
                 .filter_map(|s| match s {
                     Sample::Fair(_, f) => Some(f.waits.iter().map(us)),
-                    Sample::Run(_) => None,
+                    _ => None,
                 })
                 .flatten()
                 .collect();
@@ -222,7 +235,7 @@ where
     let mut chart = ChartBuilder::on(&left)
         .caption(
             format!(
-                "{}: wait per recv (CDF, pooled over rounds)",
+                "{}: wait per {call} (CDF, pooled over rounds)",
                 r.workload.name
             ),
             ("sans-serif", 15),
@@ -261,7 +274,7 @@ where
         .border_style(BLACK)
         .draw()?;
 
-    // Per-receiver shares, sorted descending, averaged over rounds.
+    // Per-thread shares, sorted descending, averaged over rounds.
     let shares: Vec<Vec<f64>> = r
         .samples
         .iter()
@@ -285,26 +298,26 @@ where
             acc.iter().map(|a| a / k.max(1.0)).collect()
         })
         .collect();
-    let receivers = shares.iter().map(Vec::len).max().unwrap_or(1).max(1);
+    let threads = shares.iter().map(Vec::len).max().unwrap_or(1).max(1);
     let top = shares
         .iter()
         .flatten()
         .copied()
         .fold(0.0, f64::max)
-        .max(100.0 / receivers as f64)
+        .max(100.0 / threads as f64)
         * 1.1;
     let mut chart = ChartBuilder::on(&right)
         .caption(
-            "share of messages per receiver (sorted, mean over rounds)",
+            format!("share of messages per {waiter} (sorted, mean over rounds)"),
             ("sans-serif", 15),
         )
         .margin(10)
         .x_label_area_size(36)
         .y_label_area_size(48)
-        .build_cartesian_2d(1usize..receivers, 0.0..top)?;
+        .build_cartesian_2d(1usize..threads, 0.0..top)?;
     chart
         .configure_mesh()
-        .x_desc("receiver rank")
+        .x_desc(format!("{waiter} rank"))
         .y_desc("% of messages")
         .draw()?;
     for (name, v) in r.names.iter().zip(&shares) {
@@ -322,9 +335,9 @@ fn us(d: &Duration) -> f64 {
 }
 
 /// The scalability sweep (`--threads`): throughput against N producers / N consumers, one line
-/// per implementation, one panel per flavor (unbounded, rendezvous).
+/// per implementation, one panel per flavor and placement.
 pub(crate) fn scaling(path: &Path, results: &[Results]) -> Res {
-    let mut panels: Vec<(&str, Vec<(usize, &Results)>)> = Vec::new();
+    let mut panels: Vec<(String, Vec<(usize, &Results)>)> = Vec::new();
     for r in results {
         if let Kind::Throughput {
             flavor,
@@ -337,10 +350,7 @@ pub(crate) fn scaling(path: &Path, results: &[Results]) -> Res {
             if producers != consumers {
                 continue;
             }
-            let label = match flavor {
-                crate::Flavor::Unbounded => "unbounded",
-                crate::Flavor::Rendezvous => "rendezvous",
-            };
+            let label = format!("{flavor} · {}", r.workload.placement.key());
             match panels.iter_mut().find(|(l, _)| *l == label) {
                 Some((_, v)) => v.push((producers, r)),
                 None => panels.push((label, vec![(producers, r)])),
@@ -351,9 +361,11 @@ pub(crate) fn scaling(path: &Path, results: &[Results]) -> Res {
     if panels.is_empty() {
         return Ok(false);
     }
-    let root = SVGBackend::new(path, (620 * panels.len() as u32, 460)).into_drawing_area();
+    let cols = panels.len().min(3);
+    let rows = panels.len().div_ceil(cols);
+    let root = SVGBackend::new(path, (620 * cols as u32, 460 * rows as u32)).into_drawing_area();
     root.fill(&WHITE)?;
-    for (area, (label, points)) in root.split_evenly((1, panels.len())).iter().zip(&panels) {
+    for (area, (label, points)) in root.split_evenly((rows, cols)).iter().zip(&panels) {
         let names = &points[0].1.names;
         // Evenly spaced N values (as given to --threads), labelled with N.
         let ns: Vec<usize> = points.iter().map(|p| p.0).collect();

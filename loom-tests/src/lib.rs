@@ -7,11 +7,15 @@
 //!
 //! What it gives the test files:
 //!
-//! * [`Dual`]: the operations the scenarios use, implemented by `DualQueue` and `DualStack`,
-//!   so that one scenario function runs on both ([`both!`] makes the two `#[test]`s).
+//! * [`Subject`]: the structures under test, through the test kit's adapter ([`Dual`],
+//!   [`Census`]), so that one scenario function runs on both ([`both!`] makes the two
+//!   `#[test]`s).
+//! * [`Recorded`]: records every call of an execution and checks the history against the
+//!   sequential specification of a dual queue or stack (the test kit's checker, the same code
+//!   `tests/linearizability.rs` runs on real threads).
 //! * [`Values`] and [`Val`]: test payloads that loom tracks for leaks (a lost value is an
-//!   "Allocation leaked" failure) and that count their own drops (a value dropped twice, or
-//!   never, fails the model).
+//!   "Allocation leaked" failure) and whose drops the test kit's ledger counts (a value dropped
+//!   twice, or never, fails the model).
 //! * [`model`]: runs a model under a per-test preemption bound (`LOOM_MAX_PREEMPTIONS`
 //!   overrides it), counts the executions loom explored, prints the count, and fails if loom
 //!   explored only one.
@@ -29,13 +33,15 @@ compile_error!(
      (use loom-tests/run.sh): without crossbeam_loom, loom cannot see crossbeam-epoch's atomics"
 );
 
-use dualq::{DualQueue, DualStack};
+use dualq_testkit::lincheck::{Call, Key, Recorder, Recording};
+use dualq_testkit::Ledger;
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+pub use dualq_testkit::{Census, Dual};
 pub use loom::sync::Arc;
 pub use loom::thread::yield_now;
 use loom::thread::JoinHandle;
@@ -43,98 +49,20 @@ use loom::thread::JoinHandle;
 // ---------------------------------------------------------------------------------------------
 // The structures under test.
 
-/// The operations a scenario may use, on either structure. Timed operations use a one-second
-/// timeout, which under loom means "park once, then the deadline has passed" (`src/sync.rs`), so
-/// their cancellation races every fulfilment loom interleaves with it.
-pub trait Dual: Send + Sync + 'static {
-    /// `"queue"` or `"stack"`.
-    const NAME: &'static str;
-    /// Whether waiting consumers are served oldest first (queue) or newest first (stack).
-    const FIFO: bool;
-    /// An empty structure.
-    fn new() -> Self;
-    /// `push`: never blocks.
-    fn push(&self, v: Val);
-    /// `pop`: blocks; call it on a spawned thread only (loom bug #249).
-    fn pop(&self) -> Val;
-    /// `try_pop`: never blocks.
-    fn try_pop(&self) -> Option<Val>;
-    /// `pop_timeout(1 s)`: call it on a spawned thread only.
-    fn pop_timeout(&self) -> Option<Val>;
-    /// `transfer`: blocks; spawned threads only.
-    fn transfer(&self, v: Val);
-    /// `try_transfer`: never blocks.
-    fn try_transfer(&self, v: Val) -> Result<(), Val>;
-    /// `transfer_timeout(v, 1 s)`: spawned threads only.
-    fn transfer_timeout(&self, v: Val) -> Result<(), Val>;
-    /// `is_empty`: a pinned look at the front.
-    fn is_empty(&self) -> bool;
-    /// `has_waiting_consumer`: a pinned look at the front.
-    fn has_waiting_consumer(&self) -> bool;
-    /// `len`: a pinned walk of the whole list.
-    fn len(&self) -> usize;
-    /// `waiting_consumers`: a pinned walk of the whole list.
-    fn waiting_consumers(&self) -> usize;
-    /// `waiting_producers`: a pinned walk of the whole list.
-    fn waiting_producers(&self) -> usize;
-}
+/// A structure the scenarios run on: the test kit's adapter ([`Dual`], [`Census`], the same
+/// traits dualq's native tests use), over loom-tracked values, and `'static` as loom's `spawn`
+/// needs.
+pub trait Subject: Census<Val> + 'static {}
 
-/// The timeout of the timed operations (its length is irrelevant under loom).
-const TIMEOUT: Duration = Duration::from_secs(1);
+impl<D: Census<Val> + 'static> Subject for D {}
 
-macro_rules! impl_dual {
-    ($ty:ident, $name:literal, $fifo:literal) => {
-        impl Dual for $ty<Val> {
-            const NAME: &'static str = $name;
-            const FIFO: bool = $fifo;
-            fn new() -> Self {
-                $ty::new()
-            }
-            fn push(&self, v: Val) {
-                $ty::push(self, v)
-            }
-            fn pop(&self) -> Val {
-                $ty::pop(self)
-            }
-            fn try_pop(&self) -> Option<Val> {
-                $ty::try_pop(self)
-            }
-            fn pop_timeout(&self) -> Option<Val> {
-                $ty::pop_timeout(self, TIMEOUT)
-            }
-            fn transfer(&self, v: Val) {
-                $ty::transfer(self, v)
-            }
-            fn try_transfer(&self, v: Val) -> Result<(), Val> {
-                $ty::try_transfer(self, v)
-            }
-            fn transfer_timeout(&self, v: Val) -> Result<(), Val> {
-                $ty::transfer_timeout(self, v, TIMEOUT)
-            }
-            fn is_empty(&self) -> bool {
-                $ty::is_empty(self)
-            }
-            fn has_waiting_consumer(&self) -> bool {
-                $ty::has_waiting_consumer(self)
-            }
-            fn len(&self) -> usize {
-                $ty::len(self)
-            }
-            fn waiting_consumers(&self) -> usize {
-                $ty::waiting_consumers(self)
-            }
-            fn waiting_producers(&self) -> usize {
-                $ty::waiting_producers(self)
-            }
-        }
-    };
-}
-
-impl_dual!(DualQueue, "queue", true);
-impl_dual!(DualStack, "stack", false);
+/// The timeout of the timed operations. Its length is irrelevant under loom: a timed wait parks
+/// once, then counts as expired (`src/sync.rs`), so its cancellation races every fulfilment
+/// loom interleaves with it. Timed calls go on spawned threads only (loom bug #249).
+pub const TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Makes two `#[test]`s, `<scenario>::queue` and `<scenario>::stack`, that run the generic
-/// scenario function `<scenario>::<D: Dual>()` on each structure.
+/// scenario function `<scenario>::<D: Subject>()` on each structure.
 ///
 /// `both!(name, ignore_queue = "reason")` (or `ignore_stack`) marks one of them `#[ignore]`,
 /// for a scenario that documents a known bug of that structure.
@@ -183,29 +111,22 @@ macro_rules! both {
 // ---------------------------------------------------------------------------------------------
 // Payloads.
 
-/// The values of one execution, and how often each was dropped.
-///
-/// The counters are std atomics on purpose: loom does not see them, so they add no scheduling
-/// points, and loom runs one thread at a time, so they are exact.
-#[derive(Debug)]
-pub struct Values {
-    drops: Vec<AtomicUsize>,
-}
+/// The values of one execution: the test kit's drop [`Ledger`], one per execution.
+#[derive(Debug, Clone)]
+pub struct Values(std::sync::Arc<Ledger>);
 
 impl Values {
     /// Room for `n` values, with ids `0..n`. Call inside the model closure (one per execution).
-    pub fn new(n: usize) -> std::sync::Arc<Self> {
-        std::sync::Arc::new(Values {
-            drops: (0..n).map(|_| AtomicUsize::new(0)).collect(),
-        })
+    pub fn new(n: usize) -> Self {
+        Values(std::sync::Arc::new(Ledger::new(n)))
     }
 
     /// The value with this id. Make each id once.
-    pub fn make(self: &std::sync::Arc<Self>, id: usize) -> Val {
-        assert!(id < self.drops.len());
+    pub fn make(&self, id: usize) -> Val {
+        assert!(id < self.0.len(), "id {id} out of the ledger's range");
         Val {
             id,
-            log: std::sync::Arc::clone(self),
+            ledger: std::sync::Arc::clone(&self.0),
             _track: loom::alloc::Track::new(()),
         }
     }
@@ -213,22 +134,20 @@ impl Values {
     /// Asserts that every value was dropped exactly once. Call at the end of the model, after
     /// the structure and every value handed out were dropped.
     pub fn assert_all_dropped_once(&self) {
-        for (id, drops) in self.drops.iter().enumerate() {
-            let drops = drops.load(Ordering::Relaxed);
-            assert_eq!(drops, 1, "value {id} was dropped {drops} times, not once");
-        }
+        self.0.assert_all_dropped_once("loom model");
     }
 }
 
-/// A test value: an id, a loom leak tracker, and a drop counter.
+/// A test value: an id, a loom leak tracker, and a drop counted in its execution's [`Ledger`].
 ///
 /// Loom reports "Allocation leaked" if a `Val` is never dropped (a value lost inside the
-/// structure); the drop counter panics the moment one is dropped twice (a value moved out of
-/// its cell twice, e.g. delivered and also handed back).
+/// structure); the ledger counts a second drop (a value moved out of its cell twice, e.g.
+/// delivered and also handed back), which [`Values::assert_all_dropped_once`] reports at the
+/// end of the execution, after the history check has had its say.
 #[derive(Debug)]
 pub struct Val {
     id: usize,
-    log: std::sync::Arc<Values>,
+    ledger: std::sync::Arc<Ledger>,
     _track: loom::alloc::Track<()>,
 }
 
@@ -239,16 +158,190 @@ impl Val {
     }
 }
 
+impl Key for Val {
+    fn key(&self) -> dualq_testkit::lincheck::Val {
+        self.id as dualq_testkit::lincheck::Val
+    }
+}
+
 impl Drop for Val {
     fn drop(&mut self) {
-        let before = self.log.drops[self.id].fetch_add(1, Ordering::Relaxed);
-        assert_eq!(before, 0, "value {} dropped twice", self.id);
+        self.ledger.record_drop(self.id);
     }
 }
 
 /// The id of an optional value, for assertions.
 pub fn id_of(v: &Option<Val>) -> Option<usize> {
     v.as_ref().map(Val::id)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Histories: every call recorded, every execution's history checked.
+
+/// A structure whose calls are recorded, for one execution: each thread makes its calls
+/// through its own [`Recorder`] ([`Recorded::thread`]), and [`Recorded::check`] ends the
+/// execution by checking the history against the structure's sequential specification.
+///
+/// The recorder stamps calls on a `std` atomic clock, which loom does not see: recording adds
+/// no scheduling point, and the stamps follow the explored schedule (see
+/// `dualq_testkit::lincheck::record`; `tests/harness.rs` checks both claims).
+///
+/// The structure is shared through a `std` `Arc`, not loom's: loom models every reference count
+/// change of its own `Arc` as an atomic step, and a recorder's clone and drop on a thread that
+/// races others would multiply the executions explored without checking anything of dualq's.
+/// Every scenario drops the last reference on the main thread after joining the others, so the
+/// structure's destructor is ordered after their calls by the joins.
+#[derive(Debug)]
+pub struct Recorded<D> {
+    structure: std::sync::Arc<D>,
+    recording: std::sync::Arc<Recording>,
+}
+
+/// The recorder of one model thread.
+pub type ThreadRecorder<D> = Recorder<Val, std::sync::Arc<D>>;
+
+impl<D: Subject> Default for Recorded<D> {
+    fn default() -> Self {
+        Recorded {
+            structure: std::sync::Arc::new(D::default()),
+            recording: Recording::causal(),
+        }
+    }
+}
+
+impl<D: Subject> Recorded<D> {
+    /// A fresh structure and an empty history.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The recorder of model thread `n`: 0 for the main thread; any other `n` is a thread the
+    /// main thread spawns now (it starts after everything the main thread did so far). Prefer
+    /// [`Recorded::spawn`], which also reports the join.
+    pub fn thread(&self, n: usize) -> ThreadRecorder<D> {
+        if n != 0 {
+            self.recording.fork(0, n);
+        }
+        self.recording.recorder(self.structure.clone(), n)
+    }
+
+    /// Spawns model thread `n` (see [`spawn`]), which makes its calls through its own recorder.
+    pub fn spawn<R, F>(&self, n: usize, f: F) -> Spawned<R>
+    where
+        F: FnOnce(&mut ThreadRecorder<D>) -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        assert_ne!(n, 0, "thread 0 is the main thread");
+        let mut rec = self.thread(n);
+        Spawned {
+            handle: spawn(move || f(&mut rec)),
+            recording: std::sync::Arc::clone(&self.recording),
+            thread: n,
+        }
+    }
+
+    /// The structure itself, for calls that are not part of the history.
+    pub fn structure(&self) -> &std::sync::Arc<D> {
+        &self.structure
+    }
+
+    /// Ends the history, once every other thread has been joined and every recorder dropped:
+    /// records what the structure reports (`waiting_consumers`, `waiting_producers`, `len`) and
+    /// drains it with `try_pop`, then checks the history against the queue's or the stack's
+    /// specification. A history that is not linearizable fails the model with the history, the
+    /// longest legal prefix and the state it ends in. Returns the values drained.
+    pub fn check(&self) -> Vec<Val> {
+        self.finish(true)
+    }
+
+    /// As [`Recorded::check`], but leaves the values inside (for scenarios that test the
+    /// structure's destructor): the history ends with what `len` and the waiter counts report.
+    pub fn check_keeping(&self) {
+        let left = self.finish(false);
+        debug_assert!(left.is_empty());
+    }
+
+    fn finish(&self, drain: bool) -> Vec<Val> {
+        let left = {
+            let after_all = dualq_testkit::lincheck::QUIESCENT;
+            self.recording.fork(0, after_all);
+            let mut after = self.recording.recorder(self.structure.clone(), after_all);
+            after.waiting();
+            if drain {
+                after.drain()
+            } else {
+                after.len();
+                Vec::new()
+            }
+        };
+        let history = self.recording.history(D::NAME);
+        if let Err(report) = history.check_fifo(D::FIFO) {
+            panic!("{report}");
+        }
+        count_checked();
+        left
+    }
+}
+
+/// A model thread spawned by [`Recorded::spawn`].
+#[derive(Debug)]
+pub struct Spawned<R> {
+    handle: JoinHandle<R>,
+    recording: std::sync::Arc<Recording>,
+    thread: usize,
+}
+
+impl<R> Spawned<R> {
+    /// Joins the thread (from the main thread) and returns what it returned; its calls then
+    /// precede the main thread's next ones in the history.
+    pub fn join(self) -> R {
+        let r = self.handle.join().expect("a model thread panicked");
+        self.recording.join(0, self.thread);
+        r
+    }
+}
+
+/// `has_waiting_consumer()`, recorded, with exploration off (an observer that only makes a
+/// schedule determinate, like [`wait_until`]'s condition): its answer pins, in the history, a
+/// request that is known to wait at this point.
+pub fn observe_waiting<D: Subject>(rec: &mut ThreadRecorder<D>) -> bool {
+    rec.call(|d| {
+        let b = unexplored(|| d.has_waiting_consumer());
+        (b, Call::HasWaitingConsumer(b))
+    })
+}
+
+/// Histories checked per test: `test name -> count`.
+static CHECKED: Mutex<BTreeMap<String, usize>> = Mutex::new(BTreeMap::new());
+
+fn count_checked() {
+    *CHECKED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(test_name())
+        .or_default() += 1;
+}
+
+/// Distinct outcomes per test: `test name -> outcomes`.
+static DISTINCT: Mutex<BTreeMap<String, BTreeSet<String>>> = Mutex::new(BTreeMap::new());
+
+/// Records that this execution ended with `outcome`; [`model`] prints how many distinct ones
+/// were seen (for scenarios with too many outcomes to tally one by one).
+pub fn distinct_outcome(outcome: String) {
+    DISTINCT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(test_name())
+        .or_default()
+        .insert(outcome);
+}
+
+/// The name of the running test (loom runs the model threads on the test's own thread).
+fn test_name() -> String {
+    std::thread::current()
+        .name()
+        .unwrap_or("<unnamed test>")
+        .to_owned()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -264,10 +357,7 @@ pub fn model<F>(default_bound: usize, f: F) -> usize
 where
     F: Fn() + Send + Sync + 'static,
 {
-    let name = std::thread::current()
-        .name()
-        .unwrap_or("<unnamed test>")
-        .to_owned();
+    let name = test_name();
     let mut builder = loom::model::Builder::new();
     if builder.preemption_bound.is_none() {
         // `run.sh --deep` adds one preemption to every test's default.
@@ -293,10 +383,30 @@ where
     });
     let n = executions.load(Ordering::Relaxed);
     let outcomes = take_outcomes(&name);
+    let checked = CHECKED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&name)
+        .unwrap_or(0);
+    let distinct = DISTINCT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&name)
+        .map_or(0, |d| d.len());
     println!(
-        "loom: {name}: {n} executions, preemption bound {}, {:.1} s{}{outcomes}",
+        "loom: {name}: {n} executions, preemption bound {}, {:.1} s{}{}{}{outcomes}",
         bound.map_or("none".to_owned(), |b| b.to_string()),
         start.elapsed().as_secs_f64(),
+        if checked > 0 {
+            format!("; {checked} histories linearizable")
+        } else {
+            String::new()
+        },
+        if distinct > 0 {
+            format!(", {distinct} distinct outcomes")
+        } else {
+            String::new()
+        },
         if outcomes.is_empty() { "" } else { "; " },
     );
     assert!(
@@ -313,7 +423,7 @@ static OUTCOMES: Mutex<BTreeMap<(String, &'static str), usize>> = Mutex::new(BTr
 /// tally, which shows that loom really explored each way a race can end, not only the most
 /// likely one. Call it from the model's main thread.
 pub fn outcome(outcome: &'static str) {
-    let test = std::thread::current().name().unwrap_or("").to_owned();
+    let test = test_name();
     *OUTCOMES
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -368,15 +478,18 @@ pub fn register_with_epoch() {
 /// use it only where the schedule must be forced, not in the scenarios that look for missing
 /// orderings.
 pub fn wait_until(mut cond: impl FnMut() -> bool) {
-    loop {
-        loom::stop_exploring();
-        let done = cond();
-        loom::explore();
-        if done {
-            return;
-        }
+    while !unexplored(&mut cond) {
         yield_now();
     }
+}
+
+/// Runs `f` with loom's exploration switched off: its steps run, but loom does not branch on
+/// them (for observers, see [`wait_until`]).
+pub fn unexplored<R>(f: impl FnOnce() -> R) -> R {
+    loom::stop_exploring();
+    let r = f();
+    loom::explore();
+    r
 }
 
 /// Makes crossbeam-epoch free what was retired, as far as the threads pinned right now allow.

@@ -1,10 +1,11 @@
-//! Checks of the harness itself: that loom really sees crossbeam-epoch, and that the quarantine
-//! allocator turns a read of freed memory into a failure.
+//! Checks of the harness itself: that loom really sees crossbeam-epoch, that the history clock
+//! follows the explored schedule without adding to it, and that the quarantine allocator turns a
+//! read of freed memory into a failure.
 #![cfg(loom)]
 
 use crossbeam_epoch::{self as epoch, Atomic, Owned};
 use dualq_loom_tests::{model, spawn, Arc};
-use std::sync::atomic::Ordering::{AcqRel, Acquire};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 
 /// Two threads swap a crossbeam-epoch `Atomic` and nothing else: loom must explore both orders.
 /// If crossbeam-epoch were built on std atomics (`--cfg loom` without `--cfg crossbeam_loom`),
@@ -57,4 +58,46 @@ fn quarantine_catches_a_read_after_free() {
         // SAFETY: none: this is the use-after-free the allocator must make fail.
         let _ = unsafe { (*raw).load(Acquire) };
     });
+}
+
+/// Two model threads each make one loom-visible step (a `fetch_add` on a loom atomic), with
+/// and without a `std` atomic stamp on either side, as the history recorder does. The stamps
+/// must add no scheduling point (loom explores exactly as many executions either way), and
+/// they must follow the explored schedule: ordered by their response stamps, the steps took
+/// effect in the same order (the values the `fetch_add`s returned increase).
+#[test]
+fn std_clock_follows_the_schedule_and_adds_no_branch() {
+    fn run(stamp: bool) -> usize {
+        model(2, move || {
+            let counter = Arc::new(loom::sync::atomic::AtomicUsize::new(0));
+            let clock = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let step = {
+                let (counter, clock) = (counter.clone(), clock.clone());
+                move || {
+                    let tick = || stamp.then(|| clock.fetch_add(1, Relaxed));
+                    let inv = tick();
+                    let seen = counter.fetch_add(1, AcqRel);
+                    let ret = tick();
+                    (inv, seen, ret)
+                }
+            };
+            let other = spawn(step.clone());
+            let mine = step();
+            let other = other.join().unwrap();
+            if stamp {
+                let mut by_response = [mine, other];
+                by_response.sort_by_key(|&(_, _, ret)| ret);
+                assert_eq!(
+                    (by_response[0].1, by_response[1].1),
+                    (0, 1),
+                    "the stamps disagree with the schedule: {by_response:?}"
+                );
+            }
+        })
+    }
+    assert_eq!(
+        run(true),
+        run(false),
+        "the std clock changed what loom explored"
+    );
 }

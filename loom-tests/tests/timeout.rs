@@ -1,45 +1,40 @@
 //! Timed operations: a cancellation racing a fulfilment. Under loom a timed wait parks once and
 //! then counts as expired (`src/sync.rs`), so every cancel CAS races every fulfil CAS that loom
-//! interleaves with it.
+//! interleaves with it. Every call is recorded, and each execution's history checked: a timed-out
+//! pop that still took a value, or a withdrawn transfer that was also delivered, makes it not
+//! linearizable.
 #![cfg(loom)]
 
-use dualq_loom_tests::{both, id_of, model, outcome, spawn, Arc, Dual, Values};
+use dualq_loom_tests::{both, id_of, model, outcome, Recorded, Subject, Values, TIMEOUT};
 
 /// A `pop_timeout` races a `push`: loom explores the push landing before the reservation is
 /// linked (data path), while it waits (fulfil), and after it cancels (the value stays inside),
 /// and the cancel CAS against the fulfil CAS; without the one-winner slot (or if a waiter that
 /// lost the race to a fulfiller dropped the value), the value would be lost (leak), delivered
 /// and kept (double drop), or the dead reservation would still count as waiting.
-fn pop_timeout_races_push<D: Dual>() {
+fn pop_timeout_races_push<D: Subject>() {
     model(3, || {
         let values = Values::new(1);
-        let d = Arc::new(D::new());
-        let consumer = {
-            let d = d.clone();
-            spawn(move || d.pop_timeout())
-        };
-        d.push(values.make(0));
-        let got = consumer.join().unwrap();
+        let h = Recorded::<D>::new();
+        let consumer = h.spawn(1, |rec| rec.pop_timeout(TIMEOUT));
+        h.thread(0).push(values.make(0));
+        let got = consumer.join();
+        let left = h.check();
+        outcome(if got.is_some() {
+            "delivered"
+        } else {
+            "timed out"
+        });
+        // Delivered, or still inside for the next consumer: exactly one of the two.
         assert_eq!(
-            (d.waiting_consumers(), d.has_waiting_consumer()),
-            (0, false)
+            (id_of(&got), left.iter().map(|v| v.id()).collect::<Vec<_>>()),
+            if got.is_some() {
+                (Some(0), vec![])
+            } else {
+                (None, vec![0])
+            }
         );
-        match got {
-            // Delivered: nothing is left inside.
-            Some(v) => {
-                outcome("delivered");
-                assert_eq!(v.id(), 0);
-                assert!(d.is_empty() && d.len() == 0);
-            }
-            // Timed out: the value is still inside, for the next consumer.
-            None => {
-                outcome("timed out");
-                assert_eq!(d.len(), 1);
-                assert_eq!(id_of(&d.try_pop()), Some(0));
-            }
-        }
-        assert!(d.try_pop().is_none());
-        drop(d);
+        drop((got, left, h));
         values.assert_all_dropped_once();
     });
 }
@@ -49,18 +44,16 @@ both!(pop_timeout_races_push);
 /// push fulfils one of them, including a cancelled reservation being unlinked from the middle
 /// of the list while the other is fulfilled; at most one consumer may get the value, and if
 /// neither does it must still be inside (nothing lost, nothing duplicated, no waiter left).
-fn two_pop_timeouts_race_push<D: Dual>() {
+fn two_pop_timeouts_race_push<D: Subject>() {
     model(1, || {
         let values = Values::new(1);
-        let d = Arc::new(D::new());
-        let consumers: Vec<_> = (0..2)
-            .map(|_| {
-                let d = d.clone();
-                spawn(move || d.pop_timeout())
-            })
+        let h = Recorded::<D>::new();
+        let consumers: Vec<_> = (1..=2)
+            .map(|t| h.spawn(t, |rec| rec.pop_timeout(TIMEOUT)))
             .collect();
-        d.push(values.make(0));
-        let got: Vec<_> = consumers.into_iter().map(|c| c.join().unwrap()).collect();
+        h.thread(0).push(values.make(0));
+        let got: Vec<_> = consumers.into_iter().map(|c| c.join()).collect();
+        let left = h.check();
         let delivered = got.iter().flatten().count();
         assert!(delivered <= 1, "one value delivered twice");
         outcome(if delivered == 1 {
@@ -68,9 +61,12 @@ fn two_pop_timeouts_race_push<D: Dual>() {
         } else {
             "both timed out"
         });
-        assert_eq!(d.len(), 1 - delivered, "the value was lost or duplicated");
-        assert_eq!(d.waiting_consumers(), 0);
-        drop((got, d));
+        assert_eq!(
+            left.len(),
+            1 - delivered,
+            "the value was lost or duplicated"
+        );
+        drop((got, left, h));
         values.assert_all_dropped_once();
     });
 }
@@ -80,20 +76,16 @@ both!(two_pop_timeouts_race_push);
 /// before, during and after the producer's cancel CAS; the value must come back to the producer
 /// XOR reach the consumer, never both (a double drop) and never neither (a leak). If it came
 /// back, the main thread pushes a second value so the consumer can finish.
-fn transfer_timeout_races_pop<D: Dual>() {
+fn transfer_timeout_races_pop<D: Subject>() {
     model(2, || {
         let values = Values::new(2);
-        let d = Arc::new(D::new());
+        let h = Recorded::<D>::new();
         let producer = {
-            let d = d.clone();
             let v = values.make(0);
-            spawn(move || d.transfer_timeout(v))
+            h.spawn(1, move |rec| rec.transfer_timeout(v, TIMEOUT))
         };
-        let consumer = {
-            let d = d.clone();
-            spawn(move || d.pop())
-        };
-        let sent = producer.join().unwrap();
+        let consumer = h.spawn(2, |rec| rec.pop());
+        let sent = producer.join();
         let back = sent.as_ref().err().map(|v| v.id());
         outcome(if back.is_some() {
             "withdrawn"
@@ -101,18 +93,16 @@ fn transfer_timeout_races_pop<D: Dual>() {
             "delivered"
         });
         if back.is_some() {
-            // Withdrawn: it must not also be inside (it would be delivered twice).
-            assert_eq!(d.waiting_producers(), 0);
-            d.push(values.make(1));
+            h.thread(0).push(values.make(1));
         } else {
             // Delivered: the consumer has it or is about to; the spare value is not needed.
             drop(values.make(1));
         }
-        let got = consumer.join().unwrap();
+        let got = consumer.join();
+        assert!(h.check().is_empty());
         assert_eq!(got.id(), if back.is_some() { 1 } else { 0 });
         assert_eq!(back, if got.id() == 1 { Some(0) } else { None });
-        assert!(d.is_empty() && d.waiting_producers() == 0 && d.waiting_consumers() == 0);
-        drop((sent, got, d));
+        drop((sent, got, h));
         values.assert_all_dropped_once();
     });
 }
@@ -122,21 +112,18 @@ both!(transfer_timeout_races_pop);
 /// producer's cancel, the consumer's cancel and the match in every order; the outcomes must
 /// agree (delivered to the consumer XOR returned to the producer) and both nodes must end
 /// unlinked.
-fn transfer_timeout_races_pop_timeout<D: Dual>() {
+fn transfer_timeout_races_pop_timeout<D: Subject>() {
     model(2, || {
         let values = Values::new(1);
-        let d = Arc::new(D::new());
+        let h = Recorded::<D>::new();
         let producer = {
-            let d = d.clone();
             let v = values.make(0);
-            spawn(move || d.transfer_timeout(v))
+            h.spawn(1, move |rec| rec.transfer_timeout(v, TIMEOUT))
         };
-        let consumer = {
-            let d = d.clone();
-            spawn(move || d.pop_timeout())
-        };
-        let sent = producer.join().unwrap();
-        let got = consumer.join().unwrap();
+        let consumer = h.spawn(2, |rec| rec.pop_timeout(TIMEOUT));
+        let sent = producer.join();
+        let got = consumer.join();
+        assert!(h.check().is_empty());
         match (&sent, &got) {
             (Ok(()), Some(v)) => {
                 outcome("delivered");
@@ -152,8 +139,7 @@ fn transfer_timeout_races_pop_timeout<D: Dual>() {
                 id_of(&got)
             ),
         }
-        assert!(d.is_empty() && d.waiting_producers() == 0 && d.waiting_consumers() == 0);
-        drop((sent, got, d));
+        drop((sent, got, h));
         values.assert_all_dropped_once();
     });
 }

@@ -1,30 +1,27 @@
-//! Synchronous handoffs: `transfer` and `try_transfer` against consumers.
+//! Synchronous handoffs: `transfer` and `try_transfer` against consumers. Every call is
+//! recorded, and each execution's history checked.
 #![cfg(loom)]
 
-use dualq_loom_tests::{both, model, outcome, spawn, Arc, Dual, Values};
+use dualq_loom_tests::{both, model, outcome, Recorded, Subject, Values};
 
 /// A blocking `transfer` meets a blocking `pop`, each on its own thread: loom explores the
 /// producer linking and waiting (the consumer takes its node) and the consumer linking and
 /// waiting (the producer fulfils it); both must return, the consumer with the value, and a
 /// lost wake-up of either would show as a deadlock.
-fn transfer_pop<D: Dual>() {
+fn transfer_pop<D: Subject>() {
     model(2, || {
         let values = Values::new(1);
-        let d = Arc::new(D::new());
+        let h = Recorded::<D>::new();
         let producer = {
-            let d = d.clone();
             let v = values.make(0);
-            spawn(move || d.transfer(v))
+            h.spawn(1, move |rec| rec.transfer(v))
         };
-        let consumer = {
-            let d = d.clone();
-            spawn(move || d.pop())
-        };
-        producer.join().unwrap();
-        let got = consumer.join().unwrap();
+        let consumer = h.spawn(2, |rec| rec.pop());
+        producer.join();
+        let got = consumer.join();
+        assert!(h.check().is_empty());
         assert_eq!(got.id(), 0);
-        assert!(d.is_empty() && d.waiting_producers() == 0 && d.waiting_consumers() == 0);
-        drop((got, d));
+        drop((got, h));
         values.assert_all_dropped_once();
     });
 }
@@ -34,25 +31,24 @@ both!(transfer_pop);
 /// value over if the reservation is linked, else returns it and must not have enqueued it (a
 /// value both returned and left inside would be delivered twice); if it came back, the main
 /// thread pushes it so the consumer can finish.
-fn try_transfer_pop<D: Dual>() {
+fn try_transfer_pop<D: Subject>() {
     model(3, || {
         let values = Values::new(1);
-        let d = Arc::new(D::new());
-        let consumer = {
-            let d = d.clone();
-            spawn(move || d.pop())
-        };
-        if let Err(v) = d.try_transfer(values.make(0)) {
-            outcome("returned");
-            assert_eq!(d.len(), 0, "try_transfer enqueued a value it returned");
-            d.push(v);
-        } else {
-            outcome("handed over");
+        let h = Recorded::<D>::new();
+        let consumer = h.spawn(1, |rec| rec.pop());
+        {
+            let mut main = h.thread(0);
+            if let Err(v) = main.try_transfer(values.make(0)) {
+                outcome("returned");
+                main.push(v);
+            } else {
+                outcome("handed over");
+            }
         }
-        let got = consumer.join().unwrap();
+        let got = consumer.join();
+        assert!(h.check().is_empty());
         assert_eq!(got.id(), 0);
-        assert!(d.is_empty() && d.waiting_consumers() == 0);
-        drop((got, d));
+        drop((got, h));
         values.assert_all_dropped_once();
     });
 }

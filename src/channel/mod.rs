@@ -1,12 +1,15 @@
-//! Fair multi-producer multi-consumer channels on a [`DualQueue`], shaped like
-//! `std::sync::mpsc`.
+//! Fair multi-producer multi-consumer channels, shaped like `std::sync::mpsc` and
+//! crossbeam-channel, on a [`SegmentedDualQueue`]: cells claimed by
+//! fetch-and-add.
 //!
-//! * [`unbounded`]: `send` never blocks (it is the queue's `push`).
-//! * [`rendezvous`]: capacity zero; `send` waits until a receiver has taken the value (the
-//!   queue's `transfer`).
+//! * [`unbounded`] (std's [`channel`]): `send` never blocks.
+//! * [`bounded`]`(n)` (std's [`sync_channel`]): up to `n` values wait in the channel; a `send`
+//!   beyond that blocks until a receive frees a slot. `bounded(0)` is [`rendezvous`].
+//! * [`rendezvous`]: capacity zero; `send` waits until a receiver has taken the value.
 //!
 //! Both ends can be cloned: any number of senders and receivers. Method names, error types and
-//! error texts follow `std::sync::mpsc`, so switching is a change of import:
+//! error texts follow `std::sync::mpsc`, so switching is a change of import
+//! (`use dualq::channel as mpsc;`):
 //!
 //! ```
 //! use dualq::channel::{unbounded, RecvTimeoutError};
@@ -21,14 +24,17 @@
 //!
 //! # Fairness
 //!
-//! This is the reason to pick these channels. A receiver that blocks in `recv` links a
-//! reservation at the back of the queue and waits on it; a `send` hands its value to the
-//! reservation at the front and wakes exactly that receiver. So:
+//! This is the reason to pick these channels. Each send and each receive claims a numbered cell
+//! with one fetch-and-add; the `k`-th value goes to the `k`-th receiver. A receiver that finds
+//! no value waits in its cell, and the send that claims that cell hands its value straight to it
+//! and wakes exactly that receiver. So:
 //!
 //! * **blocked receivers are served in the order they blocked**: no receiver can barge in ahead
 //!   of one that is already waiting, however fast it loops;
 //! * **one send wakes one receiver**: no thundering herd, no receiver woken for nothing;
-//! * blocked rendezvous senders are likewise served in the order they blocked.
+//! * **blocked senders are served in the order they blocked**, in rendezvous and bounded
+//!   channels alike: each receive that frees a slot releases the oldest blocked sender, with one
+//!   wake, and its value enters the buffer in its turn.
 //!
 //! Channels whose receivers wait on a condition variable or a waker list and then race for the
 //! value let a receiver that is already running take message after message while others sleep.
@@ -38,9 +44,11 @@
 //!
 //! When the last [`Sender`] is dropped, receivers first drain what is left, then get
 //! `Disconnected`; receivers blocked at that moment wake at once. When the last [`Receiver`] is
-//! dropped, sends fail and return their value in the error, a sender blocked in a rendezvous
-//! `send` wakes with its value back, and values left in an unbounded channel are dropped. Every
-//! value is delivered exactly once or dropped exactly once.
+//! dropped, sends fail and return their value in the error, blocked senders wake with their
+//! value back, and values still in the channel are dropped before that drop returns: no value
+//! whose `send` returned `Ok` stays inside. Every value is delivered exactly once or dropped
+//! exactly once, also when a value's `drop` panics (the others are still dropped, then the
+//! panic continues).
 //!
 //! ```
 //! use dualq::channel::{rendezvous, SendError};
@@ -49,6 +57,16 @@
 //! drop(rx);
 //! assert_eq!(tx.send("lost?".to_string()), Err(SendError("lost?".to_string())));
 //! ```
+//!
+//! # What `try_send` promises on a bounded channel
+//!
+//! `try_send` on a bounded channel succeeds when fewer than `n` values are ahead of the
+//! receivers, counting the cells senders have claimed and receivers have not: it never lets
+//! the channel hold more than `n` values. It may report `Full` although a slot is about to be
+//! free: while a receive that has claimed its value is still finishing, or while a cell whose
+//! send was withdrawn (a timed-out `send_timeout`, a failed `try_send`) still counts until a
+//! receiver passes it. With no operation in flight and fewer than `n` values buffered, it
+//! always succeeds. (Kotlin's channels, whose algorithm this is, make the same exception.)
 
 mod error;
 
@@ -56,10 +74,10 @@ pub use error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
 
-use crate::node::Kind;
+use crate::segmented::{Bound, SendKind};
 use crate::sync::{Arc, AtomicUsize, Ordering, Timer};
 use crate::waiter::{Failure, Patience};
-use crate::DualQueue;
+use crate::SegmentedDualQueue;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -76,7 +94,33 @@ use std::time::{Duration, Instant};
 /// assert_eq!(rx.iter().collect::<Vec<_>>(), [0, 1, 2]);
 /// ```
 pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
-    Channel::open(Flavor::Unbounded)
+    Channel::open(Bound::Unbounded)
+}
+
+/// Creates a channel that holds up to `cap` values: a `send` beyond that waits until a receive
+/// frees a slot. Blocked senders are released in the order they blocked, one per freed slot.
+/// `bounded(0)` is [`rendezvous`]: each send waits for its receiver.
+///
+/// # Examples
+///
+/// ```
+/// use dualq::channel::{bounded, TrySendError};
+///
+/// let (tx, rx) = bounded(2);
+/// tx.send(1).unwrap();
+/// tx.send(2).unwrap();
+/// assert!(tx.is_full());
+/// assert_eq!(tx.try_send(3), Err(TrySendError::Full(3)));
+/// assert_eq!(rx.recv(), Ok(1));
+/// tx.try_send(3).unwrap(); // the receive freed a slot
+/// assert_eq!(rx.iter().take(2).collect::<Vec<_>>(), [2, 3]);
+/// ```
+pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    if cap == 0 {
+        Channel::open(Bound::Rendezvous)
+    } else {
+        Channel::open(Bound::Bounded(cap as u64))
+    }
 }
 
 /// Creates a channel of capacity zero: each `send` waits until a receiver has taken its value.
@@ -93,37 +137,62 @@ pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
 /// handle.join().unwrap().unwrap();
 /// ```
 pub fn rendezvous<T>() -> (Sender<T>, Receiver<T>) {
-    Channel::open(Flavor::Rendezvous)
+    Channel::open(Bound::Rendezvous)
 }
 
-/// Which kind of channel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Flavor {
-    /// `send` is `push`.
-    Unbounded,
-    /// `send` is `transfer`.
-    Rendezvous,
+/// std's name for [`unbounded`]: `use dualq::channel as mpsc;` keeps `mpsc::channel()` working.
+///
+/// # Examples
+///
+/// ```
+/// use dualq::channel as mpsc;
+///
+/// let (tx, rx) = mpsc::channel();
+/// std::thread::spawn(move || tx.send(10).unwrap());
+/// assert_eq!(rx.recv().unwrap(), 10);
+/// ```
+pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
+    unbounded()
 }
+
+/// std's name for [`bounded`]: `mpsc::sync_channel(n)` keeps working after
+/// `use dualq::channel as mpsc;`. `sync_channel(0)` is a rendezvous channel, as in std.
+///
+/// # Examples
+///
+/// ```
+/// use dualq::channel as mpsc;
+///
+/// let (tx, rx) = mpsc::sync_channel(1);
+/// tx.send(1).unwrap(); // fits in the buffer
+/// std::thread::spawn(move || tx.send(2).unwrap()); // waits until the first is received
+/// assert_eq!(rx.recv().unwrap(), 1);
+/// assert_eq!(rx.recv().unwrap(), 2);
+/// ```
+pub fn sync_channel<T>(bound: usize) -> (SyncSender<T>, Receiver<T>) {
+    bounded(bound)
+}
+
+/// std's name for the sending half of a [`sync_channel`]. Every dualq [`Sender`] is one type,
+/// whatever the channel's capacity, so this is an alias.
+pub type SyncSender<T> = Sender<T>;
 
 /// The state both ends share.
 struct Channel<T> {
-    /// The values, or the blocked receivers, or the blocked rendezvous senders.
-    queue: DualQueue<T>,
+    /// The values, the blocked receivers and the blocked senders, in line.
+    queue: SegmentedDualQueue<T>,
     /// Live `Sender` handles; the last one to go disconnects the receiving side.
     senders: AtomicUsize,
     /// Live `Receiver` handles; the last one to go disconnects the sending side.
     receivers: AtomicUsize,
-    /// Unbounded or rendezvous; fixed at creation.
-    flavor: Flavor,
 }
 
 impl<T> Channel<T> {
-    fn open(flavor: Flavor) -> (Sender<T>, Receiver<T>) {
+    fn open(bound: Bound) -> (Sender<T>, Receiver<T>) {
         let channel = Arc::new(Channel {
-            queue: DualQueue::new(),
+            queue: SegmentedDualQueue::with_bound(bound),
             senders: AtomicUsize::new(1),
             receivers: AtomicUsize::new(1),
-            flavor,
         });
         (
             Sender {
@@ -133,13 +202,39 @@ impl<T> Channel<T> {
         )
     }
 
-    /// How a send waits, given how long it may.
-    fn send_patience(&self, timer: Option<Timer>) -> Patience {
-        match (self.flavor, timer) {
-            (Flavor::Unbounded, _) => Patience::Async,
-            (Flavor::Rendezvous, None) => Patience::Now,
-            (Flavor::Rendezvous, Some(timer)) => Patience::Wait(timer),
+    /// What a send waits for on this channel.
+    fn send_kind(&self) -> SendKind {
+        match self.queue.bound() {
+            Bound::Unbounded => SendKind::Push,
+            Bound::Rendezvous => SendKind::Transfer,
+            Bound::Bounded(cap) => SendKind::Room(cap),
         }
+    }
+
+    fn send(&self, value: T, patience: Patience) -> Result<(), (T, Failure)> {
+        self.queue.send(value, self.send_kind(), patience)
+    }
+
+    /// Values buffered right now (never more than the capacity; 0 for a rendezvous channel).
+    fn len(&self) -> usize {
+        let held = self.queue.claimed_ahead();
+        match self.queue.bound() {
+            Bound::Unbounded => held,
+            Bound::Rendezvous => 0,
+            Bound::Bounded(cap) => held.min(cap as usize),
+        }
+    }
+
+    fn capacity(&self) -> Option<usize> {
+        match self.queue.bound() {
+            Bound::Unbounded => None,
+            Bound::Rendezvous => Some(0),
+            Bound::Bounded(cap) => Some(cap as usize),
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.capacity().is_some_and(|cap| self.len() >= cap)
     }
 }
 
@@ -155,11 +250,12 @@ pub struct Receiver<T> {
 }
 
 impl<T> Sender<T> {
-    /// Sends `value`: on an unbounded channel it never blocks; on a rendezvous channel it waits
-    /// until a receiver has taken the value.
+    /// Sends `value`. On an unbounded channel it never blocks; on a bounded one it waits while
+    /// the channel is full; on a rendezvous channel it waits until a receiver has taken the
+    /// value.
     ///
     /// Fails, giving the value back, if every receiver is gone (also if the last one goes
-    /// while a rendezvous send waits).
+    /// while the send waits).
     ///
     /// # Examples
     ///
@@ -170,15 +266,13 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.send(2).unwrap_err().into_inner(), 2);
     /// ```
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        let patience = self.channel.send_patience(Some(Timer::forever()));
         self.channel
-            .queue
-            .put(value, patience)
+            .send(value, Patience::Wait(Timer::forever()))
             .map_err(|(value, _)| SendError(value))
     }
 
-    /// Sends `value` without blocking. A rendezvous channel accepts it only if a receiver is
-    /// already waiting (`Full` otherwise); an unbounded one always does while receivers remain.
+    /// Sends `value` without blocking: `Full` if a bounded channel is full (see the
+    /// [module docs](self) for exactly when) or if no receiver waits on a rendezvous channel.
     ///
     /// # Examples
     ///
@@ -190,18 +284,17 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.try_send(2), Err(TrySendError::Disconnected(2)));
     /// ```
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        let patience = self.channel.send_patience(None);
         self.channel
-            .queue
-            .put(value, patience)
+            .send(value, Patience::Now)
             .map_err(|(value, failure)| match failure {
                 Failure::Disconnected => TrySendError::Disconnected(value),
                 Failure::NoPartner | Failure::TimedOut => TrySendError::Full(value),
             })
     }
 
-    /// Like [`send`](Self::send), but a rendezvous send gives up after `timeout`, withdrawing
-    /// the value, which is then never delivered. An unbounded send never waits.
+    /// Like [`send`](Self::send), but gives up after `timeout`, withdrawing the value, which is
+    /// then never delivered. A send that would not block (unbounded, or room in a bounded
+    /// channel) ignores the timeout.
     ///
     /// # Examples
     ///
@@ -228,28 +321,43 @@ impl<T> Sender<T> {
         value: T,
         deadline: Option<Instant>,
     ) -> Result<(), SendTimeoutError<T>> {
-        let patience = match self.channel.flavor {
-            Flavor::Unbounded => Patience::Async,
-            Flavor::Rendezvous => Patience::until(deadline),
-        };
-        self.channel
-            .queue
-            .put(value, patience)
-            .map_err(|(value, failure)| match failure {
+        self.channel.send(value, Patience::until(deadline)).map_err(
+            |(value, failure)| match failure {
                 Failure::Disconnected => SendTimeoutError::Disconnected(value),
                 Failure::NoPartner | Failure::TimedOut => SendTimeoutError::Timeout(value),
-            })
+            },
+        )
     }
 
-    /// How many values wait in the channel right now (a snapshot, O(n)). On a rendezvous
-    /// channel, the number of senders blocked in `send`.
+    /// How many values are buffered in the channel right now: never more than the capacity,
+    /// always 0 for a rendezvous channel (a blocked sender's value is not in the channel).
+    ///
+    /// O(1), a snapshot. It counts what senders have claimed and receivers have not: a send
+    /// still in flight counts, and so does a send withdrawn from a full bounded channel (a
+    /// timed-out `send_timeout`) until a receiver passes its place.
     pub fn len(&self) -> usize {
-        self.channel.queue.len()
+        self.channel.len()
     }
 
-    /// Whether no value waits in the channel right now (a snapshot).
+    /// Whether no value is buffered right now (always true for a rendezvous channel).
     pub fn is_empty(&self) -> bool {
-        self.channel.queue.is_empty()
+        self.len() == 0
+    }
+
+    /// Whether the channel is full right now: never for an unbounded channel, always for a
+    /// rendezvous channel.
+    pub fn is_full(&self) -> bool {
+        self.channel.is_full()
+    }
+
+    /// The channel's capacity: `None` if unbounded, `Some(0)` for a rendezvous channel.
+    pub fn capacity(&self) -> Option<usize> {
+        self.channel.capacity()
+    }
+
+    /// Whether `self` and `other` send into the same channel.
+    pub fn same_channel(&self, other: &Sender<T>) -> bool {
+        Arc::ptr_eq(&self.channel, &other.channel)
     }
 }
 
@@ -337,14 +445,29 @@ impl<T> Receiver<T> {
         TryIter { receiver: self }
     }
 
-    /// How many values wait in the channel right now (a snapshot, O(n)).
+    /// How many values are buffered in the channel right now (see [`Sender::len`]).
     pub fn len(&self) -> usize {
-        self.channel.queue.len()
+        self.channel.len()
     }
 
-    /// Whether no value waits in the channel right now (a snapshot).
+    /// Whether no value is buffered right now.
     pub fn is_empty(&self) -> bool {
-        self.channel.queue.is_empty()
+        self.len() == 0
+    }
+
+    /// Whether the channel is full right now (see [`Sender::is_full`]).
+    pub fn is_full(&self) -> bool {
+        self.channel.is_full()
+    }
+
+    /// The channel's capacity: `None` if unbounded, `Some(0)` for a rendezvous channel.
+    pub fn capacity(&self) -> Option<usize> {
+        self.channel.capacity()
+    }
+
+    /// Whether `self` and `other` receive from the same channel.
+    pub fn same_channel(&self, other: &Receiver<T>) -> bool {
+        Arc::ptr_eq(&self.channel, &other.channel)
     }
 }
 
@@ -374,7 +497,7 @@ impl<T> Drop for Sender<T> {
         // AcqRel: each sender's Release decrement orders its sends before the last sender's
         // Acquire, so the disconnection below comes after every send (receivers drain them all).
         if self.channel.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.channel.queue.disconnect(Kind::Data);
+            self.channel.queue.close_senders();
         }
     }
 }
@@ -383,13 +506,9 @@ impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         // AcqRel: as in `Sender::drop`.
         if self.channel.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.channel.queue.disconnect(Kind::Request);
-            if self.channel.flavor == Flavor::Unbounded {
-                // Nobody can receive them any more: drop the values now rather than with the
-                // last sender. (A rendezvous channel holds no values, only blocked senders, and
-                // the disconnection just gave them their values back.)
-                while self.channel.queue.take(Patience::Now).is_ok() {}
-            }
+            // Drops every value left inside, and gives blocked senders their values back,
+            // before this drop returns (a panicking value's drop is resumed after the rest).
+            self.channel.queue.close_receivers();
         }
     }
 }
@@ -397,7 +516,7 @@ impl<T> Drop for Receiver<T> {
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sender")
-            .field("flavor", &self.channel.flavor)
+            .field("capacity", &self.capacity())
             .finish_non_exhaustive()
     }
 }
@@ -405,7 +524,7 @@ impl<T> fmt::Debug for Sender<T> {
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver")
-            .field("flavor", &self.channel.flavor)
+            .field("capacity", &self.capacity())
             .finish_non_exhaustive()
     }
 }

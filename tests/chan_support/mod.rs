@@ -1,14 +1,13 @@
 //! Helpers shared by the channel test files (`tests/channel.rs`, `tests/mpsc.rs`): both flavors
-//! behind one enum, drop-counted values, a way to wait until a thread is really blocked, and a
+//! behind one enum, the test kit's drop ledger (re-exported), a way to wait until a thread is really blocked, and a
 //! join that turns a lost wake-up into a test failure instead of a hang.
 //!
 //! Not every test file uses every helper.
 #![allow(dead_code)]
 
 use dualq::channel::{rendezvous, unbounded, Receiver, Sender};
-use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc as std_mpsc, Arc};
+pub(crate) use dualq_testkit::{Ledger, Tracked};
+use std::sync::mpsc as std_mpsc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -159,92 +158,6 @@ pub(crate) fn assert_still_blocked<R>(handle: &JoinHandle<R>, grace: Duration, w
 }
 
 // ------------------------------------------------------------------------------------------
-// Drop-counted values.
-
-/// Counts, per value id, how many times a [`Tracked`] value was dropped.
-pub(crate) struct Ledger {
-    drops: Vec<AtomicUsize>,
-}
-
-impl Ledger {
-    /// A ledger for ids `0..n`.
-    pub(crate) fn new(n: usize) -> Arc<Ledger> {
-        Arc::new(Ledger {
-            drops: (0..n).map(|_| AtomicUsize::new(0)).collect(),
-        })
-    }
-
-    /// Makes the value with this id.
-    pub(crate) fn value(self: &Arc<Self>, id: usize) -> Tracked {
-        assert!(id < self.drops.len(), "id {id} out of the ledger's range");
-        Tracked {
-            id,
-            ledger: Arc::clone(self),
-        }
-    }
-
-    /// How many times value `id` was dropped.
-    pub(crate) fn drops(&self, id: usize) -> usize {
-        self.drops[id].load(Ordering::SeqCst)
-    }
-
-    /// How many drops in all.
-    pub(crate) fn total(&self) -> usize {
-        (0..self.drops.len()).map(|id| self.drops(id)).sum()
-    }
-
-    /// Every id was dropped exactly once.
-    pub(crate) fn assert_each_dropped_once(&self) {
-        for id in 0..self.drops.len() {
-            let n = self.drops(id);
-            assert_eq!(
-                n, 1,
-                "value {id} was dropped {n} times, expected exactly once"
-            );
-        }
-    }
-
-    /// The ids dropped so far (each at most once, checked).
-    pub(crate) fn dropped_ids(&self) -> Vec<usize> {
-        (0..self.drops.len())
-            .filter(|&id| {
-                let n = self.drops(id);
-                assert!(n <= 1, "value {id} was dropped {n} times");
-                n == 1
-            })
-            .collect()
-    }
-}
-
-/// A value that records its drop in a [`Ledger`].
-pub(crate) struct Tracked {
-    id: usize,
-    ledger: Arc<Ledger>,
-}
-
-impl Tracked {
-    pub(crate) fn id(&self) -> usize {
-        self.id
-    }
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.ledger.drops[self.id].fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-impl fmt::Debug for Tracked {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Tracked({})", self.id)
-    }
-}
-
-impl PartialEq for Tracked {
-    fn eq(&self, other: &Self) -> bool {
-        self.id == other.id
-    }
-}
 
 /// A small deterministic pseudo-random sequence (xorshift), to vary timings between rounds
 /// without a dependency.

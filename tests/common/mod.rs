@@ -1,5 +1,5 @@
-//! Helpers shared by the integration tests: a drop-counting value type, a generic view of both
-//! structures, thread CPU time, polling, a watchdog for hangs, and a small PRNG.
+//! Helpers shared by the integration tests of the structures: the test kit's adapter and drop
+//! ledger (re-exported), thread CPU time, polling, a watchdog for hangs, and a small PRNG.
 //!
 //! Each test binary compiles this module on its own and uses only part of it.
 // `pub` here means "for the test files", which `unreachable_pub` (set for the crate) cannot see.
@@ -7,200 +7,17 @@
 
 pub mod scenarios;
 
-use dualq::{DualQueue, DualStack};
-use std::fmt;
 use std::io::Write;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 // ------------------------------------------------------------------------------------------------
-// Drop counting.
+// The adapter over both structures and the drop ledger live in the test kit, shared with the
+// loom models.
 
-/// Per-id drop counters for the values of one test. Leaked (`&'static`), so values can point to
-/// it without reference counting (no shared counter for the stress threads to fight over).
-pub struct DropLog {
-    drops: Vec<AtomicU32>,
-    /// How many drops found the counter already non-zero (a double drop).
-    double_drops: AtomicUsize,
-}
-
-impl DropLog {
-    /// A log for values with ids `0..n`.
-    pub fn leak(n: usize) -> &'static DropLog {
-        Box::leak(Box::new(DropLog {
-            drops: (0..n).map(|_| AtomicU32::new(0)).collect(),
-            double_drops: AtomicUsize::new(0),
-        }))
-    }
-
-    /// A new value with id `id`. Each id should be made once.
-    pub fn value(&'static self, id: usize) -> Tracked {
-        assert!(id < self.drops.len(), "id {id} out of range");
-        Tracked { id, log: self }
-    }
-
-    /// How many times the value with id `id` was dropped.
-    pub fn drops_of(&self, id: usize) -> u32 {
-        self.drops[id].load(Ordering::SeqCst)
-    }
-
-    /// Total drops over all ids.
-    pub fn total(&self) -> usize {
-        self.drops
-            .iter()
-            .map(|d| d.load(Ordering::SeqCst) as usize)
-            .sum()
-    }
-
-    /// Asserts that each id in `ids` was dropped exactly `times` times, naming the first
-    /// offenders otherwise.
-    pub fn assert_dropped(&self, ids: impl IntoIterator<Item = usize>, times: u32, what: &str) {
-        let bad: Vec<(usize, u32)> = ids
-            .into_iter()
-            .map(|id| (id, self.drops_of(id)))
-            .filter(|&(_, d)| d != times)
-            .collect();
-        assert!(
-            bad.is_empty(),
-            "{what}: {} value(s) not dropped exactly {times} time(s); first (id, drops): {:?}",
-            bad.len(),
-            &bad[..bad.len().min(10)]
-        );
-    }
-
-    /// Asserts that every value was dropped exactly once and none twice.
-    pub fn assert_all_dropped_once(&self, what: &str) {
-        assert_eq!(
-            self.double_drops.load(Ordering::SeqCst),
-            0,
-            "{what}: a value was dropped twice"
-        );
-        self.assert_dropped(0..self.drops.len(), 1, what);
-    }
-}
-
-/// A value that records its own drop in a [`DropLog`]. Not `Clone`: each id exists once.
-pub struct Tracked {
-    id: usize,
-    log: &'static DropLog,
-}
-
-impl Tracked {
-    pub fn id(&self) -> usize {
-        self.id
-    }
-}
-
-impl fmt::Debug for Tracked {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Tracked({})", self.id)
-    }
-}
-
-impl PartialEq for Tracked {
-    fn eq(&self, other: &Self) -> bool {
-        self.id == other.id
-    }
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        if self.log.drops[self.id].fetch_add(1, Ordering::SeqCst) != 0 {
-            self.log.double_drops.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-}
-
-// ------------------------------------------------------------------------------------------------
-// One interface over both structures, so each scenario is written once.
-
-/// The public API shared by `DualQueue<T>` and `DualStack<T>`.
-pub trait Dual<T>: Default + fmt::Debug + Send + Sync {
-    /// For messages.
-    const NAME: &'static str;
-    /// `true` for the FIFO queue, `false` for the LIFO stack.
-    const FIFO: bool;
-    fn push(&self, v: T);
-    fn pop(&self) -> T;
-    fn try_pop(&self) -> Option<T>;
-    fn pop_timeout(&self, d: Duration) -> Option<T>;
-    fn pop_deadline(&self, at: Instant) -> Option<T>;
-    fn transfer(&self, v: T);
-    fn try_transfer(&self, v: T) -> Result<(), T>;
-    fn transfer_timeout(&self, v: T, d: Duration) -> Result<(), T>;
-    fn transfer_deadline(&self, v: T, at: Instant) -> Result<(), T>;
-    fn is_empty(&self) -> bool;
-    fn has_waiting_consumer(&self) -> bool;
-    fn len(&self) -> usize;
-    fn waiting_consumers(&self) -> usize;
-    fn waiting_producers(&self) -> usize;
-}
-
-macro_rules! impl_dual {
-    ($ty:ident, $fifo:expr) => {
-        impl<T: Send> Dual<T> for $ty<T> {
-            const NAME: &'static str = stringify!($ty);
-            const FIFO: bool = $fifo;
-            fn push(&self, v: T) {
-                $ty::push(self, v)
-            }
-            fn pop(&self) -> T {
-                $ty::pop(self)
-            }
-            fn try_pop(&self) -> Option<T> {
-                $ty::try_pop(self)
-            }
-            fn pop_timeout(&self, d: Duration) -> Option<T> {
-                $ty::pop_timeout(self, d)
-            }
-            fn pop_deadline(&self, at: Instant) -> Option<T> {
-                $ty::pop_deadline(self, at)
-            }
-            fn transfer(&self, v: T) {
-                $ty::transfer(self, v)
-            }
-            fn try_transfer(&self, v: T) -> Result<(), T> {
-                $ty::try_transfer(self, v)
-            }
-            fn transfer_timeout(&self, v: T, d: Duration) -> Result<(), T> {
-                $ty::transfer_timeout(self, v, d)
-            }
-            fn transfer_deadline(&self, v: T, at: Instant) -> Result<(), T> {
-                $ty::transfer_deadline(self, v, at)
-            }
-            fn is_empty(&self) -> bool {
-                $ty::is_empty(self)
-            }
-            fn has_waiting_consumer(&self) -> bool {
-                $ty::has_waiting_consumer(self)
-            }
-            fn len(&self) -> usize {
-                $ty::len(self)
-            }
-            fn waiting_consumers(&self) -> usize {
-                $ty::waiting_consumers(self)
-            }
-            fn waiting_producers(&self) -> usize {
-                $ty::waiting_producers(self)
-            }
-        }
-    };
-}
-
-impl_dual!(DualQueue, true);
-impl_dual!(DualStack, false);
-
-/// The order in which `k` items offered as `0..k` (values pushed, or waiters that blocked one
-/// after another) come out of a structure of type `Q`.
-pub fn service_order<T, Q: Dual<T>>(k: usize) -> Vec<usize> {
-    if Q::FIFO {
-        (0..k).collect()
-    } else {
-        (0..k).rev().collect()
-    }
-}
+pub use dualq_testkit::{service_order, Census, Dual, Ledger, Tracked};
 
 /// Compile-time check: the argument type is `Send + Sync`.
 pub fn assert_send_sync<T: Send + Sync>() {}
@@ -224,7 +41,7 @@ impl<X: ?Sized + Sync> NotSync<IsSync> for X {}
 
 /// Asserts that a structure holds nothing and nobody waits on it.
 #[track_caller]
-pub fn assert_quiescent<T, Q: Dual<T>>(q: &Q, what: &str) {
+pub fn assert_quiescent<T, Q: Census<T>>(q: &Q, what: &str) {
     assert!(q.is_empty(), "{}: {what}: is_empty() is false", Q::NAME);
     assert_eq!(q.len(), 0, "{}: {what}: len()", Q::NAME);
     assert!(
@@ -485,6 +302,18 @@ impl Rng {
     /// Uniform in `0..n` (n > 0), near enough for tests.
     pub fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n
+    }
+
+    /// Picks an index with the given weights (not all zero).
+    pub fn weighted(&mut self, weights: &[u32]) -> usize {
+        let mut x = self.below(weights.iter().map(|&w| u64::from(w)).sum());
+        for (i, &w) in weights.iter().enumerate() {
+            if x < u64::from(w) {
+                return i;
+            }
+            x -= u64::from(w);
+        }
+        unreachable!("x is below the sum of the weights")
     }
 
     /// Busy-waits for a random number of spin hints below `max`: shifts the relative timing of

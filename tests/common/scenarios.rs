@@ -16,7 +16,7 @@ const K: usize = 8;
 
 /// Single-threaded: values come out in FIFO (queue) or LIFO (stack) order, whichever of `pop`,
 /// `try_pop`, `pop_timeout` or `pop_deadline` takes them.
-pub fn data_leaves_in_order<Q: Dual<usize>>() {
+pub fn data_leaves_in_order<Q: Census<usize>>() {
     let q = Q::default();
     for round in 0..3 {
         let n = 100 * (round + 1);
@@ -52,8 +52,8 @@ pub fn data_leaves_in_order<Q: Dual<usize>>() {
 
 /// Single-threaded random walk over every non-blocking call, checked step by step against a
 /// `VecDeque` used as a queue or a stack. Every value is dropped exactly once.
-pub fn matches_sequential_model<Q: Dual<Tracked>>(seed: u64, steps: usize) {
-    let log = DropLog::leak(steps);
+pub fn matches_sequential_model<Q: Census<Tracked>>(seed: u64, steps: usize) {
+    let log = Ledger::leak(steps);
     let q = Q::default();
     let mut model: VecDeque<usize> = VecDeque::new();
     let mut rng = Rng::new(seed);
@@ -153,7 +153,7 @@ pub fn matches_sequential_model<Q: Dual<Tracked>>(seed: u64, steps: usize) {
     // Values still inside are dropped with the structure; nothing else may drop.
     let inside: Vec<usize> = model.iter().copied().collect();
     for &id in &inside {
-        assert_eq!(log.drops_of(id), 0, "value {id} still inside was dropped");
+        assert_eq!(log.drops(id), 0, "value {id} still inside was dropped");
     }
     drop(q);
     log.assert_dropped(0..next, 1, "sequential model");
@@ -161,7 +161,7 @@ pub fn matches_sequential_model<Q: Dual<Tracked>>(seed: u64, steps: usize) {
 
 /// Values pushed and transferred (by threads blocked one after another) come out in one order:
 /// FIFO for the queue, LIFO for the stack. Each transfer returns once its value is taken.
-pub fn push_and_transfer_mix_keeps_order<Q: Dual<usize>>() {
+pub fn push_and_transfer_mix_keeps_order<Q: Census<usize>>() {
     let _w = watchdog("push_and_transfer_mix_keeps_order", Duration::from_secs(60));
     let q = Q::default();
     let (returned_tx, returned_rx) = mpsc::channel();
@@ -205,7 +205,7 @@ pub fn push_and_transfer_mix_keeps_order<Q: Dual<usize>>() {
 /// `K` consumers blocked one after another (each linked before the next starts) are served by
 /// `K` pushes in order: the queue serves the oldest first, the stack the newest. Timed waiters
 /// (`pop_timeout`, `pop_deadline` with far deadlines) wait in the same line.
-pub fn consumers_are_served_in_order<Q: Dual<usize>>() {
+pub fn consumers_are_served_in_order<Q: Census<usize>>() {
     let _w = watchdog("consumers_are_served_in_order", Duration::from_secs(60));
     let q = Q::default();
     let (tx, rx) = mpsc::channel();
@@ -247,7 +247,7 @@ pub fn consumers_are_served_in_order<Q: Dual<usize>>() {
 
 /// `K` producers blocked in `transfer` one after another are served by pops in order (queue:
 /// oldest first; stack: newest first), and each returns once, and only once, its value is taken.
-pub fn producers_are_served_in_order<Q: Dual<usize>>() {
+pub fn producers_are_served_in_order<Q: Census<usize>>() {
     let _w = watchdog("producers_are_served_in_order", Duration::from_secs(60));
     let q = Q::default();
     let (tx, rx) = mpsc::channel();
@@ -294,7 +294,7 @@ pub fn producers_are_served_in_order<Q: Dual<usize>>() {
 
 /// Consumers that time out while others wait around them (at the front, in the middle, at the
 /// back) leave the line; the rest are still served in order.
-pub fn timed_out_consumers_are_skipped<Q: Dual<usize>>() {
+pub fn timed_out_consumers_are_skipped<Q: Census<usize>>() {
     let _w = watchdog("timed_out_consumers_are_skipped", Duration::from_secs(60));
     let q = Q::default();
     let (tx, rx) = mpsc::channel();
@@ -360,7 +360,7 @@ pub fn timed_out_consumers_are_skipped<Q: Dual<usize>>() {
 
 /// Producers in `transfer_deadline` that time out between untimed `transfer`s get their value
 /// back; it is never delivered, and the others are served in order.
-pub fn timed_out_producers_are_skipped<Q: Dual<usize>>() {
+pub fn timed_out_producers_are_skipped<Q: Census<usize>>() {
     let _w = watchdog("timed_out_producers_are_skipped", Duration::from_secs(60));
     let q = Q::default();
     let (tx, rx) = mpsc::channel();
@@ -420,7 +420,7 @@ pub fn timed_out_producers_are_skipped<Q: Dual<usize>>() {
 
 /// A push to a waiting consumer hands the value straight to it: nobody else can take it in
 /// between (no barging), and the consumer wakes within a second.
-pub fn handoff_to_waiting_consumer_cannot_be_stolen<Q: Dual<usize>>() {
+pub fn handoff_to_waiting_consumer_cannot_be_stolen<Q: Census<usize>>() {
     let _w = watchdog(
         "handoff_to_waiting_consumer_cannot_be_stolen",
         Duration::from_secs(60),
@@ -467,7 +467,7 @@ pub fn handoff_to_waiting_consumer_cannot_be_stolen<Q: Dual<usize>>() {
 
 /// `try_pop`, `pop_deadline(now)` and timed-out `pop_timeout`s on an empty structure leave no
 /// reservation behind: a later push is not swallowed, and `try_transfer` finds nobody.
-pub fn failed_pops_leave_no_reservation<Q: Dual<usize>>() {
+pub fn failed_pops_leave_no_reservation<Q: Census<usize>>() {
     let q = Q::default();
     for _ in 0..100 {
         assert_eq!(q.try_pop(), None);
@@ -496,7 +496,7 @@ pub fn failed_pops_leave_no_reservation<Q: Dual<usize>>() {
 
 /// A timed pop on an empty structure does not return before its timeout or deadline (nor
 /// absurdly late), and a timed waiter wakes promptly when a value comes.
-pub fn timed_pops_wait_their_time<Q: Dual<usize>>() {
+pub fn timed_pops_wait_their_time<Q: Census<usize>>() {
     let q = Q::default();
     let d = Duration::from_millis(50);
     let start = Instant::now();
@@ -535,7 +535,7 @@ pub fn timed_pops_wait_their_time<Q: Dual<usize>>() {
 
 /// A timeout too large to represent (`Duration::MAX`) means "wait forever": no overflow panic,
 /// no immediate return; the waiter is served like an untimed one.
-pub fn huge_timeouts_wait_forever<Q: Dual<usize>>() {
+pub fn huge_timeouts_wait_forever<Q: Census<usize>>() {
     let _w = watchdog("huge_timeouts_wait_forever", Duration::from_secs(60));
     let q = Q::default();
     thread::scope(|s| {
@@ -588,7 +588,7 @@ pub struct Stress {
 /// exactly once; for the queue, each consumer saw each producer's values in the order they were
 /// produced, and nothing was left behind the stop values; every value is dropped exactly once.
 /// With `synchronous`, only the transfer family and waiting pops are used.
-pub fn conservation<Q: Dual<Tracked>>(cfg: Stress) {
+pub fn conservation<Q: Census<Tracked>>(cfg: Stress) {
     let Stress {
         producers,
         consumers,
@@ -599,7 +599,7 @@ pub fn conservation<Q: Dual<Tracked>>(cfg: Stress) {
     let w = watchdog("conservation", Duration::from_secs(60));
     let n = producers * per_producer;
     // Ids `n..n + consumers` are the stop values, one per consumer.
-    let log = DropLog::leak(n + consumers);
+    let log = Ledger::leak(n + consumers);
     let q = Q::default();
     let started = Instant::now();
 
@@ -789,10 +789,10 @@ pub enum Offer {
 ///
 /// After every round the structure holds nothing and nobody waits on it; at the end every value
 /// was dropped exactly once.
-pub fn offer_races_pop_timeout<Q: Dual<Tracked>>(offer: Offer, rounds: usize, seed: u64) {
+pub fn offer_races_pop_timeout<Q: Census<Tracked>>(offer: Offer, rounds: usize, seed: u64) {
     let w = watchdog("offer_races_pop_timeout", Duration::from_secs(60));
     let _cores = exclusive();
-    let log = DropLog::leak(rounds);
+    let log = Ledger::leak(rounds);
     let q = Q::default();
     let barrier = SpinBarrier::new(2);
     let slot: Mutex<Option<Option<Tracked>>> = Mutex::new(None);
@@ -890,7 +890,7 @@ pub fn offer_races_pop_timeout<Q: Dual<Tracked>>(offer: Offer, rounds: usize, se
 /// Values left inside are dropped exactly once when the structure is dropped, and not before;
 /// values taken out are dropped by their taker only.
 pub fn values_left_inside_drop_once_with_the_structure<Q: Dual<Tracked>>() {
-    let log = DropLog::leak(100);
+    let log = Ledger::leak(100);
     let q = Q::default();
     for id in 0..100 {
         q.push(log.value(id));
@@ -906,7 +906,7 @@ pub fn values_left_inside_drop_once_with_the_structure<Q: Dual<Tracked>>() {
     );
     for &id in &taken_ids {
         assert_eq!(
-            log.drops_of(id),
+            log.drops(id),
             0,
             "value {id}, taken out, was dropped by the structure"
         );
@@ -918,8 +918,8 @@ pub fn values_left_inside_drop_once_with_the_structure<Q: Dual<Tracked>>() {
 /// Values that come back (`try_transfer` with nobody waiting, timed-out `transfer_timeout` and
 /// `transfer_deadline`) and values a consumer receives belong to the caller: the structure never
 /// drops them, even when it is dropped with cancelled nodes still inside.
-pub fn values_given_back_belong_to_the_caller<Q: Dual<Tracked>>() {
-    let log = DropLog::leak(8);
+pub fn values_given_back_belong_to_the_caller<Q: Census<Tracked>>() {
+    let log = Ledger::leak(8);
     let q = Q::default();
     let mut mine = vec![
         q.try_transfer(log.value(0)).unwrap_err(),
@@ -934,7 +934,7 @@ pub fn values_given_back_belong_to_the_caller<Q: Dual<Tracked>>() {
     mine.push(q.pop_timeout(Duration::from_millis(1)).unwrap());
     q.transfer_timeout(log.value(5), Duration::from_micros(50))
         .unwrap_err(); // dropped here, by the caller
-    assert_eq!(log.drops_of(5), 1);
+    assert_eq!(log.drops(5), 1);
     let ids: Vec<usize> = mine.iter().map(Tracked::id).collect();
     assert_eq!(
         ids,
@@ -960,7 +960,7 @@ pub fn values_given_back_belong_to_the_caller<Q: Dual<Tracked>>() {
 /// A structure dropped with cancelled reservations and cancelled transfers inside (alone, or
 /// mixed with data) drops each value it still holds exactly once and nothing else.
 pub fn structure_with_cancelled_nodes_drops_cleanly<Q: Dual<Tracked>>() {
-    let log = DropLog::leak(64);
+    let log = Ledger::leak(64);
     let mut next = 0;
     let mut value = || {
         next += 1;
@@ -1029,9 +1029,9 @@ pub fn structure_with_cancelled_nodes_drops_cleanly<Q: Dual<Tracked>>() {
 
 /// Values delivered by a handoff (push or transfer to a waiting consumer, a consumer taking
 /// from a waiting producer) are dropped exactly once, by the receiver.
-pub fn delivered_values_drop_once<Q: Dual<Tracked>>() {
+pub fn delivered_values_drop_once<Q: Census<Tracked>>() {
     let _w = watchdog("delivered_values_drop_once", Duration::from_secs(60));
-    let log = DropLog::leak(4);
+    let log = Ledger::leak(4);
     let q = Q::default();
     thread::scope(|s| {
         for (id, offer) in ["push", "transfer", "try_transfer"].into_iter().enumerate() {
@@ -1047,7 +1047,7 @@ pub fn delivered_values_drop_once<Q: Dual<Tracked>>() {
             let got = consumer.join().unwrap();
             assert_eq!(got.id(), id);
             assert_eq!(
-                log.drops_of(id),
+                log.drops(id),
                 0,
                 "{offer}: dropped before the receiver dropped it"
             );
@@ -1059,7 +1059,7 @@ pub fn delivered_values_drop_once<Q: Dual<Tracked>>() {
         });
         let got = q.pop();
         producer.join().unwrap();
-        assert_eq!((got.id(), log.drops_of(3)), (3, 0));
+        assert_eq!((got.id(), log.drops(3)), (3, 0));
         drop(got);
     });
     drop(q);
@@ -1087,7 +1087,7 @@ fn assert_parked(who: &str, cpu: Duration, wall: Duration) {
 
 /// Two consumers blocked in `pop` (the one at the front, which spins a little first, and the one
 /// behind it) for ~300 ms each use far less CPU than wall time.
-pub fn blocked_consumers_park<Q: Dual<usize>>() {
+pub fn blocked_consumers_park<Q: Census<usize>>() {
     let _w = watchdog("blocked_consumers_park", Duration::from_secs(60));
     let q = Q::default();
     thread::scope(|s| {
@@ -1117,7 +1117,7 @@ pub fn blocked_consumers_park<Q: Dual<usize>>() {
 
 /// Two producers blocked in `transfer` for ~300 ms each use far less CPU than wall time; so does
 /// a consumer blocked in a long `pop_timeout`.
-pub fn blocked_producers_park<Q: Dual<usize>>() {
+pub fn blocked_producers_park<Q: Census<usize>>() {
     let _w = watchdog("blocked_producers_park", Duration::from_secs(60));
     let q = Q::default();
     thread::scope(|s| {
@@ -1165,7 +1165,7 @@ pub fn blocked_producers_park<Q: Dual<usize>>() {
 
 /// `is_empty`, `len`, `has_waiting_consumer` and the waiting counters follow what the structure
 /// holds: data, waiting consumers, or waiting producers.
-pub fn state_queries_follow_contents<Q: Dual<usize>>() {
+pub fn state_queries_follow_contents<Q: Census<usize>>() {
     let _w = watchdog("state_queries_follow_contents", Duration::from_secs(60));
     let q = Q::default();
     assert_quiescent(&q, "new");
@@ -1228,7 +1228,7 @@ pub fn state_queries_follow_contents<Q: Dual<usize>>() {
 
 /// `Debug` names the type and tells an empty structure, one holding data and one with waiting
 /// consumers apart.
-pub fn debug_output_is_informative<Q: Dual<usize>>() {
+pub fn debug_output_is_informative<Q: Census<usize>>() {
     let _w = watchdog("debug_output_is_informative", Duration::from_secs(60));
     let q = Q::default();
     let empty = format!("{q:?}");
@@ -1283,7 +1283,7 @@ impl Drop for Bomb {
 /// list order and those after it), and then passes the panic on to the caller. A cancelled
 /// reservation and a withdrawn transfer are inside too.
 pub fn a_panicking_drop_does_not_leak_the_rest<Q: Dual<Bomb>>() {
-    let log = DropLog::leak(11);
+    let log = Ledger::leak(11);
     let q = Q::default();
     assert!(q.pop_timeout(Duration::from_millis(1)).is_none());
     for id in 0..10 {
@@ -1310,7 +1310,7 @@ pub fn a_panicking_drop_does_not_leak_the_rest<Q: Dual<Bomb>>() {
         "another panic than the bomb's"
     );
     assert_eq!(
-        log.drops_of(10),
+        log.drops(10),
         0,
         "the withdrawn value was dropped by the structure"
     );

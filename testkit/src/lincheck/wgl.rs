@@ -1,13 +1,14 @@
 //! Wing & Gong's linearizability search, with Lowe's memoisation.
 //!
-//! A history is a set of operations, each with an invocation and a response time taken from one
-//! shared clock. It is *linearizable* if some total order of all its operations (a) respects
-//! real time (an operation that responded before another was invoked comes first) and (b) is a
-//! legal run of the sequential specification. The search (Wing & Gong 1993, as refined by Lowe,
-//! *Testing for linearizability*, 2017) builds that order one operation at a time:
+//! A history is a set of operations, each with the set of operations that *precede* it (those
+//! that returned before it was invoked: in real time, or in happens-before, see
+//! [`super::history`]). It is *linearizable* if some total order of all its operations (a)
+//! extends that precedence and (b) is a legal run of the sequential specification. The search
+//! (Wing & Gong 1993, as refined by Lowe, *Testing for linearizability*, 2017) builds that
+//! order one operation at a time:
 //!
-//! * an operation may come next iff it is not yet linearised and was invoked before the earliest
-//!   response among the operations not yet linearised (no pending operation must precede it);
+//! * an operation may come next iff it is not yet linearised and every operation that precedes
+//!   it is;
 //! * it is applied to the specification's state; if the state rejects it, try another;
 //! * on a dead end, backtrack.
 //!
@@ -27,7 +28,7 @@ use std::hash::Hash;
 /// A sequential specification: a state machine whose transitions are operations *with* their
 /// observed results. `apply` returns the next state, or `None` if the operation could not have
 /// returned what it returned in this state.
-pub(crate) trait Spec: Clone + Eq + Hash {
+pub trait Spec: Clone + Eq + Hash {
     /// An operation together with its result, as observed.
     type Op: Debug;
 
@@ -36,35 +37,45 @@ pub(crate) trait Spec: Clone + Eq + Hash {
     fn apply(&self, op: &Self::Op) -> Option<Self>;
 }
 
-/// One operation of a history: what happened, and when it was invoked and responded.
+/// One operation of a history: what happened, when it was invoked and responded, and what
+/// precedes it.
 #[derive(Clone, Debug)]
-pub(crate) struct Event<O> {
-    /// Clock reading just before the call.
-    pub(crate) inv: u64,
+pub struct Event<O> {
+    /// Clock reading just before the call (orders the search's tries, and the report).
+    pub inv: u64,
     /// Clock reading just after it returned; `inv < ret`.
-    pub(crate) ret: u64,
+    pub ret: u64,
+    /// The events that precede this one (a bitset of their indices): they must be linearised
+    /// before it.
+    pub after: u64,
     /// The operation and its result.
-    pub(crate) op: O,
+    pub op: O,
 }
 
 /// The answer of [`check`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Verdict {
+pub enum Verdict {
     /// A witness: the events' indices in a legal linearization order.
     Linearizable(Vec<usize>),
-    /// No legal order exists. `longest` is the longest legal prefix the search reached (indices
-    /// into the events), to show where things went wrong.
-    NotLinearizable { longest: Vec<usize> },
-    /// The search gave up after `steps` state transitions.
-    GaveUp { steps: u64 },
+    /// No legal order exists.
+    NotLinearizable {
+        /// The longest legal prefix the search reached (indices into the events), to show where
+        /// things went wrong.
+        longest: Vec<usize>,
+    },
+    /// The search gave up.
+    GaveUp {
+        /// The state transitions tried.
+        steps: u64,
+    },
 }
 
 /// The most events a history may have (the linearised set is a `u64` bitset).
-pub(crate) const MAX_EVENTS: usize = 64;
+pub const MAX_EVENTS: usize = 64;
 
 /// Decides whether `events` is linearizable with respect to the specification starting in
 /// `init`, trying at most `budget` transitions.
-pub(crate) fn check<S: Spec>(init: &S, events: &[Event<S::Op>], budget: u64) -> Verdict {
+pub fn check<S: Spec>(init: &S, events: &[Event<S::Op>], budget: u64) -> Verdict {
     assert!(
         events.len() <= MAX_EVENTS,
         "history too long for the bitset: {} events",
@@ -76,7 +87,7 @@ pub(crate) fn check<S: Spec>(init: &S, events: &[Event<S::Op>], budget: u64) -> 
             "an event responds before it is invoked: {e:?}"
         );
     }
-    // Sorted by invocation, so the candidates at each step are a prefix of the pending ones.
+    // Tried in order of invocation: the order real threads most likely ran in.
     let mut by_inv: Vec<usize> = (0..events.len()).collect();
     by_inv.sort_by_key(|&i| (events[i].inv, i));
     let mut search = Search {
@@ -130,19 +141,9 @@ impl<S: Spec> Search<'_, S> {
         if !self.seen.insert((done, state.clone())) {
             return Some(false);
         }
-        // The earliest response among the pending events: nothing invoked at or after it can
-        // come next, because that event would then have to come first.
-        let horizon = (0..self.events.len())
-            .filter(|&i| done & (1 << i) == 0)
-            .map(|i| self.events[i].ret)
-            .min()
-            .expect("some event is pending");
         for k in 0..self.by_inv.len() {
             let i = self.by_inv[k];
-            if self.events[i].inv >= horizon {
-                break;
-            }
-            if done & (1 << i) != 0 {
+            if done & (1 << i) != 0 || self.events[i].after & !done != 0 {
                 continue;
             }
             self.steps += 1;
