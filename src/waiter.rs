@@ -13,8 +13,8 @@
 //! | `PENDING` | waiting; nobody has decided | the value is in the slot, nobody has taken it |
 //! | `CANCELLED` | the waiter timed out and withdrew | the producer timed out and took its value back |
 //! | `DISCONNECTED` | the channel closed: no value will come | the channel closed: the producer takes its value back |
-//! | `TAKEN` | — | a consumer claimed the value (queue) |
-//! | address of a node `m` | fulfilled: the value is in `m`'s slot, and the waiter owns one reference to `m` | matched by the consumer whose fulfilling node is `m` (stack) |
+//! | `TAKEN` | — | a consumer claimed the value |
+//! | address of a node `m` | fulfilled: the value is in `m`'s slot, and the waiter owns one reference to `m` | — |
 //!
 //! Every state but `PENDING` is final: the word changes at most once, so no CAS from `PENDING`
 //! can ever succeed against a recycled state (no ABA on the slot). Node addresses are aligned
@@ -24,8 +24,8 @@
 //!
 //! * While `PENDING`, a data node's value belongs to the structure; nobody reads it.
 //! * The thread whose CAS moved the state away from `PENDING` decides who owns the value next:
-//!   the consumer that wrote `TAKEN` (or whose fulfilling node is named), or the producer that
-//!   wrote `CANCELLED`/`DISCONNECTED`. Only that thread moves the value out, exactly once.
+//!   the consumer that wrote `TAKEN`, or the producer that wrote `CANCELLED`/`DISCONNECTED`.
+//!   Only that thread moves the value out, exactly once.
 //! * A request node's value cell is never used: its value arrives in another node, named by
 //!   the state.
 //!
@@ -33,14 +33,28 @@
 //!
 //! The owner of a node waits with [`Slot::wait`] *without* an epoch guard (a thread that parks
 //! while pinned would stop memory reclamation for everyone, crossbeam issue #103). The node stays
-//! alive because the waiter owns a reference to it (see `node.rs`). A fulfiller, on the other
-//! hand, is pinned while it completes the slot, so it may still read the node, and the thread
-//! handle in it, after its CAS has published the outcome.
+//! alive because the waiter owns a reference to it (see `node.rs`). A completer, on the other
+//! hand, is pinned while it completes the slot, and the slot's node is linked (the list owns
+//! it, and an unlinked node is freed only through the epoch), so it may still read that node,
+//! and the thread handle in it, after its CAS has published the outcome.
+//!
+//! The node *named* by a fulfilled state is another matter. From the fulfil CAS on, the value
+//! in it belongs to the waiter, and a waiter that is still spinning (not parked) sees the state
+//! at once, takes the value and releases the node without waiting to be unparked; the queue's
+//! carrier, which the list never owned, is then freed on the spot. So a fulfiller reads
+//! whatever it needs from the carrier *before* its CAS, and never touches it afterwards.
 //!
 //! Lost wake-ups cannot happen: the thread handle is written before the node is published and
 //! never changes; a completer CASes the state and then unparks; the waiter re-reads the state
 //! before every park, and an `unpark` that comes before the `park` leaves a token that makes
 //! the `park` return at once.
+//!
+//! The price is a **stray token**: a waiter that sees its state while still spinning returns
+//! without parking, and the completer's `unpark`, which follows its CAS, may then reach the
+//! thread after it has returned. The token stays with the thread, and the next
+//! `std::thread::park()` that thread calls, for whatever reason, returns at once. std allows
+//! that (`park` may return spuriously, so every caller re-checks its condition in a loop), and
+//! the crate docs say so to users; our own waits re-read their slot after every park.
 
 use crate::sync::{self, AtomicUsize, Ordering, Thread, Timer, UnsafeCell};
 use crate::trace::{trace_event, TraceId, Tracer};
@@ -204,7 +218,8 @@ impl<T> Slot<T> {
     /// Unparks the thread waiting on this slot, if there is one.
     ///
     /// Call only after a successful [`complete`](Self::complete), and only while the node is
-    /// still alive (completers are pinned, so it is).
+    /// still alive (completers are pinned, so it is). The waiter may have seen the outcome and
+    /// returned already; the unpark then leaves a stray token (module docs, "Waiting").
     #[inline]
     pub(crate) fn wake(&self) {
         if let Some(thread) = &self.waiter {
@@ -316,17 +331,19 @@ impl<T> Slot<T> {
         }
     }
 
-    /// Drops the value if the slot still holds it. For the destructor of a structure.
+    /// Moves the value out if the slot still holds it: for the destructor of a structure.
     ///
     /// # Safety
     ///
     /// The caller has exclusive access to the node (`&mut` to the structure), and the node is a
     /// data node whose value was never moved out while `PENDING` (true of every data node).
-    pub(crate) unsafe fn drop_value_if_pending(&self) {
+    pub(crate) unsafe fn take_pending_value(&self) -> Option<T> {
         if self.state() == PENDING {
             // SAFETY: a pending data node still holds its value, and the caller has exclusive
             // access, so nobody else takes it.
-            drop(unsafe { self.take_value() });
+            Some(unsafe { self.take_value() })
+        } else {
+            None
         }
     }
 }
@@ -399,11 +416,16 @@ pub(crate) enum Failure {
 }
 
 impl Failure {
-    /// The failure a final slot state (other than a match) stands for.
+    /// The failure a final slot state stands for: `CANCELLED` or `DISCONNECTED`, the two
+    /// states in which a waiter's own node ends without a partner.
     pub(crate) fn from_state(state: usize) -> Self {
         match state {
+            CANCELLED => Failure::TimedOut,
             DISCONNECTED => Failure::Disconnected,
-            _ => Failure::TimedOut,
+            _ => {
+                debug_assert!(false, "slot state {state:#x} is not a failure");
+                Failure::TimedOut
+            }
         }
     }
 }
