@@ -46,7 +46,8 @@ macro_rules! dual_api {
             #[doc = concat!("assert_eq!(x.pop(), ", $first_out, ");")]
             /// ```
             pub fn push(&self, value: T) {
-                // `Async` fails only on a disconnected channel, which a bare structure never is.
+                // `Async` never waits and a bare structure has no other side to lose: it cannot
+                // fail.
                 let result = self.put(value, $crate::waiter::Patience::Async);
                 debug_assert!(result.is_ok(), "an asynchronous push failed");
             }

@@ -36,9 +36,9 @@
 //! reaches freed memory: a node reached through a frozen `next` was still linked when that
 //! `next` froze, which was after the walker pinned.
 
-use crate::sync::{fence, AtomicBool, AtomicUsize, Ordering, Thread, Timer};
+use crate::sync::{AtomicUsize, Ordering, Thread, Timer};
 use crate::trace::{trace_event, TraceId, Tracer, UNTRACED};
-use crate::waiter::{Failure, Slot, SpinPolicy, DISCONNECTED, TAKEN};
+use crate::waiter::{Failure, Slot, SpinPolicy, TAKEN};
 use crossbeam_epoch::{Atomic, Guard, Owned, Shared};
 use crossbeam_utils::CachePadded;
 use std::fmt;
@@ -381,21 +381,19 @@ pub(crate) trait Host<T> {
 }
 
 /// A consumer's wait, shared by both structures: waits on the linked request until it is
-/// fulfilled (and returns the value), or times out or is disconnected (and unlinks it).
-/// Gives up the caller's reference to its node.
-///
-/// `producers_gone` is the flag a channel sets when no value will come any more, checked once
-/// more after linking (see [`settle`]).
+/// fulfilled (and returns the value), or times out (and unlinks it). Gives up the caller's
+/// reference to its node.
 pub(crate) fn await_value<T>(
     list: &impl Host<T>,
     request: Linked<T>,
     mut timer: Timer,
-    producers_gone: Option<&AtomicBool>,
 ) -> Result<T, Failure> {
     // SAFETY: we own a reference to our node, so it outlives the wait.
     let node = unsafe { &*request.node };
     let spin = request.spin.then(|| list.spin_policy(Kind::Request));
-    let state = settle(node, producers_gone, &mut timer, spin, list.tracer());
+    let state = node
+        .slot
+        .wait(&mut timer, spin, list.tracer(), node.trace_id);
     if state > TAKEN {
         // Fulfilled: `state` is the address of the node that carries our value, and the fulfil
         // CAS gave us one reference to it.
@@ -423,53 +421,26 @@ pub(crate) fn await_taken<T>(
     list: &impl Host<T>,
     data: Linked<T>,
     mut timer: Timer,
-    consumers_gone: Option<&AtomicBool>,
 ) -> Result<(), (T, Failure)> {
     // SAFETY: we own a reference to our node, so it outlives the wait.
     let node = unsafe { &*data.node };
     let spin = data.spin.then(|| list.spin_policy(Kind::Data));
-    let state = settle(node, consumers_gone, &mut timer, spin, list.tracer());
+    let state = node
+        .slot
+        .wait(&mut timer, spin, list.tracer(), node.trace_id);
     // A consumer took the value.
     if state == TAKEN {
         // SAFETY: we own one reference to our node, released once.
         unsafe { Node::release(data.node) };
         return Ok(());
     }
-    // SAFETY: our own CAS (cancel or disconnect) decided the slot, so the value is still in it
-    // and is ours again.
+    // SAFETY: our own cancel CAS decided the slot, so the value is still in it and is ours
+    // again.
     let value = unsafe { node.slot.take_value() };
     list.unlink_dead(data.node);
     // SAFETY: we own one reference to our node, released once.
     unsafe { Node::release(data.node) };
     Err((value, Failure::from_state(state)))
-}
-
-/// Checks the other side's disconnection flag once more, then waits on the slot. Returns the
-/// slot's final state.
-fn settle<T>(
-    node: &Node<T>,
-    other_side_gone: Option<&AtomicBool>,
-    timer: &mut Timer,
-    spin: Option<&SpinPolicy>,
-    tracer: Tracer<'_>,
-) -> usize {
-    if let Some(flag) = other_side_gone {
-        // Dekker with `DualQueue::disconnect`: our link CAS, this fence, then the flag; against
-        // its flag store, its fence, then its sweep of the list. Either we see the flag, or its
-        // sweep sees our node; no waiter sleeps through a disconnection.
-        fence(Ordering::SeqCst);
-        // Relaxed: ordered by the SeqCst fences on both sides.
-        if flag.load(Ordering::Relaxed) {
-            return match node.slot.complete(DISCONNECTED) {
-                Ok(()) => {
-                    trace_event!(tracer, node.trace_id, Disconnected);
-                    DISCONNECTED
-                }
-                Err(winner) => winner,
-            };
-        }
-    }
-    node.slot.wait(timer, spin, tracer, node.trace_id)
 }
 
 /// How many live nodes of each sort a walk counted (see `count_live`).

@@ -15,13 +15,13 @@
 //!  [dummy] ──► [R t1] ──► [R ✗] ──► [R t3]        t1 and t3 wait; ✗ timed out (dead)
 //! ```
 //!
-//! A node is **live** while its slot is `PENDING` and **dead** once decided (matched,
-//! cancelled, disconnected); see `waiter.rs` for the slot's states:
+//! A node is **live** while its slot is `PENDING` and **dead** once decided (matched or
+//! cancelled); see `waiter.rs` for the slot's states:
 //!
 //! ```text
 //!              link CAS                  match CAS (one winner)
 //!   (new) ───────────────► live ──────────────────────────────► dead ──► unlinked ──► freed
-//!                           │        cancel / disconnect CAS      ▲   mark,   (epoch)
+//!                           │             cancel CAS              ▲   mark,   (epoch)
 //!                           └─────────────────────────────────────┘   swing
 //! ```
 //!
@@ -63,18 +63,16 @@
 //!
 //! Links and swings are Release CASes, and every load of `head`, `tail` or `next` is Acquire:
 //! a thread that reaches a node through a pointer sees it fully initialised (its kind, its
-//! value, its waiting thread). The slot's CAS is AcqRel (see `waiter.rs`). The two SeqCst fences
-//! around disconnection are a Dekker handshake: "link, then check the flag" against "set the
-//! flag, then sweep the list", so that no waiter sleeps through a disconnection.
+//! value, its waiting thread). The slot's CAS is AcqRel (see `waiter.rs`).
 
 use crate::api::dual_api;
 use crate::node::{
     await_taken, await_value, count_live, drop_list, first_live, unlink_marked, Census, Host, Kind,
     Linked, Node, Placed, Support, Walk, MARK,
 };
-use crate::sync::{current_thread, fence, AtomicBool, Ordering};
+use crate::sync::{current_thread, Ordering};
 use crate::trace::trace_event;
-use crate::waiter::{Failure, Patience, DISCONNECTED, TAKEN};
+use crate::waiter::{Failure, Patience, TAKEN};
 use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
 use crossbeam_utils::CachePadded;
 use std::marker::PhantomData;
@@ -112,12 +110,6 @@ pub struct DualQueue<T> {
     head: CachePadded<Atomic<Node<T>>>,
     /// The last node, or one before it while an append is finishing. Never behind `head`.
     tail: CachePadded<Atomic<Node<T>>>,
-    /// Set when no producer will come any more (a channel's last sender left): consumers
-    /// drain the data, then fail with `Disconnected` instead of waiting.
-    producers_gone: AtomicBool,
-    /// Set when no consumer will come any more (a channel's last receiver left): producers fail
-    /// with `Disconnected` and get their value back.
-    consumers_gone: AtomicBool,
     /// Spin policies and trace.
     support: Support,
     /// The queue owns values of type `T`.
@@ -175,8 +167,6 @@ impl<T> DualQueue<T> {
         DualQueue {
             head: CachePadded::new(Atomic::from(dummy)),
             tail: CachePadded::new(Atomic::from(dummy)),
-            producers_gone: AtomicBool::new(false),
-            consumers_gone: AtomicBool::new(false),
             support,
             _values: PhantomData,
         }
@@ -225,7 +215,7 @@ impl<T> DualQueue<T> {
         let Patience::Wait(timer) = patience else {
             unreachable!("only a waiting producer stays linked");
         };
-        await_taken(self, linked, timer, Some(&self.consumers_gone))
+        await_taken(self, linked, timer)
     }
 
     fn put_pinned(
@@ -240,11 +230,6 @@ impl<T> DualQueue<T> {
         let mut node = Node::data(value, waits.then(current_thread));
         node.trace_id = self.tracer().new_id();
         loop {
-            // Acquire: pairs with the Release store in `disconnect`; a producer that sees the
-            // flag must not link a node nobody will take.
-            if self.consumers_gone.load(Ordering::Acquire) {
-                return Placed::Done(Err((Node::into_value(node), Failure::Disconnected)));
-            }
             if !matches!(patience, Patience::Now) {
                 // The list owns the node, and so does the producer if it will wait.
                 node.set_owners(1 + usize::from(waits));
@@ -317,16 +302,12 @@ impl<T> DualQueue<T> {
         let Patience::Wait(timer) = patience else {
             unreachable!("only a waiting consumer links a request");
         };
-        await_value(self, linked, timer, Some(&self.producers_gone))
+        await_value(self, linked, timer)
     }
 
     fn take_pinned(&self, patience: &Patience, guard: &Guard) -> Placed<T, Result<T, Failure>> {
         let mut request: Option<Owned<Node<T>>> = None;
         loop {
-            // Read the flag before scanning: every value pushed before the last producer left
-            // is then visible to the scan (Acquire pairs with the Release store in
-            // `disconnect`), so a consumer drains them all before it reports `Disconnected`.
-            let producers_gone = self.producers_gone.load(Ordering::Acquire);
             if let Some(front) = self.front(guard) {
                 let first = front.first();
                 if first.kind == Kind::Data {
@@ -351,9 +332,6 @@ impl<T> DualQueue<T> {
                         }
                     }
                 }
-            }
-            if producers_gone {
-                return Placed::Done(Err(Failure::Disconnected));
             }
             if !matches!(patience, Patience::Wait(_)) {
                 return Placed::Done(Err(Failure::NoPartner));
@@ -637,43 +615,6 @@ impl<T> DualQueue<T> {
                 Ordering::Relaxed,
                 guard,
             );
-        }
-    }
-
-    // ----------------------------------------------------------------------------------------
-    // Disconnection, for the channels built on the queue.
-
-    /// Marks one side of the queue as gone for good and wakes every node waiting for it:
-    /// `Kind::Data` means the producers left (waiting consumers wake with `Disconnected`),
-    /// `Kind::Request` that the consumers left (waiting producers get their value back).
-    // No channel runs on the linked queue any more; the flags and this sweep go (or become a
-    // public `close`) with the review of issue 17.
-    #[allow(dead_code)]
-    pub(crate) fn disconnect(&self, gone: Kind) {
-        let (flag, waiting) = match gone {
-            Kind::Data => (&self.producers_gone, Kind::Request),
-            Kind::Request => (&self.consumers_gone, Kind::Data),
-        };
-        // Release: pairs with the Acquire loads in `put`/`take`.
-        flag.store(true, Ordering::Release);
-        // Dekker with the waiters (see `await_value`): flag, fence, then sweep.
-        fence(Ordering::SeqCst);
-        let guard = &epoch::pin();
-        // Acquire: as in `front`.
-        let mut node = self.head.load(Ordering::Acquire, guard);
-        // SAFETY: every node reached from `head` while pinned stays allocated.
-        while let Some(current) = unsafe { node.as_ref() } {
-            // Only nodes with a waiter: data a producer pushed and left stays for the
-            // destructor to drop.
-            if current.kind == waiting
-                && current.slot.has_waiter()
-                && current.slot.complete(DISCONNECTED).is_ok()
-            {
-                trace_event!(self.tracer(), current.trace_id, Disconnected);
-                current.slot.wake();
-            }
-            // Acquire: pairs with the Release CAS that linked the successor.
-            node = current.next.load(Ordering::Acquire, guard).with_tag(0);
         }
     }
 }

@@ -108,8 +108,8 @@
 //! slot then reads the value. A claim's Acquire pairs with the Release push of the data node
 //! (the value was written before it), and its Release with the waiting producer's Acquire load
 //! of its slot. Marks are AcqRel `fetch_or`s, so a thread that finds a node frozen also sees
-//! the slot decision that made it dead. The stack needs no fence: it has no disconnection flag
-//! to check against (only the queue under a channel does).
+//! the slot decision that made it dead. No fence is needed: neither linked structure has a
+//! flag to check against (the channels run on the segmented queue).
 
 use crate::api::dual_api;
 use crate::node::{
@@ -203,9 +203,7 @@ impl<T> DualStack<T> {
         drop(guard);
         match (placed, patience) {
             (Placed::Done(result), _) => result,
-            (Placed::Linked(linked), Patience::Wait(timer)) => {
-                await_taken(self, linked, timer, None)
-            }
+            (Placed::Linked(linked), Patience::Wait(timer)) => await_taken(self, linked, timer),
             (Placed::Linked(_), _) => unreachable!("only a waiting producer stays linked"),
         }
     }
@@ -253,9 +251,7 @@ impl<T> DualStack<T> {
         drop(guard);
         match (placed, patience) {
             (Placed::Done(result), _) => result,
-            (Placed::Linked(linked), Patience::Wait(timer)) => {
-                await_value(self, linked, timer, None)
-            }
+            (Placed::Linked(linked), Patience::Wait(timer)) => await_value(self, linked, timer),
             (Placed::Linked(_), _) => unreachable!("only a waiting consumer stays linked"),
         }
     }

@@ -3,8 +3,8 @@
 //! Every node of a [`DualQueue`](crate::DualQueue) or [`DualStack`](crate::DualStack) carries a
 //! [`Slot`]. Whoever changes the state away from [`PENDING`] with a compare-and-swap owns the
 //! outcome; every other contender sees its CAS fail and gives way. This is the pattern of std's
-//! `mpmc::Context::try_select`: fulfilment, timeout and disconnection race through one CAS, and
-//! exactly one wins.
+//! `mpmc::Context::try_select`: fulfilment and timeout race through one CAS, and exactly one
+//! wins.
 //!
 //! # States
 //!
@@ -12,7 +12,6 @@
 //! | --- | --- | --- |
 //! | `PENDING` | waiting; nobody has decided | the value is in the slot, nobody has taken it |
 //! | `CANCELLED` | the waiter timed out and withdrew | the producer timed out and took its value back |
-//! | `DISCONNECTED` | the channel closed: no value will come | the channel closed: the producer takes its value back |
 //! | `TAKEN` | — | a consumer claimed the value |
 //! | address of a node `m` | fulfilled: the value is in `m`'s slot, and the waiter owns one reference to `m` | — |
 //!
@@ -24,8 +23,8 @@
 //!
 //! * While `PENDING`, a data node's value belongs to the structure; nobody reads it.
 //! * The thread whose CAS moved the state away from `PENDING` decides who owns the value next:
-//!   the consumer that wrote `TAKEN`, or the producer that wrote `CANCELLED`/`DISCONNECTED`.
-//!   Only that thread moves the value out, exactly once.
+//!   the consumer that wrote `TAKEN`, or the producer that wrote `CANCELLED`. Only that thread
+//!   moves the value out, exactly once.
 //! * A request node's value cell is never used: its value arrives in another node, named by
 //!   the state.
 //!
@@ -68,8 +67,6 @@ use std::time::Instant;
 pub(crate) const PENDING: usize = 0;
 /// The owner withdrew (a timeout, or a `try_*` that found no partner).
 pub(crate) const CANCELLED: usize = 1;
-/// The channel on top of the structure was disconnected while this node waited.
-pub(crate) const DISCONNECTED: usize = 2;
 /// A consumer claimed this data node's value.
 pub(crate) const TAKEN: usize = 3;
 
@@ -354,7 +351,6 @@ impl<T> Slot<T> {
         match self.state() {
             PENDING => "pending",
             CANCELLED => "cancelled",
-            DISCONNECTED => "disconnected",
             TAKEN => "taken",
             _ => "matched",
         }
@@ -416,12 +412,11 @@ pub(crate) enum Failure {
 }
 
 impl Failure {
-    /// The failure a final slot state stands for: `CANCELLED` or `DISCONNECTED`, the two
-    /// states in which a waiter's own node ends without a partner.
+    /// The failure a final slot state stands for: `CANCELLED`, the one state in which a
+    /// waiter's own node ends without a partner.
     pub(crate) fn from_state(state: usize) -> Self {
         match state {
             CANCELLED => Failure::TimedOut,
-            DISCONNECTED => Failure::Disconnected,
             _ => {
                 debug_assert!(false, "slot state {state:#x} is not a failure");
                 Failure::TimedOut
