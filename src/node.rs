@@ -38,7 +38,8 @@
 
 use crate::sync::{AtomicUsize, Ordering, Thread, Timer};
 use crate::trace::{trace_event, TraceId, Tracer, UNTRACED};
-use crate::waiter::{Failure, Slot, SpinPolicy, TAKEN};
+use crate::wait::WaitPolicy;
+use crate::waiter::{Failure, Slot, TAKEN};
 use crossbeam_epoch::{Atomic, Guard, Owned, Shared};
 use crossbeam_utils::CachePadded;
 use std::fmt;
@@ -323,7 +324,7 @@ pub(crate) enum Placed<T, R> {
 #[derive(Debug)]
 pub(crate) struct Support {
     /// How long the waiter at the front spins before parking: `[consumers, producers]`.
-    spin: [CachePadded<SpinPolicy>; 2],
+    spin: [CachePadded<WaitPolicy>; 2],
     /// The event log (feature `trace`).
     #[cfg(feature = "trace")]
     trace: crate::trace::Trace,
@@ -333,8 +334,8 @@ impl Support {
     pub(crate) fn new() -> Self {
         Support {
             spin: [
-                CachePadded::new(SpinPolicy::new()),
-                CachePadded::new(SpinPolicy::new()),
+                CachePadded::new(WaitPolicy::new()),
+                CachePadded::new(WaitPolicy::new()),
             ],
             #[cfg(feature = "trace")]
             trace: crate::trace::Trace::default(),
@@ -342,7 +343,7 @@ impl Support {
     }
 
     /// The spin policy for waiters of `kind` at the front.
-    pub(crate) fn spin_policy(&self, kind: Kind) -> &SpinPolicy {
+    pub(crate) fn spin_policy(&self, kind: Kind) -> &WaitPolicy {
         &self.spin[usize::from(kind == Kind::Data)]
     }
 
@@ -370,7 +371,7 @@ pub(crate) trait Host<T> {
     fn support(&self) -> &Support;
 
     /// The spin policy for waiters of `kind` at the front.
-    fn spin_policy(&self, kind: Kind) -> &SpinPolicy {
+    fn spin_policy(&self, kind: Kind) -> &WaitPolicy {
         self.support().spin_policy(kind)
     }
 

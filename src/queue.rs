@@ -253,7 +253,7 @@ impl<T> DualQueue<T> {
                     let carrier_id = node.trace_id;
                     let carrier = node.into_shared(guard);
                     match front.first().slot.complete(carrier.as_raw() as usize) {
-                        Ok(()) => {
+                        Ok(wakeup) => {
                             // `carrier` may already be freed: never touch it again.
                             trace_event!(
                                 self.tracer(),
@@ -262,7 +262,7 @@ impl<T> DualQueue<T> {
                                     carrier: carrier_id
                                 }
                             );
-                            front.first().slot.wake();
+                            wakeup.send(&front.first().slot);
                             self.advance_head(&front, guard);
                             return Placed::Done(Ok(()));
                         }
@@ -312,12 +312,12 @@ impl<T> DualQueue<T> {
                 let first = front.first();
                 if first.kind == Kind::Data {
                     match first.slot.complete(TAKEN) {
-                        Ok(()) => {
+                        Ok(wakeup) => {
                             trace_event!(self.tracer(), first.trace_id, Taken);
                             // SAFETY: our CAS took the value (PENDING -> TAKEN): it is ours
                             // alone, and the node stays alive while we are pinned.
                             let value = unsafe { first.slot.take_value() };
-                            first.slot.wake();
+                            wakeup.send(&first.slot);
                             self.advance_head(&front, guard);
                             return Placed::Done(Ok(value));
                         }

@@ -399,20 +399,20 @@ impl<T> DualStack<T> {
     fn claim(&self, top: Shared<'_, Node<T>>, guard: &Guard) -> Option<T> {
         // SAFETY: reached from `head` while pinned.
         let data = unsafe { top.deref() };
-        if data.slot.complete(TAKEN).is_err() {
+        let Ok(wakeup) = data.slot.complete(TAKEN) else {
             trace_event!(
                 self.tracer(),
                 data.trace_id,
                 CasLost(crate::trace::CasSite::Slot)
             );
             return None;
-        }
+        };
         trace_event!(self.tracer(), data.trace_id, Taken);
         // SAFETY: our CAS took the value (PENDING -> TAKEN): it is ours alone, and the node
         // stays alive while we are pinned.
         let value = unsafe { data.slot.take_value() };
         // A producer waiting in `transfer`: its value is taken. (The node is alive: pinned.)
-        data.slot.wake();
+        wakeup.send(&data.slot);
         self.unlink_taken(top, guard);
         Some(value)
     }
@@ -472,7 +472,7 @@ impl<T> DualStack<T> {
         // SAFETY: `partner` was reached through the fulfilling node while pinned.
         let below = unsafe { partner.deref() };
         let matched = match below.slot.complete(fulfiller.as_raw() as usize) {
-            Ok(()) => {
+            Ok(wakeup) => {
                 trace_event!(
                     self.tracer(),
                     below.trace_id,
@@ -483,7 +483,7 @@ impl<T> DualStack<T> {
                         carrier: unsafe { fulfiller.deref() }.trace_id
                     }
                 );
-                below.slot.wake();
+                wakeup.send(&below.slot);
                 true
             }
             // Matched already, by the owner or another helper (invariant 3).
@@ -692,12 +692,12 @@ mod tests {
             .unwrap_or_else(|_| unreachable!("one thread"));
         // SAFETY: both linked by us, and we are pinned.
         let (f_node, p_node) = unsafe { (f.deref(), p.deref()) };
-        assert_eq!(p_node.slot.complete(f.as_raw() as usize), Ok(()));
+        assert!(p_node.slot.complete(f.as_raw() as usize).is_ok());
         // `pop_pair` freezes F first; stop right after, before P is frozen.
         f_node.mark(guard);
         // Q's consumer times out and unlinks its node, walking from `head`.
         // SAFETY: linked by us, and we are pinned.
-        assert_eq!(unsafe { q.deref() }.slot.complete(CANCELLED), Ok(()));
+        assert!(unsafe { q.deref() }.slot.complete(CANCELLED).is_ok());
         stack.unlink_dead(q.as_raw());
         // Acquire: pairs with the walk's Release swing.
         let top = stack.head.load(Ordering::Acquire, guard);

@@ -79,21 +79,6 @@ pub(crate) fn loom_sc_fence() {
     fence(Ordering::SeqCst);
 }
 
-/// Whether spinning can ever help: on a single CPU the thread we wait for cannot run while we
-/// spin, so a waiter must park at once.
-pub(crate) fn spinning_helps() -> bool {
-    #[cfg(not(loom))]
-    {
-        use std::sync::OnceLock;
-        static MULTI_CORE: OnceLock<bool> = OnceLock::new();
-        *MULTI_CORE.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
-    }
-    #[cfg(loom)]
-    {
-        true
-    }
-}
-
 /// How long a waiter may wait: forever, or until a deadline.
 ///
 /// The std version reads the clock; the loom version has none and expires after its first
