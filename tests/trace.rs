@@ -185,6 +185,75 @@ fn a_lost_cas_is_recorded() {
     panic!("no lost link CAS was ever recorded");
 }
 
+/// `is_empty`, `has_waiting_consumer`, `len` and `Debug` only read. Here the queue's front is a
+/// cancelled reservation, which any operation would absorb into the dummy's place; the
+/// observers must leave it there and record no step.
+#[test]
+fn queue_observers_change_nothing() {
+    let me = thread::current().name().unwrap().to_owned();
+    let queue = DualQueue::<u32>::new();
+    assert_eq!(queue.pop_timeout(Duration::from_millis(1)), None);
+    let picture = queue.picture();
+    assert_eq!(
+        picture,
+        format!("head → [#1 dummy] → [R {me} #2 cancelled] ← tail")
+    );
+    queue.trace().take();
+    assert!(queue.is_empty());
+    assert!(!queue.has_waiting_consumer());
+    assert_eq!(queue.len(), 0);
+    assert!(format!("{queue:?}").contains("nothing"));
+    assert_eq!(queue.trace().take(), [], "an observer took a step");
+    assert_eq!(queue.picture(), picture, "an observer changed the queue");
+}
+
+/// The stack's observers only read too: with a fulfilling node frozen on top (its producer
+/// stopped right after pushing it), they report the consumer under it as waiting, without
+/// helping the handoff along.
+#[test]
+fn stack_observers_change_nothing() {
+    let stack = Arc::new(DualStack::<u32>::new());
+    let consumer = spawn_named("t1", {
+        let stack = Arc::clone(&stack);
+        move || stack.pop()
+    });
+    stack.trace().wait_for("t1", Step::Parked);
+    let (frozen_tx, frozen_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = Mutex::new(release_rx);
+    stack.trace().set_hook(move |event| {
+        if event.thread == "t2" && matches!(event.step, Step::PushedFulfilling(_)) {
+            frozen_tx.send(()).unwrap();
+            release_rx.lock().unwrap().recv().unwrap();
+        }
+    });
+    let producer = spawn_named("t2", {
+        let stack = Arc::clone(&stack);
+        move || stack.push(5)
+    });
+    frozen_rx.recv().unwrap();
+    let picture = stack.picture();
+    assert_eq!(picture, "head → [F:D #2] → [R t1 #1]");
+    let before = stack.trace().events().len();
+    assert!(
+        stack.is_empty(),
+        "the value in a fulfilling node is not held"
+    );
+    assert!(stack.has_waiting_consumer(), "t1 waits until it is matched");
+    assert_eq!((stack.len(), stack.waiting_consumers()), (0, 1));
+    assert!(format!("{stack:?}").contains("waiting consumers"));
+    assert_eq!(
+        stack.trace().events()[before..],
+        [],
+        "an observer took a step"
+    );
+    assert_eq!(stack.picture(), picture, "an observer changed the stack");
+    release_tx.send(()).unwrap();
+    producer.join().unwrap();
+    assert_eq!(consumer.join().unwrap(), 5);
+    stack.trace().clear_hook();
+}
+
 // ------------------------------------------------------------------------------------------
 // The segmented queue: events name cells (and segments), pictures show cells and counters.
 
