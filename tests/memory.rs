@@ -707,6 +707,26 @@ fn send_timeouts_on_a_full_bounded_channel_do_not_grow_memory() {
     assert_eq!(rx.recv(), Ok(2));
 }
 
+/// A bounded channel whose receiver keeps up (it never fills) gives its used segments back:
+/// traffic alone must not grow memory, whatever the capacity.
+#[test]
+fn traffic_through_a_bounded_channel_that_never_fills_does_not_grow_memory() {
+    let _lock = lock();
+    for cap in [1, 2, 64] {
+        let (tx, rx) = channel::bounded::<u64>(cap);
+        let mut next = 0u64;
+        assert_bounded(
+            &format!("bounded({cap}) send then recv"),
+            iterations(),
+            || {
+                tx.send(next).unwrap();
+                assert_eq!(rx.recv(), Ok(next));
+                next += 1;
+            },
+        );
+    }
+}
+
 /// A burst of a million values: the channel holds about one segment per 32 values (not one
 /// node per value), gives the memory back once drained, and again once dropped full.
 #[test]

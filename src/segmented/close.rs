@@ -12,8 +12,9 @@
 //!   receivers are woken with `Disconnected`, oldest first. Cells below `S` keep their values
 //!   for the receivers that drain them.
 //! * **last receiver gone** (`close_receivers`): cells `R..S` belong to senders that no
-//!   receiver will serve. Buffered values are dropped now (every value whose send returned
-//!   `Ok` is dropped by the time the receiver's drop returns: nothing is stranded); cells not
+//!   receiver will serve. Buffered values are taken and dropped now (every value whose send
+//!   returned `Ok` is dropped by the time the receiver's drop returns: nothing is stranded;
+//!   `TAKEN`, so a released sender still spinning on its cell sees its send succeed); cells not
 //!   yet written are closed (their send fails and returns its value); spinning and parked
 //!   senders get their value back with `Disconnected`.
 //!
@@ -22,7 +23,7 @@
 
 use super::cell::{
     Cell, State, BUFFERED, CANCELLED_RECV, CANCELLED_SEND, CLOSED, EMPTY, IN_BUFFER, PARKING,
-    SPIN_SEND,
+    SPIN_SEND, TAKEN,
 };
 use super::handoff::{COUNT, GONE};
 use super::segment::{Position, Segment, SEG};
@@ -128,7 +129,12 @@ impl<T> SegmentedDualQueue<T> {
                             }
                         }
                         State::Plain(BUFFERED) => {
-                            if cell.cas(BUFFERED, CLOSED).is_ok() {
+                            // `TAKEN`, not `CLOSED`: the sweep takes the value in place of the
+                            // receiver. A sender that the buffer end released from `SPIN_SEND`
+                            // may not have looked at its cell yet; `CLOSED` would tell it that
+                            // the value in the cell is still its own, and it would return (and
+                            // later drop) the value we drop here.
+                            if cell.cas(BUFFERED, TAKEN).is_ok() {
                                 // SAFETY: a buffered value belongs to the cell's receiver, and no
                                 // receiver is left: our CAS made it ours.
                                 panics.drop_value(unsafe { cell.read() });

@@ -417,7 +417,9 @@ impl<T> SegmentedDualQueue<T> {
             match cell.load() {
                 TAKEN | BUFFERED => return Ok(SendStep::Done(Ok(()))),
                 CLOSED => {
-                    // SAFETY: the sweep that closed a `SPIN_SEND` cell leaves the value to us.
+                    // SAFETY: the sweep that closed a `SPIN_SEND` cell leaves the value to us;
+                    // our cell went to `CLOSED` from `SPIN_SEND` itself, since a sweep takes a
+                    // `BUFFERED` value as `TAKEN` (close.rs).
                     let value = unsafe { cell.read() };
                     return Ok(SendStep::Done(Err((value, Failure::Disconnected))));
                 }
@@ -829,7 +831,10 @@ impl<T> SegmentedDualQueue<T> {
             let index = end.counter.fetch_add(1, Ordering::SeqCst);
             loom_sc_fence();
             if self.list.senders.counter.load(Ordering::SeqCst) & COUNT <= index {
-                // The cell's sender has not claimed it yet; it will see room.
+                // The cell's sender has not claimed it yet; it will see room. Our pointer still
+                // follows our claims, or a channel that never fills would never let a segment
+                // be passed (every segment would stay allocated).
+                self.list.follow(end, start, index, guard);
                 return;
             }
             let found = self.list.locate(end, start, index, guard);

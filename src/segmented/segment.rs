@@ -295,6 +295,45 @@ impl<T> List<T> {
         }
     }
 
+    /// Moves `position`'s pointer toward the segment of cell `index` through the segments that
+    /// exist, never appending one: the pointer stops at the last segment if `index` lies beyond
+    /// it. For the buffer end, whose claims run ahead of the senders (a claim at or past `S`
+    /// visits no cell, so it does not `locate`), but whose pointer must follow its claims all
+    /// the same: a segment is passed only when every pointer is beyond it (Kotlin's
+    /// `moveSegmentBufferEndToSpecifiedOrLast`). `start` was read from the position while
+    /// pinned, before `index` was claimed, so moving to `index`'s segment keeps invariant 3.
+    pub(crate) fn follow<'g>(
+        &self,
+        position: &Position<T>,
+        start: Shared<'g, Segment<T>>,
+        index: u64,
+        guard: &'g Guard,
+    ) {
+        let id = index / SEG as u64;
+        let mut current = start;
+        // SAFETY: `start` was read from the position while pinned (invariant 4).
+        if unsafe { current.deref() }.id >= id {
+            return; // the common case: the pointer is at the claim's segment (or beyond)
+        }
+        loop {
+            // SAFETY: read from the position or reached through `next` links while pinned
+            // (invariant 4).
+            let segment = unsafe { current.deref() };
+            // Acquire: pairs with the Release CAS that linked the successor.
+            let next = segment.next.load(Ordering::Acquire, guard).with_tag(0);
+            if segment.id < id && !next.is_null() {
+                current = next;
+                continue;
+            }
+            if self.move_forward(position, current, guard) {
+                return;
+            }
+            // `current` was removed under us, so it had a successor: its frozen `next` leads on.
+            // Acquire: as above.
+            current = segment.next.load(Ordering::Acquire, guard).with_tag(0);
+        }
+    }
+
     /// Moves `position`'s pointer forward to `to` (no-op if it is already there or beyond).
     /// Fails only if `to` was removed.
     fn move_forward(
