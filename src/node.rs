@@ -37,7 +37,9 @@
 //! `next` froze, which was after the walker pinned.
 
 use crate::sync::{AtomicUsize, Ordering, Thread, Timer};
-use crate::trace::{trace_event, TraceId, Tracer, UNTRACED};
+#[cfg(feature = "trace")]
+use crate::trace::trace_event;
+use crate::trace::{TraceId, Tracer, UNTRACED};
 use crate::wait::WaitPolicy;
 use crate::waiter::{Failure, Slot, TAKEN};
 use crossbeam_epoch::{Atomic, Guard, Owned, Shared};

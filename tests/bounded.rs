@@ -1252,3 +1252,23 @@ fn stress_many_senders_and_receivers_every_value_delivered_exactly_once() {
         ledger.assert_all_dropped_once("stress");
     }
 }
+
+/// A send withdrawn right behind the last buffered value does not keep an emptied channel
+/// looking non-empty: `while !rx.is_empty() { rx.recv() }` ends.
+#[test]
+fn an_emptied_channel_reads_empty_although_a_send_behind_the_last_value_withdrew() {
+    let (tx, rx) = bounded::<u32>(1);
+    tx.send(1).unwrap();
+    assert_eq!(
+        tx.send_timeout(2, std::time::Duration::from_millis(5)),
+        Err(dualq::channel::SendTimeoutError::Timeout(2))
+    );
+    let mut got = Vec::new();
+    while !rx.is_empty() {
+        got.push(rx.recv().unwrap());
+    }
+    assert_eq!(got, [1]);
+    assert_eq!((rx.len(), rx.is_full()), (0, false));
+    tx.send(3).unwrap();
+    assert_eq!(rx.recv(), Ok(3));
+}

@@ -566,6 +566,12 @@ impl<T> SegmentedDualQueue<T> {
             match self.recv_from_cell(found, cell, index, patience, how, guard) {
                 RecvStep::Done(result) => {
                     self.expand_buffer(guard);
+                    if result.is_ok() && self.list.send_withdrawals.load(Ordering::Relaxed) {
+                        // A withdrawn send right behind the value we took would count in `len`
+                        // until the next receive passes it: step over it now, so an emptied
+                        // channel reads empty.
+                        self.pass_withdrawn(Side::Sender, found, index + 1, guard);
+                    }
                     return Start::Done(result);
                 }
                 RecvStep::Parked(ticket) => {
@@ -942,7 +948,18 @@ impl<T> SegmentedDualQueue<T> {
         if to == CANCELLED_RECV || to == CANCELLED_SEND {
             self.list.cell_cancelled(segment, guard);
         }
+        if to == CANCELLED_SEND {
+            self.note_send_withdrawal();
+        }
         true
+    }
+
+    /// Remembers that a send has withdrawn from its cell (see `List::send_withdrawals`).
+    fn note_send_withdrawal(&self) {
+        // Relaxed (both): a hint, not a synchronisation (see the field).
+        if !self.list.send_withdrawals.load(Ordering::Relaxed) {
+            self.list.send_withdrawals.store(true, Ordering::Relaxed);
+        }
     }
 
     /// A parked party that withdrew cleans its cell, if its partner cannot reach it yet;
@@ -992,6 +1009,9 @@ impl<T> SegmentedDualQueue<T> {
         mut index: u64,
         guard: &'g Guard,
     ) {
+        if side == Side::Sender {
+            self.note_send_withdrawal();
+        }
         let (partner, dead) = match side {
             Side::Receiver => (&self.list.senders.counter, CANCELLED_RECV),
             Side::Sender => (&self.list.receivers.counter, CANCELLED_SEND),

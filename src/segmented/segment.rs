@@ -165,6 +165,11 @@ pub(crate) struct List<T> {
     head: Atomic<Segment<T>>,
     /// Whether `buffer_end` is a live position (bounded channels only).
     tracks_buffer_end: bool,
+    /// Set once a send has withdrawn from its cell (only timed or `try_` sends that had to wait
+    /// can). Until then receives need not look for withdrawn cells to step over, so a channel
+    /// whose sends never wait (unbounded) never pays for it. A hint, not a synchronisation: a
+    /// std atomic even under loom, Relaxed everywhere.
+    pub(crate) send_withdrawals: std::sync::atomic::AtomicBool,
     /// The event log (feature `trace`).
     #[cfg(feature = "trace")]
     pub(crate) trace: crate::trace::Trace,
@@ -191,6 +196,7 @@ impl<T> List<T> {
             buffer_end: position(buffer_end.unwrap_or(0)),
             head: Atomic::from(first),
             tracks_buffer_end,
+            send_withdrawals: std::sync::atomic::AtomicBool::new(false),
             #[cfg(feature = "trace")]
             trace: crate::trace::Trace::for_cells(),
         }
