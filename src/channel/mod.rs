@@ -68,10 +68,18 @@
 //! always succeeds. (Kotlin's channels, whose algorithm this is, make the same exception.)
 
 mod error;
+#[cfg(feature = "async")]
+mod future;
+#[cfg(feature = "async")]
+mod stream;
 
 pub use error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
+#[cfg(feature = "async")]
+pub use future::{RecvFut, SendFut};
+#[cfg(feature = "async")]
+pub use stream::{RecvStream, SendSink};
 
 use crate::segmented::{Bound, SendKind};
 use crate::sync::{Arc, AtomicUsize, Ordering, Timer};
@@ -234,6 +242,15 @@ impl<T> Channel<T> {
 
     fn is_full(&self) -> bool {
         self.capacity().is_some_and(|cap| self.len() >= cap)
+    }
+
+    /// Gives up one sender handle's count; the last one disconnects the receiving side.
+    fn release_sender(&self) {
+        // AcqRel: each sender's Release decrement orders its sends before the last sender's
+        // Acquire, so the disconnection below comes after every send (receivers drain them all).
+        if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.queue.close_senders();
+        }
     }
 }
 
@@ -493,11 +510,7 @@ impl<T> Clone for Receiver<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        // AcqRel: each sender's Release decrement orders its sends before the last sender's
-        // Acquire, so the disconnection below comes after every send (receivers drain them all).
-        if self.channel.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.channel.queue.close_senders();
-        }
+        self.channel.release_sender();
     }
 }
 

@@ -46,7 +46,7 @@ pub(crate) enum Waiting<'a> {
     /// thread.
     Thread,
     /// An async task: register its waker at once (a task must not spin or block).
-    #[allow(dead_code)] // the async futures (issue 16) construct it
+    #[cfg_attr(not(feature = "async"), allow(dead_code))] // built by `channel/future.rs`
     Task(&'a Waker),
 }
 
@@ -724,18 +724,18 @@ impl<T> SegmentedDualQueue<T> {
 
     // --------------------------------------------------------------------------------------
     // Async tasks: a parked operation polled, or abandoned (its future dropped). Used by the
-    // async futures (issue 16).
+    // async futures (`channel/future.rs`).
 
     /// Polls a parked operation's waiter: its final state, or `None` once `waker` is
     /// registered to be woken when it is decided.
-    #[allow(dead_code)]
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
     pub(crate) fn poll_ticket(ticket: &Ticket<T>, waker: &Waker) -> Option<usize> {
         ticket.waiter.poll(waker)
     }
 
     /// A parked send whose future was dropped: withdraws the value (dropped here) unless a
     /// receiver or the buffer end already has it, in which case the send simply happened.
-    #[allow(dead_code)]
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
     pub(crate) fn abandon_send(&self, ticket: Ticket<T>) {
         let outcome = match ticket.waiter.decide(w::CANCELLED) {
             Ok(()) => w::CANCELLED,
@@ -749,7 +749,7 @@ impl<T> SegmentedDualQueue<T> {
     /// was already handed to it, that value is sent again (at the back of the line), so it is
     /// still delivered exactly once, to another receiver; if no receiver is left, it is dropped
     /// with the channel's other values.
-    #[allow(dead_code)]
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
     pub(crate) fn abandon_recv(&self, ticket: Ticket<T>) {
         let outcome = match ticket.waiter.decide(w::CANCELLED) {
             Ok(()) => w::CANCELLED,
