@@ -575,6 +575,30 @@ fn a_value_handed_to_a_dropped_receive_reaches_a_waiting_receiver() {
 }
 
 #[test]
+fn a_dropped_receive_after_the_senders_left_does_not_strand_its_value() {
+    // A value reaches a waiting receive; the last sender leaves; another receiver finds the
+    // channel disconnected; then the receive's future is dropped. Its value must not be
+    // re-sent into a cell no receiver will visit (where nobody would ever drop it): it is
+    // dropped exactly once.
+    let (ledger, mut values) = ledger(1);
+    let (tx, rx) = unbounded::<Tracked>();
+    let other = rx.clone();
+    let mut fut = rx.recv_async();
+    assert!(poll_once(&mut fut).is_pending());
+    tx.send(values.remove(0)).unwrap();
+    drop(tx);
+    assert_eq!(other.recv().map(|v| v.id()), Err(RecvError));
+    drop(fut);
+    assert_eq!(
+        other.try_recv().map(|v| v.id()),
+        Err(dualq::channel::TryRecvError::Disconnected)
+    );
+    drop(other);
+    drop(rx);
+    ledger.assert_all_dropped_once("stranded");
+}
+
+#[test]
 fn a_dropped_pending_send_withdraws_its_value() {
     for kind in [Kind::Rendezvous, Kind::Bounded(1)] {
         let (ledger, mut values) = ledger(2);

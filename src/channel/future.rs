@@ -46,7 +46,7 @@
 //! operations never wait for a forgotten future.
 
 use super::{Channel, Receiver, RecvError, SendError, Sender};
-use crate::segmented::{Start, Ticket, Waiting};
+use crate::segmented::{SendKind, Start, Ticket, Waiting};
 use crate::sync::Timer;
 use crate::waiter::{Failure, Patience};
 use crate::SegmentedDualQueue;
@@ -132,7 +132,9 @@ impl<T> Receiving<T> {
     /// it is sent again (module docs).
     pub(super) fn abandon(&mut self, channel: &Channel<T>) {
         if let Receiving::Waiting(ticket) = mem::replace(self, Receiving::Idle) {
-            channel.queue.abandon_recv(ticket);
+            if let Some(value) = channel.queue.abandon_recv(ticket) {
+                channel.resend(value);
+            }
         }
     }
 }
@@ -202,6 +204,39 @@ impl<T> Sending<T> {
     /// Whether the send has returned `Ready` (or there is none).
     pub(super) fn is_finished(&self) -> bool {
         matches!(self, Sending::Finished)
+    }
+}
+
+impl<T> Channel<T> {
+    /// Sends `value` again, at the back of the line: it had been handed to a receive whose
+    /// future was dropped before it saw it.
+    ///
+    /// The send borrows a sender handle for its duration (the count goes up only while it is
+    /// not zero), so the senders cannot disconnect in the middle of it: disconnection then
+    /// comes after it, and receivers drain the value first. If every sender is already gone,
+    /// the value is dropped here: a send after the disconnection sweep could land in a cell
+    /// that a receiver has already passed (it saw no sender left), where nobody would ever
+    /// take or drop it.
+    fn resend(&self, value: T) {
+        // Relaxed: as in `Sender::clone`: the count is at least 1 when the CAS succeeds, and
+        // the release below orders the send before any disconnection.
+        let borrowed = self
+            .senders
+            .fetch_update(
+                crate::sync::Ordering::Relaxed,
+                crate::sync::Ordering::Relaxed,
+                |n| (n > 0).then(|| n + 1),
+            )
+            .is_ok();
+        if !borrowed {
+            drop(value);
+            return;
+        }
+        // The future's own receiver is alive, so this cannot fail for lack of receivers; an
+        // unbounded push never waits (the value was inside the bound once already).
+        let sent = self.queue.send(value, SendKind::Push, Patience::Async);
+        debug_assert!(sent.is_ok(), "a resend failed while a receiver was alive");
+        self.release_sender();
     }
 }
 
