@@ -247,7 +247,7 @@ impl<T> Channel<T> {
 /// It is `Send` when `T: Send`, always `Unpin`, and cancel-safe: dropping it while it waits
 /// withdraws the value, which is dropped with the future, unless a receiver has already taken
 /// it; never both. What a `mem::forget`-ten future does is in the
-/// [module docs](super#forgotten-futures).
+/// [channel docs](super#forgotten-futures).
 #[must_use = "futures do nothing unless polled"]
 pub struct SendFut<'a, T> {
     sender: End<'a, Sender<T>>,
@@ -259,7 +259,7 @@ pub struct SendFut<'a, T> {
 ///
 /// It is `Send` when `T: Send`, always `Unpin`, and cancel-safe: dropping it while it waits
 /// loses no value (a value already handed to it is sent again, at the back of the line). What
-/// a `mem::forget`-ten future does is in the [module docs](super#forgotten-futures).
+/// a `mem::forget`-ten future does is in the [channel docs](super#forgotten-futures).
 #[must_use = "futures do nothing unless polled"]
 pub struct RecvFut<'a, T> {
     receiver: End<'a, Receiver<T>>,
