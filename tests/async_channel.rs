@@ -12,7 +12,9 @@
 //! * what a `mem::forget`-ten future does;
 //! * streams and sinks; `Send`/`Unpin`.
 //!
-//! Race loops run a few hundred rounds; `DUALQ_LONG=1` runs ten times as many.
+//! Race loops run a dozen rounds of a few hundred values each; `DUALQ_LONG=1` runs ten times as
+//! many rounds.
+#![cfg(feature = "async")]
 
 mod chan_support;
 
