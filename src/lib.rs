@@ -140,6 +140,18 @@
 //! a cache-line transfer, to a parked one a futex wake) and then parks. The spin budget follows
 //! how long recent waits lasted: long waits (slow producers) shrink it to about a microsecond.
 //!
+//! Waiting uses [`std::thread::park`], and a partner wakes the waiter with
+//! [`Thread::unpark`](std::thread::Thread::unpark) right after handing over. If the waiter saw
+//! the handoff while still spinning, it has returned by then, and the unpark leaves the thread
+//! its *token*: the next `std::thread::park()` that thread calls, for any reason, returns at
+//! once. std allows that (`park` may return spuriously, so code that parks re-checks its
+//! condition in a loop), but code that parks on its own after a blocking `pop`, `transfer` or
+//! channel operation may see one early return.
+//!
+//! The observers (`is_empty`, `has_waiting_consumer`, `len`, the waiting counts, `Debug`) only
+//! read: they never change the structure, and they are snapshots that other threads may change
+//! at once.
+//!
 //! # Verification
 //!
 //! The algorithms are model-checked with [loom](https://docs.rs/loom) (`loom-tests/`, which runs
@@ -149,6 +161,7 @@
 
 #![warn(missing_docs)]
 
+mod api;
 pub mod channel;
 mod node;
 mod queue;
@@ -157,6 +170,7 @@ mod stack;
 mod sync;
 #[cfg_attr(not(feature = "trace"), doc(hidden))]
 pub mod trace;
+mod wait;
 mod waiter;
 
 pub use queue::DualQueue;

@@ -162,3 +162,8 @@ fn debug_output_is_informative() {
     q.push(Opaque);
     assert!(format!("{q:?}").contains("DualStack"));
 }
+
+#[test]
+fn a_panicking_drop_does_not_leak_the_rest() {
+    scenarios::a_panicking_drop_does_not_leak_the_rest::<DualStack<scenarios::Bomb>>();
+}

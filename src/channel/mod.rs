@@ -1,6 +1,6 @@
 //! Fair multi-producer multi-consumer channels, shaped like `std::sync::mpsc` and
-//! crossbeam-channel, on a [`SegmentedDualQueue`], for threads and async tasks alike
-//! ([Async tasks](#async-tasks)).
+//! crossbeam-channel, on a [`SegmentedDualQueue`]: cells claimed by fetch-and-add. For
+//! threads and async tasks alike ([Async tasks](#async-tasks)).
 //!
 //! * [`unbounded`] (std's [`channel`]): `send` never blocks.
 //! * [`bounded`]`(n)` (std's [`sync_channel`]): up to `n` values wait in the channel; a `send`

@@ -29,6 +29,7 @@ use super::segment::{Position, Segment, SEG};
 use super::waiter::{self as w, Waiter};
 use super::SegmentedDualQueue;
 use crate::sync::{Arc, Ordering};
+use crate::trace::trace_event;
 use crossbeam_epoch::{self as epoch, Guard, Shared};
 use crossbeam_utils::Backoff;
 use std::any::Any;
@@ -62,37 +63,44 @@ impl<T> SegmentedDualQueue<T> {
         let claimed = self.list.receivers.counter.fetch_or(GONE, Ordering::SeqCst) & COUNT;
         let sent = self.list.senders.counter.load(Ordering::SeqCst) & COUNT;
         let backoff = Backoff::new();
-        self.for_each_cell(&self.list.senders, sent, claimed, guard, |segment, cell| {
-            loop {
-                let word = cell.load();
-                match State::<T>::decode(word) {
-                    State::Plain(EMPTY | IN_BUFFER) => {
-                        if cell.cas(word, CLOSED).is_ok() {
+        self.for_each_cell(
+            &self.list.senders,
+            sent,
+            claimed,
+            guard,
+            |segment, cell, _index| {
+                loop {
+                    let word = cell.load();
+                    match State::<T>::decode(word) {
+                        State::Plain(EMPTY | IN_BUFFER) => {
+                            if cell.cas(word, CLOSED).is_ok() {
+                                return;
+                            }
+                        }
+                        State::Receiver(waiter_ptr) => {
+                            // SAFETY: kept alive by the cell's reference until released through the
+                            // epoch, after we unpin.
+                            let waiter = unsafe { &*waiter_ptr };
+                            match waiter.decide(w::CLOSED) {
+                                Ok(()) => {
+                                    trace_event!(self.tracer(), _index, Disconnected);
+                                    waiter.wake();
+                                    self.finalize(segment, cell, word, CLOSED, guard);
+                                }
+                                Err(_) => {
+                                    self.finalize(segment, cell, word, CANCELLED_RECV, guard);
+                                }
+                            }
                             return;
                         }
+                        State::Plain(PARKING) => backoff.snooze(),
+                        // Withdrawn, poisoned, already closed, or a value (a sender's cell skipped
+                        // into this range is dead): nothing to do.
+                        _ => return,
                     }
-                    State::Receiver(waiter_ptr) => {
-                        // SAFETY: kept alive by the cell's reference until released through the
-                        // epoch, after we unpin.
-                        let waiter = unsafe { &*waiter_ptr };
-                        match waiter.decide(w::CLOSED) {
-                            Ok(()) => {
-                                waiter.wake();
-                                self.finalize(segment, cell, word, CLOSED, guard);
-                            }
-                            Err(_) => {
-                                self.finalize(segment, cell, word, CANCELLED_RECV, guard);
-                            }
-                        }
-                        return;
-                    }
-                    State::Plain(PARKING) => backoff.snooze(),
-                    // Withdrawn, poisoned, already closed, or a value (a sender's cell skipped
-                    // into this range is dead): nothing to do.
-                    _ => return,
                 }
-            }
-        });
+            },
+        );
     }
 
     /// The last receiver is gone: senders fail from now on, and nothing stays inside (module
@@ -110,7 +118,7 @@ impl<T> SegmentedDualQueue<T> {
                 claimed,
                 sent,
                 guard,
-                |segment, cell| loop {
+                |segment, cell, _index| loop {
                     let word = cell.load();
                     match State::<T>::decode(word) {
                         State::Plain(EMPTY | IN_BUFFER | SPIN_SEND) => {
@@ -158,7 +166,7 @@ impl<T> SegmentedDualQueue<T> {
         from: u64,
         to: u64,
         guard: &'g Guard,
-        mut visit: impl FnMut(Shared<'g, Segment<T>>, &Cell<T>),
+        mut visit: impl FnMut(Shared<'g, Segment<T>>, &Cell<T>, u64),
     ) where
         T: 'g,
     {
@@ -175,7 +183,11 @@ impl<T> SegmentedDualQueue<T> {
             // A removed segment in between holds only withdrawn cells: skip to the next one.
             index = index.max(segment.start());
             while index < to && index < segment.start() + SEG as u64 {
-                visit(current, &segment.cells[(index - segment.start()) as usize]);
+                visit(
+                    current,
+                    &segment.cells[(index - segment.start()) as usize],
+                    index,
+                );
                 index += 1;
             }
             if index >= to {

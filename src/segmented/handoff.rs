@@ -10,7 +10,9 @@ use super::segment::{Segment, SEG};
 use super::waiter::{self as w, Waiter};
 use super::SegmentedDualQueue;
 use crate::sync::{current_thread, loom_sc_fence, Arc, Ordering, Timer};
-use crate::waiter::{spin_while, Failure, Patience, WaitClock};
+use crate::trace::trace_event;
+use crate::wait::WaitClock;
+use crate::waiter::{Failure, Patience};
 use crossbeam_epoch::{self as epoch, Guard, Shared};
 use crossbeam_utils::Backoff;
 use std::task::Waker;
@@ -171,6 +173,7 @@ impl<T> SegmentedDualQueue<T> {
                 return Start::Done(Err((value, Failure::Disconnected)));
             }
             let index = word & COUNT;
+            trace_event!(self.tracer(), index, Claimed(crate::trace::NodeKind::Data));
             let found = self.list.locate(senders, start, index, guard);
             // SAFETY: found while pinned (segment.rs, invariant 4).
             let segment = unsafe { found.deref() };
@@ -251,7 +254,10 @@ impl<T> SegmentedDualQueue<T> {
             unsafe { cell.write(value) };
             // The Release half of the CAS publishes the value to the receiver.
             match cell.cas(EMPTY, BUFFERED) {
-                Ok(()) => return SendStep::Done(Ok(())),
+                Ok(()) => {
+                    trace_event!(self.tracer(), index, Buffered);
+                    return SendStep::Done(Ok(()));
+                }
                 // SAFETY: the CAS failed, so nobody saw the value: it is ours again.
                 Err(_) => value = unsafe { cell.read() },
             }
@@ -282,7 +288,10 @@ impl<T> SegmentedDualQueue<T> {
                     unsafe { cell.write(value) };
                     // The Release half of the CAS publishes the value to the receiver.
                     match cell.cas(EMPTY, BUFFERED) {
-                        Ok(()) => return SendStep::Done(Ok(())),
+                        Ok(()) => {
+                            trace_event!(self.tracer(), index, Buffered);
+                            return SendStep::Done(Ok(()));
+                        }
                         // SAFETY: the CAS failed, so nobody saw the value: it is ours again.
                         Err(_) => value = unsafe { cell.read() },
                     }
@@ -299,6 +308,7 @@ impl<T> SegmentedDualQueue<T> {
                     // No room and nobody waiting: give up, and leave the cell dead.
                     Patience::Now | Patience::Async => {
                         if cell.cas(EMPTY, CANCELLED_SEND).is_ok() {
+                            trace_event!(self.tracer(), index, Cancelled);
                             self.list.cell_cancelled(segment, guard);
                             self.pass_withdrawn(Side::Sender, segment, index, guard);
                             return SendStep::Done(Err((value, Failure::NoPartner)));
@@ -310,7 +320,10 @@ impl<T> SegmentedDualQueue<T> {
                     // still ours until our CAS publishes it.
                     unsafe { cell.write(value) };
                     match cell.cas(IN_BUFFER, BUFFERED) {
-                        Ok(()) => return SendStep::Done(Ok(())),
+                        Ok(()) => {
+                            trace_event!(self.tracer(), index, Buffered);
+                            return SendStep::Done(Ok(()));
+                        }
                         // SAFETY: the CAS failed, so nobody saw the value.
                         Err(_) => value = unsafe { cell.read() },
                     }
@@ -324,6 +337,7 @@ impl<T> SegmentedDualQueue<T> {
                     unsafe { waiter.put(value) };
                     match waiter.decide(w::DELIVERED) {
                         Ok(()) => {
+                            trace_event!(self.tracer(), index, Delivered);
                             waiter.wake();
                             self.finalize(segment, cell, word, TAKEN, guard);
                             return SendStep::Done(Ok(()));
@@ -363,9 +377,9 @@ impl<T> SegmentedDualQueue<T> {
     ) -> Result<SendStep<T>, T> {
         let mut clock = WaitClock::new();
         let policy = &self.spin[1];
-        let spin = matches!(how, Waiting::Thread)
-            && crate::sync::spinning_helps()
-            && self.sender_is_first(index, kind);
+        // Only the sender next in line waits actively (on one CPU the policy yields instead of
+        // spinning); the others park at once.
+        let spin = matches!(how, Waiting::Thread) && self.sender_is_first(index, kind);
         if !spin {
             // Park at once, the value in the waiter.
             let waiter = how.waiter();
@@ -374,12 +388,15 @@ impl<T> SegmentedDualQueue<T> {
             let raw = Arc::into_raw(Arc::clone(&waiter));
             // The Release half of the CAS publishes the waiter and its value.
             return match cell.cas(EMPTY, State::sender(raw)) {
-                Ok(()) => Ok(SendStep::Parked(Ticket {
-                    waiter,
-                    segment: segment.as_raw(),
-                    index,
-                    clock,
-                })),
+                Ok(()) => {
+                    trace_event!(self.tracer(), index, Parked);
+                    Ok(SendStep::Parked(Ticket {
+                        waiter,
+                        segment: segment.as_raw(),
+                        index,
+                        clock,
+                    }))
+                }
                 Err(_) => {
                     // SAFETY: the CAS failed: the cell never held this reference.
                     drop(unsafe { Arc::from_raw(raw) });
@@ -394,13 +411,11 @@ impl<T> SegmentedDualQueue<T> {
             // SAFETY: the CAS failed, so nobody saw the value.
             return Err(unsafe { cell.read() });
         }
-        spin_while(policy, timer, &mut clock, || cell.load() == SPIN_SEND);
+        trace_event!(self.tracer(), index, Spinning);
+        policy.wait_actively(&mut clock, timer, || cell.load() == SPIN_SEND);
         loop {
             match cell.load() {
-                TAKEN | BUFFERED => {
-                    clock.observe(policy);
-                    return Ok(SendStep::Done(Ok(())));
-                }
+                TAKEN | BUFFERED => return Ok(SendStep::Done(Ok(()))),
                 CLOSED => {
                     // SAFETY: the sweep that closed a `SPIN_SEND` cell leaves the value to us.
                     let value = unsafe { cell.read() };
@@ -408,6 +423,7 @@ impl<T> SegmentedDualQueue<T> {
                 }
                 SPIN_SEND if timer.expired() => {
                     if cell.cas(SPIN_SEND, CANCELLED_SEND).is_ok() {
+                        trace_event!(self.tracer(), index, Cancelled);
                         // SAFETY: our CAS took the value back before anyone else moved it.
                         let value = unsafe { cell.read() };
                         self.list.cell_cancelled(segment, guard);
@@ -424,6 +440,7 @@ impl<T> SegmentedDualQueue<T> {
                         unsafe { waiter.put(cell.read()) };
                         let raw = Arc::into_raw(Arc::clone(&waiter));
                         cell.store(State::sender(raw));
+                        trace_event!(self.tracer(), index, Parked);
                         return Ok(SendStep::Parked(Ticket {
                             waiter,
                             segment: segment.as_raw(),
@@ -447,7 +464,7 @@ impl<T> SegmentedDualQueue<T> {
         timer: &mut Timer,
     ) -> Result<(), (T, Failure)> {
         let outcome = ticket.waiter.wait(timer);
-        ticket.clock.observe(&self.spin[1]);
+        self.spin[1].parked(&ticket.clock);
         self.send_outcome(ticket, outcome)
     }
 
@@ -457,6 +474,7 @@ impl<T> SegmentedDualQueue<T> {
         ticket: Ticket<T>,
         outcome: usize,
     ) -> Result<(), (T, Failure)> {
+        self.trace_outcome(&ticket, outcome);
         match outcome {
             w::TAKEN | w::BUFFERED => Ok(()),
             w::CANCELLED => {
@@ -522,6 +540,11 @@ impl<T> SegmentedDualQueue<T> {
             // SeqCst: "claim R, then read S" (see `may_buffer`).
             let word = receivers.counter.fetch_add(1, Ordering::SeqCst);
             let index = word & COUNT;
+            trace_event!(
+                self.tracer(),
+                index,
+                Claimed(crate::trace::NodeKind::Request)
+            );
             if word & GONE != 0
                 // SeqCst: no sender is left, so S is final; cells from S on will never
                 // receive a value.
@@ -569,6 +592,7 @@ impl<T> SegmentedDualQueue<T> {
         guard: &Guard,
     ) -> RecvStep<T> {
         if cell.load() == BUFFERED {
+            trace_event!(self.tracer(), index, Taken);
             return RecvStep::Done(Ok(Self::take_buffered(cell)));
         }
         self.recv_from_cell_slow(segment, cell, index, patience, how, guard)
@@ -603,9 +627,13 @@ impl<T> SegmentedDualQueue<T> {
         loop {
             let word = cell.load();
             match State::<T>::decode(word) {
-                State::Plain(BUFFERED) => return RecvStep::Done(Ok(Self::take_buffered(cell))),
+                State::Plain(BUFFERED) => {
+                    trace_event!(self.tracer(), index, Taken);
+                    return RecvStep::Done(Ok(Self::take_buffered(cell)));
+                }
                 State::Plain(SPIN_SEND) => {
                     if cell.cas(SPIN_SEND, TAKEN).is_ok() {
+                        trace_event!(self.tracer(), index, Taken);
                         // SAFETY: our CAS took the value from the spinning sender, which no
                         // longer touches the slot.
                         return RecvStep::Done(Ok(unsafe { cell.read() }));
@@ -624,12 +652,14 @@ impl<T> SegmentedDualQueue<T> {
                             continue;
                         }
                         if cell.cas(word, POISONED).is_ok() {
+                            trace_event!(self.tracer(), index, Poisoned);
                             return RecvStep::Retry { finished: true };
                         }
                         continue;
                     }
                     let Patience::Wait(timer) = patience else {
                         if cell.cas(word, CANCELLED_RECV).is_ok() {
+                            trace_event!(self.tracer(), index, Cancelled);
                             self.list.cell_cancelled(segment, guard);
                             self.pass_withdrawn(Side::Receiver, segment, index, guard);
                             return RecvStep::Done(Err(Failure::NoPartner));
@@ -638,6 +668,7 @@ impl<T> SegmentedDualQueue<T> {
                     };
                     if timer.expired() {
                         if cell.cas(word, CANCELLED_RECV).is_ok() {
+                            trace_event!(self.tracer(), index, Cancelled);
                             self.list.cell_cancelled(segment, guard);
                             self.pass_withdrawn(Side::Receiver, segment, index, guard);
                             return RecvStep::Done(Err(Failure::TimedOut));
@@ -646,10 +677,11 @@ impl<T> SegmentedDualQueue<T> {
                     }
                     let mut clock = WaitClock::new();
                     let spin = matches!(how, Waiting::Thread);
-                    if spin && !spun && crate::sync::spinning_helps() && index == sent {
+                    // Only the receiver next in line waits actively; the others park at once.
+                    if spin && !spun && index == sent {
                         spun = true;
-                        if spin_while(&self.spin[0], timer, &mut clock, || cell.load() == word) {
-                            clock.observe(&self.spin[0]);
+                        trace_event!(self.tracer(), index, Spinning);
+                        if self.spin[0].wait_actively(&mut clock, timer, || cell.load() == word) {
                             continue;
                         }
                         if timer.expired() {
@@ -661,12 +693,13 @@ impl<T> SegmentedDualQueue<T> {
                     // The Release half of the CAS publishes the waiter.
                     match cell.cas(word, State::receiver(raw)) {
                         Ok(()) => {
+                            trace_event!(self.tracer(), index, Parked);
                             return RecvStep::Parked(Ticket {
                                 waiter,
                                 segment: segment.as_raw(),
                                 index,
                                 clock,
-                            })
+                            });
                         }
                         // SAFETY: the CAS failed: the cell never held this reference.
                         Err(_) => drop(unsafe { Arc::from_raw(raw) }),
@@ -678,6 +711,7 @@ impl<T> SegmentedDualQueue<T> {
                     let waiter = unsafe { &*waiter_ptr };
                     match waiter.decide(w::TAKEN) {
                         Ok(()) => {
+                            trace_event!(self.tracer(), index, Taken);
                             // SAFETY: we won the sender's waiter: its value is ours.
                             let value = unsafe { waiter.take() };
                             waiter.wake();
@@ -703,12 +737,13 @@ impl<T> SegmentedDualQueue<T> {
     /// The unpinned part of a parked receive: wait for the waiter's outcome.
     pub(crate) fn finish_recv(&self, ticket: Ticket<T>, timer: &mut Timer) -> Result<T, Failure> {
         let outcome = ticket.waiter.wait(timer);
-        ticket.clock.observe(&self.spin[0]);
+        self.spin[0].parked(&ticket.clock);
         self.recv_outcome(ticket, outcome)
     }
 
     /// What a parked receive's decided waiter means for its caller.
     pub(crate) fn recv_outcome(&self, ticket: Ticket<T>, outcome: usize) -> Result<T, Failure> {
+        self.trace_outcome(&ticket, outcome);
         match outcome {
             // SAFETY: a delivered value is the receiver's, written before the Release CAS
             // that our Acquire load of the state saw.
@@ -719,6 +754,16 @@ impl<T> SegmentedDualQueue<T> {
             }
             w::CLOSED => Err(Failure::Disconnected),
             other => unreachable!("a parked receiver ended in waiter state {other}"),
+        }
+    }
+
+    /// Records how a parked operation's wait ended (feature `trace`).
+    #[cfg_attr(not(feature = "trace"), allow(unused_variables))]
+    fn trace_outcome(&self, ticket: &Ticket<T>, outcome: usize) {
+        if outcome == w::CANCELLED {
+            trace_event!(self.tracer(), ticket.index, Cancelled);
+        } else {
+            trace_event!(self.tracer(), ticket.index, Woken);
         }
     }
 
@@ -802,7 +847,7 @@ impl<T> SegmentedDualQueue<T> {
                 continue;
             }
             let cell = &segment.cells[(index - segment.start()) as usize];
-            if self.expand_into(found, cell, guard) {
+            if self.expand_into(found, cell, index, guard) {
                 return;
             }
         }
@@ -810,7 +855,14 @@ impl<T> SegmentedDualQueue<T> {
 
     /// Gives the sender of `cell` its room. Returns false if the cell's send was withdrawn (the
     /// room goes to the next cell).
-    fn expand_into(&self, segment: Shared<'_, Segment<T>>, cell: &Cell<T>, guard: &Guard) -> bool {
+    #[cfg_attr(not(feature = "trace"), allow(unused_variables))]
+    fn expand_into(
+        &self,
+        segment: Shared<'_, Segment<T>>,
+        cell: &Cell<T>,
+        index: u64,
+        guard: &Guard,
+    ) -> bool {
         let backoff = Backoff::new();
         loop {
             let word = cell.load();
@@ -822,6 +874,7 @@ impl<T> SegmentedDualQueue<T> {
                 }
                 State::Plain(SPIN_SEND) => {
                     if cell.cas(SPIN_SEND, BUFFERED).is_ok() {
+                        trace_event!(self.tracer(), index, Released);
                         return true;
                     }
                 }
@@ -836,6 +889,7 @@ impl<T> SegmentedDualQueue<T> {
                             // cell holding a parked sender is empty and touched by nobody until
                             // we publish `BUFFERED` (a receiver seeing our outcome waits for it).
                             unsafe { cell.write(waiter.take()) };
+                            trace_event!(self.tracer(), index, Released);
                             waiter.wake();
                             self.finalize(segment, cell, word, BUFFERED, guard);
                             return true;

@@ -62,6 +62,7 @@
 
 use super::cell::Cell;
 use crate::sync::{AtomicU32, AtomicU64, Ordering};
+use crate::trace::{trace_event, Tracer};
 use crossbeam_epoch::{Atomic, Guard, Owned, Shared};
 use crossbeam_utils::CachePadded;
 
@@ -164,6 +165,9 @@ pub(crate) struct List<T> {
     head: Atomic<Segment<T>>,
     /// Whether `buffer_end` is a live position (bounded channels only).
     tracks_buffer_end: bool,
+    /// The event log (feature `trace`).
+    #[cfg(feature = "trace")]
+    pub(crate) trace: crate::trace::Trace,
 }
 
 impl<T> List<T> {
@@ -187,7 +191,19 @@ impl<T> List<T> {
             buffer_end: position(buffer_end.unwrap_or(0)),
             head: Atomic::from(first),
             tracks_buffer_end,
+            #[cfg(feature = "trace")]
+            trace: crate::trace::Trace::for_cells(),
         }
+    }
+
+    /// Where steps are recorded (feature `trace`; records nothing otherwise).
+    #[inline(always)]
+    #[cfg_attr(not(feature = "trace"), allow(dead_code))]
+    pub(crate) fn tracer(&self) -> Tracer<'_> {
+        #[cfg(feature = "trace")]
+        return Tracer::new(&self.trace);
+        #[cfg(not(feature = "trace"))]
+        return Tracer::OFF;
     }
 
     /// Finds the segment of cell `index` for a side whose pointer read `start` before claiming
@@ -267,6 +283,7 @@ impl<T> List<T> {
                 guard,
             ) {
                 Ok(linked) => {
+                    trace_event!(self.tracer(), segment.id + 1, SegmentAppended);
                     // `segment` has a successor now; if it was waiting only for one to be
                     // removable, it can go.
                     self.try_remove(current, guard);
@@ -417,6 +434,7 @@ impl<T> List<T> {
                         guard,
                     ) {
                         Ok(_) => {
+                            trace_event!(self.tracer(), segment.id, SegmentRetired);
                             // SAFETY: our CAS unlinked it, and a segment is unlinked once (the
                             // link no longer holds it); walkers pinned now may still read it, and
                             // the epoch defers the free past them. Dropping a segment drops no
@@ -466,6 +484,7 @@ impl<T> List<T> {
                 .compare_exchange(head, successor, Ordering::Release, Ordering::Relaxed, guard)
                 .is_ok()
             {
+                trace_event!(self.tracer(), first.id, SegmentRetired);
                 // SAFETY: our CAS unlinked the old head (nothing else links to it: it was first);
                 // as in `unlink`.
                 unsafe { guard.defer_destroy(head) };
@@ -484,6 +503,13 @@ impl<T> List<T> {
         beyond(&self.senders)
             && beyond(&self.receivers)
             && (!self.tracks_buffer_end || beyond(&self.buffer_end))
+    }
+
+    /// The oldest linked segment (for pictures).
+    #[cfg(feature = "trace")]
+    pub(crate) fn head<'g>(&self, guard: &'g Guard) -> Shared<'g, Segment<T>> {
+        // Acquire: pairs with the Release swings of the head.
+        self.head.load(Ordering::Acquire, guard)
     }
 
     /// Frees every linked segment, calling `visit` on each first. For the destructor.

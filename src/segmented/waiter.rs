@@ -132,6 +132,15 @@ impl<T> Waiter<T> {
         }
     }
 
+    /// The waiting thread's name, for pictures (feature `trace`); `task` for an async task.
+    #[cfg(feature = "trace")]
+    pub(super) fn thread_name(&self) -> Option<String> {
+        match &self.wake {
+            Wake::Thread(thread) => thread.name().map(str::to_owned),
+            Wake::Task(_) => Some("task".to_owned()),
+        }
+    }
+
     /// An async task polls its wait: the final state if it is decided, else `None` after
     /// `waker` has been registered (replacing the waker of an earlier poll).
     ///

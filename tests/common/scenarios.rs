@@ -1262,3 +1262,58 @@ pub fn debug_output_is_informative<Q: Census<usize>>() {
         "Debug cannot tell data from consumers waiting"
     );
 }
+
+/// A test value whose `drop` panics if `panics` is set. Its `Tracked` field records the drop
+/// either way (a struct's fields are still dropped when its `Drop::drop` unwinds).
+pub struct Bomb {
+    pub value: Tracked,
+    pub panics: bool,
+}
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        if self.panics {
+            panic!("bomb {} went off", self.value.id());
+        }
+    }
+}
+
+/// A value whose `drop` panics while the structure is dropped does not leak the others: the
+/// destructor still drops every other value inside exactly once (those before the bomb in
+/// list order and those after it), and then passes the panic on to the caller. A cancelled
+/// reservation and a withdrawn transfer are inside too.
+pub fn a_panicking_drop_does_not_leak_the_rest<Q: Dual<Bomb>>() {
+    let log = Ledger::leak(11);
+    let q = Q::default();
+    assert!(q.pop_timeout(Duration::from_millis(1)).is_none());
+    for id in 0..10 {
+        q.push(Bomb {
+            value: log.value(id),
+            panics: id == 5,
+        });
+    }
+    let back = q
+        .transfer_timeout(
+            Bomb {
+                value: log.value(10),
+                panics: false,
+            },
+            Duration::from_millis(1),
+        )
+        .expect_err("nobody takes the transfer");
+    assert_eq!(log.total(), 0, "a value was dropped while still owned");
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(q)));
+    let payload = outcome.expect_err("the bomb's panic did not reach the caller");
+    assert_eq!(
+        payload.downcast_ref::<String>().map(String::as_str),
+        Some("bomb 5 went off"),
+        "another panic than the bomb's"
+    );
+    assert_eq!(
+        log.drops(10),
+        0,
+        "the withdrawn value was dropped by the structure"
+    );
+    drop(back);
+    log.assert_all_dropped_once("values inside a structure dropped with a bomb among them");
+}

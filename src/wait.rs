@@ -1,0 +1,255 @@
+//! How a party waits for its partner before it parks: spin, yield, or neither, learned from how
+//! recent waits ended.
+//!
+//! A waiter that finds no partner has three ways to pass the time, each right in one regime:
+//!
+//! | the partner is… | best | what it costs here |
+//! | --- | --- | --- |
+//! | running on another CPU, about to come | **spin** on the cell or slot | a cache-line transfer, about 0.3 µs |
+//! | runnable on *our* CPU (one core, or two vCPUs the host time-shares) | **yield** the CPU to it | a context switch, about 2 µs; spinning would burn our whole time slice |
+//! | blocked, or slow (a paced sender) | **park** | a futex wait and wake, about 40 µs across cores; spinning or yielding only burns CPU |
+//!
+//! The regime changes from run to run on a shared machine, and with the threads' placement
+//! (pinned to one core, to two, or not at all), so it is learned. A [`WaitPolicy`] keeps two
+//! budgets, shared by the waiters of one side of one structure: how long to spin and how many
+//! times to yield before parking. After each wait it looks at how the wait ended:
+//!
+//! | the wait ended… | what it says | spin budget | yield budget |
+//! | --- | --- | --- | --- |
+//! | while spinning, after `d` | the partner runs in parallel | rises toward `2·d` (decays by 1/16 otherwise) | unchanged |
+//! | at the `k`-th yield | the partner needed our CPU, or came later than the spin budget | halves (0 below 1 µs) | at least `2·k` |
+//! | after parking, within 40 µs | the budgets were too small | at least 1 µs | doubles (at least 2) |
+//! | after parking, later | the partner is slow: waiting actively only burns CPU | halves | halves |
+//!
+//! A thread whose affinity allows a single CPU never spins (its partner cannot run meanwhile).
+//! A budget that has fallen to zero is probed again on every 16th wait (a 1 µs spin, or a
+//! single yield), so the policy notices when the regime comes back. Only the party at the front
+//! of its line waits actively; the others park at once (see the callers).
+//!
+//! The policy is a heuristic: its atomics are std's even under loom, and a racing update only
+//! costs time. Under loom there is no clock: a wait looks once and then parks.
+
+#[cfg(not(loom))]
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+#[cfg(not(loom))]
+use std::time::Instant;
+
+use crate::sync::Timer;
+
+/// The shortest useful spin: a partner that is already running reaches us within this.
+const MIN_SPIN: Duration = Duration::from_micros(1);
+/// The longest spin, about the price of parking and being woken: spinning longer than that can
+/// never pay for itself.
+const MAX_SPIN: Duration = Duration::from_micros(40);
+/// The most yields before parking: each is a system call, and past a few dozen the partner is
+/// not waiting for our CPU.
+const MAX_YIELDS: u32 = 64;
+/// A budget that is zero is tried again once in this many waits.
+const PROBE_EVERY: u32 = 16;
+/// Rounds of doubling `spin_loop` runs (1, 2, 4, 8 hints: well under a microsecond) before a
+/// spin starts reading the clock, which costs about 40 ns here (more than a handoff to a running
+/// partner).
+#[cfg(not(loom))]
+const SPINS_BEFORE_CLOCK: u32 = 4;
+
+/// How the waiters of one side of one structure wait before they park (module docs).
+#[derive(Debug)]
+pub(crate) struct WaitPolicy {
+    /// Spin budget in nanoseconds; 0 means "do not spin" (probed now and then).
+    spin_ns: AtomicU32,
+    /// Yields before parking; 0 means "do not yield" (probed now and then).
+    yields: AtomicU32,
+    /// Waits begun, to probe zero budgets every [`PROBE_EVERY`]-th time.
+    waits: AtomicU32,
+}
+
+/// How a wait ended.
+#[cfg_attr(loom, allow(dead_code))]
+#[derive(Clone, Copy, Debug)]
+enum Ended {
+    /// The partner came while we spun, after this long.
+    Spinning(Duration),
+    /// The partner came at this yield (1 = the first).
+    Yielding(u32),
+    /// The partner came after we parked; the whole wait lasted this long.
+    Parked(Duration),
+}
+
+impl WaitPolicy {
+    pub(crate) const fn new() -> Self {
+        WaitPolicy {
+            spin_ns: AtomicU32::new(MAX_SPIN.as_nanos() as u32 / 2),
+            yields: AtomicU32::new(8),
+            waits: AtomicU32::new(0),
+        }
+    }
+
+    /// This wait's budgets: (spin, yields), with zero budgets probed now and then.
+    #[cfg_attr(loom, allow(dead_code))]
+    fn budgets(&self) -> (Duration, u32) {
+        // Relaxed (all three): heuristic values, not synchronising anything.
+        let mut spin = Duration::from_nanos(u64::from(self.spin_ns.load(Ordering::Relaxed)));
+        let mut yields = self.yields.load(Ordering::Relaxed);
+        if spin.is_zero() || yields == 0 {
+            let probe = self.waits.fetch_add(1, Ordering::Relaxed) % PROBE_EVERY == 0;
+            if probe {
+                spin = spin.max(MIN_SPIN);
+                yields = yields.max(1);
+            }
+        }
+        (spin, yields)
+    }
+
+    /// Learns from how a wait ended (the table in the module docs).
+    #[cfg_attr(loom, allow(dead_code))]
+    fn observe(&self, ended: Ended) {
+        let min = MIN_SPIN.as_nanos() as u32;
+        let max = MAX_SPIN.as_nanos() as u32;
+        // Relaxed (all): heuristic values; a racing update is simply overwritten.
+        let spin = self.spin_ns.load(Ordering::Relaxed);
+        let yields = self.yields.load(Ordering::Relaxed);
+        let (new_spin, new_yields) = match ended {
+            Ended::Spinning(waited) => {
+                let wanted = (2 * waited.as_nanos() as u32).min(max);
+                (wanted.max(spin - spin / 16).max(min), yields)
+            }
+            Ended::Yielding(k) => (spin / 2, yields.max(2 * k).min(MAX_YIELDS)),
+            Ended::Parked(waited) if waited <= MAX_SPIN => {
+                (spin.max(min), (2 * yields).clamp(2, MAX_YIELDS))
+            }
+            Ended::Parked(_) => (spin / 2, yields / 2),
+        };
+        let new_spin = if new_spin < min { 0 } else { new_spin };
+        if new_spin != spin {
+            self.spin_ns.store(new_spin, Ordering::Relaxed);
+        }
+        if new_yields != yields {
+            self.yields.store(new_yields, Ordering::Relaxed);
+        }
+    }
+}
+
+impl WaitPolicy {
+    /// Spins, then yields, as the budgets say, while `pending()` holds and `timer` has not
+    /// expired. Returns whether `pending()` turned false; if it did not, the caller parks, and
+    /// calls [`parked`](Self::parked) with the same `clock` once the wait is over.
+    pub(crate) fn wait_actively(
+        &self,
+        clock: &mut WaitClock,
+        timer: &Timer,
+        mut pending: impl FnMut() -> bool,
+    ) -> bool {
+        #[cfg(not(loom))]
+        {
+            let (spin, yields) = self.budgets();
+            if !spin.is_zero() && may_spin() {
+                if let Some(ended) = spin_while(spin, clock, timer, &mut pending) {
+                    self.observe(ended);
+                    return true;
+                }
+            }
+            for k in 1..=yields {
+                if timer.expired() {
+                    break;
+                }
+                std::thread::yield_now();
+                if !pending() {
+                    self.observe(Ended::Yielding(k));
+                    return true;
+                }
+            }
+            clock.start();
+            false
+        }
+        #[cfg(loom)]
+        {
+            // One look before parking: enough to explore "decided while waiting".
+            let _ = (clock, timer);
+            crossbeam_utils::Backoff::new().snooze();
+            !pending()
+        }
+    }
+
+    /// A wait that parked is over: the policy learns how long it took (from the moment
+    /// [`wait_actively`](Self::wait_actively) gave up, or earlier if it read the clock).
+    pub(crate) fn parked(&self, clock: &WaitClock) {
+        #[cfg(not(loom))]
+        if let Some(start) = clock.start {
+            self.observe(Ended::Parked(start.elapsed()));
+        }
+        #[cfg(loom)]
+        let _ = clock;
+    }
+}
+
+/// Spins for at most `budget`; `Some` if `pending()` turned false.
+#[cfg(not(loom))]
+fn spin_while(
+    budget: Duration,
+    clock: &mut WaitClock,
+    timer: &Timer,
+    pending: &mut impl FnMut() -> bool,
+) -> Option<Ended> {
+    for step in 0..SPINS_BEFORE_CLOCK {
+        if !pending() {
+            return Some(Ended::Spinning(Duration::ZERO));
+        }
+        for _ in 0..1u32 << step {
+            std::hint::spin_loop();
+        }
+    }
+    let start = clock.start();
+    let mut rounds: u32 = 0;
+    loop {
+        if !pending() {
+            return Some(Ended::Spinning(start.elapsed()));
+        }
+        rounds = rounds.wrapping_add(1);
+        if rounds % 4 == 0 && (start.elapsed() >= budget || timer.expired()) {
+            return None;
+        }
+        for _ in 0..64 {
+            std::hint::spin_loop();
+        }
+    }
+}
+
+/// When a wait first read the clock. Started lazily: a short wait never reads it. Kept by a
+/// parked operation until it is woken, for [`WaitPolicy::parked`].
+#[derive(Debug, Default)]
+pub(crate) struct WaitClock {
+    #[cfg(not(loom))]
+    start: Option<Instant>,
+}
+
+impl WaitClock {
+    /// A clock that has not started.
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts the clock if it has not started; returns when it started.
+    #[cfg(not(loom))]
+    fn start(&mut self) -> Instant {
+        *self.start.get_or_insert_with(Instant::now)
+    }
+}
+
+/// Whether this thread may run on more than one CPU (otherwise its partner cannot run while it
+/// spins). Read once per thread: the affinity is set when a thread starts, in practice.
+#[cfg(not(loom))]
+fn may_spin() -> bool {
+    thread_local! {
+        static MAY_SPIN: Cell<Option<bool>> = const { Cell::new(None) };
+    }
+    MAY_SPIN.with(|cached| match cached.get() {
+        Some(may) => may,
+        None => {
+            let may = std::thread::available_parallelism().is_ok_and(|cpus| cpus.get() > 1);
+            cached.set(Some(may));
+            may
+        }
+    })
+}
