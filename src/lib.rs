@@ -19,6 +19,7 @@
 //! | [`DualStack`] | LIFO data, newest waiter first | throughput when order does not matter: the newest waiter is the likeliest to be spinning and in cache |
 //! | [`channel::unbounded`] | a `DualQueue` | a fair drop-in for `std::sync::mpsc::channel` / `crossbeam_channel::unbounded`, with cloneable receivers |
 //! | [`channel::rendezvous`] | a `DualQueue` in transfer mode | a fair synchronous channel (`sync_channel(0)`): each send waits for its receiver |
+//! | [`channel`]'s `send_async` / `recv_async`, streams, sinks | the same channels, from async tasks | one fair line for blocked threads and waiting tasks, on any runtime ([details](channel#async-tasks)) |
 //!
 //! With [`transfer`](DualQueue::transfer), producers can wait too (until a consumer has taken
 //! the value): a `DualQueue` used only with `transfer` is a fair synchronous queue, a `DualStack`
@@ -186,6 +187,16 @@ pub use stack::DualStack;
 /// ```compile_fail
 /// fn assert_sync<T: Sync>() {}
 /// assert_sync::<dualq::DualStack<std::rc::Rc<u8>>>();
+/// ```
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<dualq::channel::RecvFut<'static, std::rc::Rc<u8>>>();
+/// ```
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<dualq::channel::SendSink<'static, std::rc::Rc<u8>>>();
 /// ```
 ///
 /// ```

@@ -48,7 +48,7 @@ pub(crate) enum Waiting<'a> {
     /// thread.
     Thread,
     /// An async task: register its waker at once (a task must not spin or block).
-    #[allow(dead_code)] // the async futures (issue 16) construct it
+    #[cfg_attr(not(feature = "async"), allow(dead_code))] // built by `channel/future.rs`
     Task(&'a Waker),
 }
 
@@ -777,18 +777,18 @@ impl<T> SegmentedDualQueue<T> {
 
     // --------------------------------------------------------------------------------------
     // Async tasks: a parked operation polled, or abandoned (its future dropped). Used by the
-    // async futures (issue 16).
+    // async futures (`channel/future.rs`).
 
     /// Polls a parked operation's waiter: its final state, or `None` once `waker` is
     /// registered to be woken when it is decided.
-    #[allow(dead_code)]
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
     pub(crate) fn poll_ticket(ticket: &Ticket<T>, waker: &Waker) -> Option<usize> {
         ticket.waiter.poll(waker)
     }
 
     /// A parked send whose future was dropped: withdraws the value (dropped here) unless a
     /// receiver or the buffer end already has it, in which case the send simply happened.
-    #[allow(dead_code)]
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
     pub(crate) fn abandon_send(&self, ticket: Ticket<T>) {
         let outcome = match ticket.waiter.decide(w::CANCELLED) {
             Ok(()) => w::CANCELLED,
@@ -798,21 +798,21 @@ impl<T> SegmentedDualQueue<T> {
         drop(self.send_outcome(ticket, outcome));
     }
 
-    /// A parked receive whose future was dropped: withdraws from its place in line. If a value
-    /// was already handed to it, that value is sent again (at the back of the line), so it is
-    /// still delivered exactly once, to another receiver; if no receiver is left, it is dropped
-    /// with the channel's other values.
-    #[allow(dead_code)]
-    pub(crate) fn abandon_recv(&self, ticket: Ticket<T>) {
+    /// A parked receive whose future was dropped: withdraws from its place in line. Returns a
+    /// value that was already handed to it: the caller sends it again or drops it.
+    ///
+    /// The engine does not send it again itself: once the last sender is gone, a receiver
+    /// that claims a cell at or past `S` leaves it untouched and reports the disconnection, so
+    /// a send after that could land in a cell no receiver will ever visit, below `R`, where
+    /// neither a receiver, the sweep nor the destructor would drop it. The channel knows
+    /// whether a sender is still there (`channel/future.rs`, `resend`).
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    pub(crate) fn abandon_recv(&self, ticket: Ticket<T>) -> Option<T> {
         let outcome = match ticket.waiter.decide(w::CANCELLED) {
             Ok(()) => w::CANCELLED,
             Err(winner) => winner,
         };
-        if let Ok(value) = self.recv_outcome(ticket, outcome) {
-            // Ignores the bound: the value was inside once already. Fails only if every
-            // receiver is gone, and then the value is dropped here, as the channel would.
-            drop(self.send(value, SendKind::Push, Patience::Async));
-        }
+        self.recv_outcome(ticket, outcome).ok()
     }
 
     // --------------------------------------------------------------------------------------

@@ -100,8 +100,8 @@ mod segment;
 mod waiter;
 
 pub(crate) use handoff::SendKind;
-// The async futures (issue 16) drive operations through these.
-#[allow(unused_imports)]
+// The async futures (`channel/future.rs`) drive operations through these.
+#[cfg(feature = "async")]
 pub(crate) use handoff::{Start, Ticket, Waiting};
 
 use crate::sync::{Ordering, Timer};

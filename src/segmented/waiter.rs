@@ -148,7 +148,7 @@ impl<T> Waiter<T> {
     /// store the waker under the lock, then read the state again. Either the decider's lock
     /// comes after ours and takes the new waker, or ours comes after its CAS and we see the
     /// decided state.
-    #[allow(dead_code)] // reached through `poll_ticket`
+    #[cfg_attr(not(feature = "async"), allow(dead_code))] // reached through `poll_ticket`
     pub(super) fn poll(&self, waker: &Waker) -> Option<usize> {
         let state = self.state();
         if state != WAITING {
