@@ -768,6 +768,7 @@ impl<T> SegmentedDualQueue<T> {
     /// Records how a parked operation's wait ended (feature `trace`).
     #[cfg_attr(not(feature = "trace"), allow(unused_variables))]
     fn trace_outcome(&self, ticket: &Ticket<T>, outcome: usize) {
+        #[cfg(feature = "trace")]
         if outcome == w::CANCELLED {
             trace_event!(self.tracer(), ticket.index, Cancelled);
         } else {
