@@ -121,13 +121,72 @@ impl<T> SegmentedDualQueue<T> {
 
     /// Sends `value` as `kind` says, waiting as `patience` allows. On failure the value comes
     /// back with the reason.
+    ///
+    /// The common case (the claimed cell is in the senders' current segment, and the value may
+    /// stay there) runs here, straight to `Ok(())`; everything else goes to
+    /// [`send_slow`](Self::send_slow) with the claim already made. Keeping the common case
+    /// apart keeps the slow path's nested result types out of it (profiled: moving them through
+    /// the stack cost store-forwarding stalls on every message).
+    #[inline]
     pub(crate) fn send(
         &self,
         value: T,
         kind: SendKind,
         patience: Patience,
     ) -> Result<(), (T, Failure)> {
-        let start = self.start_send(value, kind, &patience, Waiting::Thread, &epoch::pin());
+        let guard = epoch::pin();
+        if kind == SendKind::Push || matches!(patience, Patience::Wait(_)) {
+            let senders = &self.list.senders;
+            // Acquire and SeqCst: as in `start_send_from`.
+            let start = senders.segment.load(Ordering::Acquire, &guard);
+            let word = senders.counter.fetch_add(1, Ordering::SeqCst);
+            let index = word & COUNT;
+            // SAFETY: read from the position while pinned (segment.rs, invariant 4).
+            let segment = unsafe { start.deref() };
+            if word & GONE == 0 && segment.id == index / SEG as u64 && self.may_buffer(index, kind)
+            {
+                trace_event!(self.tracer(), index, Claimed(crate::trace::NodeKind::Data));
+                let cell = &segment.cells[(index - segment.start()) as usize];
+                // SAFETY: as in `send_to_cell`: the slot of a claimed, unpublished cell is ours.
+                unsafe { cell.write(value) };
+                // The Release half of the CAS publishes the value to the receiver.
+                match cell.cas(EMPTY, BUFFERED) {
+                    Ok(()) => {
+                        trace_event!(self.tracer(), index, Buffered);
+                        return Ok(());
+                    }
+                    Err(_) => {
+                        // SAFETY: the CAS failed, so nobody saw the value: it is ours again.
+                        let value = unsafe { cell.read() };
+                        return self.send_slow(
+                            value,
+                            kind,
+                            patience,
+                            Some((word, start.as_raw())),
+                            guard,
+                        );
+                    }
+                }
+            }
+            return self.send_slow(value, kind, patience, Some((word, start.as_raw())), guard);
+        }
+        self.send_slow(value, kind, patience, None, guard)
+    }
+
+    /// The rest of [`send`](Self::send): every case but the common one, with the claim the
+    /// fast path made (its counter word, and the segment it read before claiming), if any.
+    #[cold]
+    #[inline(never)]
+    fn send_slow(
+        &self,
+        value: T,
+        kind: SendKind,
+        patience: Patience,
+        claimed: Option<(u64, *const Segment<T>)>,
+        guard: Guard,
+    ) -> Result<(), (T, Failure)> {
+        let start = self.start_send_from(value, kind, &patience, Waiting::Thread, claimed, &guard);
+        drop(guard);
         match start {
             Start::Done(result) => result,
             Start::Waiting(ticket) => {
@@ -141,17 +200,31 @@ impl<T> SegmentedDualQueue<T> {
     }
 
     /// The pinned part of a send: claim a cell (again, if the first is dead) and deal with it;
-    /// spin there for a while if `spin` and the send must wait.
+    /// wait there for a while if it is a thread's and the send must wait.
     pub(crate) fn start_send(
         &self,
-        mut value: T,
+        value: T,
         kind: SendKind,
         patience: &Patience,
         how: Waiting<'_>,
         guard: &Guard,
     ) -> Start<T, Result<(), (T, Failure)>> {
+        self.start_send_from(value, kind, patience, how, None, guard)
+    }
+
+    /// [`start_send`](Self::start_send), continuing from a claim already made (its counter
+    /// word, and the segment read before it), if any.
+    fn start_send_from(
+        &self,
+        mut value: T,
+        kind: SendKind,
+        patience: &Patience,
+        how: Waiting<'_>,
+        mut claimed: Option<(u64, *const Segment<T>)>,
+        guard: &Guard,
+    ) -> Start<T, Result<(), (T, Failure)>> {
         let senders = &self.list.senders;
-        if kind != SendKind::Push && !matches!(patience, Patience::Wait(_)) {
+        if claimed.is_none() && kind != SendKind::Push && !matches!(patience, Patience::Wait(_)) {
             // A send that may not wait claims no cell when it is sure to find no room.
             // SeqCst: one total order with the claims (see `may_buffer`).
             let word = senders.counter.load(Ordering::SeqCst);
@@ -163,12 +236,18 @@ impl<T> SegmentedDualQueue<T> {
             }
         }
         loop {
-            // Acquire: pairs with the pointer CAS in `List::move_forward`. Read before the
-            // claim, so the walk to our cell only moves forward (invariant 3 of segment.rs).
-            let start = senders.segment.load(Ordering::Acquire, guard);
-            // SeqCst: the claim is one of the store-buffering pairs of the module docs ("claim,
-            // then read the other side's counter").
-            let word = senders.counter.fetch_add(1, Ordering::SeqCst);
+            let (word, start) = match claimed.take() {
+                Some((word, start)) => (word, Shared::from(start)),
+                None => {
+                    // Acquire: pairs with the pointer CAS in `List::move_forward`. Read before
+                    // the claim, so the walk to our cell only moves forward (invariant 3 of
+                    // segment.rs).
+                    let start = senders.segment.load(Ordering::Acquire, guard);
+                    // SeqCst: the claim is one of the store-buffering pairs of the module docs
+                    // ("claim, then read the other side's counter").
+                    (senders.counter.fetch_add(1, Ordering::SeqCst), start)
+                }
+            };
             if word & GONE != 0 {
                 return Start::Done(Err((value, Failure::Disconnected)));
             }
@@ -498,8 +577,64 @@ impl<T> SegmentedDualQueue<T> {
     // Receiving.
 
     /// Receives a value, waiting as `patience` allows.
+    ///
+    /// The common case (the claimed cell is in the receivers' current segment and holds its
+    /// value) runs here; everything else goes to [`recv_slow`](Self::recv_slow) with the claim
+    /// already made (see [`send`](Self::send) for why).
+    #[inline]
     pub(crate) fn recv(&self, patience: Patience) -> Result<T, Failure> {
-        let start = self.start_recv(&patience, Waiting::Thread, &epoch::pin());
+        let guard = epoch::pin();
+        if matches!(patience, Patience::Wait(_)) {
+            let receivers = &self.list.receivers;
+            // Acquire and SeqCst: as in `start_recv_from`.
+            let start = receivers.segment.load(Ordering::Acquire, &guard);
+            let word = receivers.counter.fetch_add(1, Ordering::SeqCst);
+            let index = word & COUNT;
+            // SAFETY: read from the position while pinned (segment.rs, invariant 4).
+            let segment = unsafe { start.deref() };
+            if word & GONE == 0 && segment.id == index / SEG as u64 {
+                let cell = &segment.cells[(index - segment.start()) as usize];
+                if cell.load() == BUFFERED {
+                    trace_event!(
+                        self.tracer(),
+                        index,
+                        Claimed(crate::trace::NodeKind::Request)
+                    );
+                    trace_event!(self.tracer(), index, Taken);
+                    let value = Self::take_buffered(cell);
+                    self.after_take(start, index, &guard);
+                    return Ok(value);
+                }
+            }
+            return self.recv_slow(patience, Some((word, start.as_raw())), guard);
+        }
+        self.recv_slow(patience, None, guard)
+    }
+
+    /// What a receive does once it has taken a value from cell `index`: move the buffer end
+    /// on, and step over withdrawn sends right behind (see `List::send_withdrawals`).
+    #[inline]
+    fn after_take(&self, segment: Shared<'_, Segment<T>>, index: u64, guard: &Guard) {
+        self.expand_buffer(guard);
+        if self.list.send_withdrawals.load(Ordering::Relaxed) {
+            // A withdrawn send right behind the value we took would count in `len` until the
+            // next receive passes it: step over it now, so an emptied channel reads empty.
+            self.pass_withdrawn(Side::Sender, segment, index + 1, guard);
+        }
+    }
+
+    /// The rest of [`recv`](Self::recv): every case but the common one, with the claim the
+    /// fast path made, if any.
+    #[cold]
+    #[inline(never)]
+    fn recv_slow(
+        &self,
+        patience: Patience,
+        claimed: Option<(u64, *const Segment<T>)>,
+        guard: Guard,
+    ) -> Result<T, Failure> {
+        let start = self.start_recv_from(&patience, Waiting::Thread, claimed, &guard);
+        drop(guard);
         match start {
             Start::Done(result) => result,
             Start::Waiting(ticket) => {
@@ -513,15 +648,26 @@ impl<T> SegmentedDualQueue<T> {
     }
 
     /// The pinned part of a receive: claim a cell (again, if the first is dead) and deal with
-    /// it; spin there for a while if `spin` and no value is there yet.
+    /// it; wait there for a while if it is a thread's and no value is there yet.
     pub(crate) fn start_recv(
         &self,
         patience: &Patience,
         how: Waiting<'_>,
         guard: &Guard,
     ) -> Start<T, Result<T, Failure>> {
+        self.start_recv_from(patience, how, None, guard)
+    }
+
+    /// [`start_recv`](Self::start_recv), continuing from a claim already made, if any.
+    fn start_recv_from(
+        &self,
+        patience: &Patience,
+        how: Waiting<'_>,
+        mut claimed: Option<(u64, *const Segment<T>)>,
+        guard: &Guard,
+    ) -> Start<T, Result<T, Failure>> {
         let receivers = &self.list.receivers;
-        if !matches!(patience, Patience::Wait(_)) {
+        if claimed.is_none() && !matches!(patience, Patience::Wait(_)) {
             // Nothing to take, and no claim: read R, then S. R only grows, so when S is read
             // R ≥ S still holds: at that instant no cell below S is unclaimed.
             // SeqCst (both): in the same total order as the claims.
@@ -537,10 +683,15 @@ impl<T> SegmentedDualQueue<T> {
             }
         }
         loop {
-            // Acquire: as in `start_send`; read before the claim.
-            let start = receivers.segment.load(Ordering::Acquire, guard);
-            // SeqCst: "claim R, then read S" (see `may_buffer`).
-            let word = receivers.counter.fetch_add(1, Ordering::SeqCst);
+            let (word, start) = match claimed.take() {
+                Some((word, start)) => (word, Shared::from(start)),
+                None => {
+                    // Acquire: as in `start_send_from`; read before the claim.
+                    let start = receivers.segment.load(Ordering::Acquire, guard);
+                    // SeqCst: "claim R, then read S" (see `may_buffer`).
+                    (receivers.counter.fetch_add(1, Ordering::SeqCst), start)
+                }
+            };
             let index = word & COUNT;
             trace_event!(
                 self.tracer(),
@@ -564,15 +715,13 @@ impl<T> SegmentedDualQueue<T> {
             }
             let cell = &segment.cells[(index - segment.start()) as usize];
             match self.recv_from_cell(found, cell, index, patience, how, guard) {
-                RecvStep::Done(result) => {
+                RecvStep::Done(Ok(value)) => {
+                    self.after_take(found, index, guard);
+                    return Start::Done(Ok(value));
+                }
+                RecvStep::Done(Err(failure)) => {
                     self.expand_buffer(guard);
-                    if result.is_ok() && self.list.send_withdrawals.load(Ordering::Relaxed) {
-                        // A withdrawn send right behind the value we took would count in `len`
-                        // until the next receive passes it: step over it now, so an emptied
-                        // channel reads empty.
-                        self.pass_withdrawn(Side::Sender, found, index + 1, guard);
-                    }
-                    return Start::Done(result);
+                    return Start::Done(Err(failure));
                 }
                 RecvStep::Parked(ticket) => {
                     self.expand_buffer(guard);
