@@ -17,20 +17,21 @@
 //! | the wait ended… | what it says | spin budget | yield budget |
 //! | --- | --- | --- | --- |
 //! | while spinning, after `d` | the partner runs in parallel | rises toward `2·d` (decays by 1/16 otherwise) | unchanged |
-//! | at the `k`-th yield | the partner needed our CPU, or came later than the spin budget | halves (0 below 1 µs) | at least `2·k` |
+//! | at the `k`-th yield, and a yield gave our CPU away (it took 2 µs or more) | the partner needed our CPU: spinning only delays it | halves (0 below 1 µs) | at least `2·k` |
+//! | at the `k`-th yield, every yield returning at once | the partner runs on another CPU and came a little after the spin budget | doubles (at least 1 µs) | unchanged |
 //! | after parking, within 40 µs | the budgets were too small | at least 1 µs | doubles (at least 2) |
 //! | after parking, later | the partner is slow: waiting actively only burns CPU | halves | halves |
 //!
-//! A thread whose affinity allows a single CPU never spins (its partner cannot run meanwhile).
-//! A budget that has fallen to zero is probed again on every 16th wait (a 1 µs spin, or a
+//! On a machine with a single CPU nothing spins (the partner cannot run meanwhile). Threads
+//! pinned to one CPU are not told apart: their partner may be pinned to another (spinning
+//! pays) or to the same one (the yields that end their waits turn the spin off). A budget that
+//! has fallen to zero is probed again on every 16th wait (a 1 µs spin, or a
 //! single yield), so the policy notices when the regime comes back. Only the party at the front
 //! of its line waits actively; the others park at once (see the callers).
 //!
 //! The policy is a heuristic: its atomics are std's even under loom, and a racing update only
 //! costs time. Under loom there is no clock: a wait looks once and then parks.
 
-#[cfg(not(loom))]
-use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 #[cfg(not(loom))]
@@ -46,6 +47,10 @@ const MAX_SPIN: Duration = Duration::from_micros(40);
 /// The most yields before parking: each is a system call, and past a few dozen the partner is
 /// not waiting for our CPU.
 const MAX_YIELDS: u32 = 64;
+/// A yield that takes this long gave the CPU to another thread (a context switch here costs
+/// about 2 µs); one that returns sooner found nothing else to run on this CPU.
+#[cfg(not(loom))]
+const SWITCHED: Duration = Duration::from_micros(2);
 /// A budget that is zero is tried again once in this many waits.
 const PROBE_EVERY: u32 = 16;
 /// Rounds of doubling `spin_loop` runs (1, 2, 4, 8 hints: well under a microsecond) before a
@@ -53,6 +58,9 @@ const PROBE_EVERY: u32 = 16;
 /// partner).
 #[cfg(not(loom))]
 const SPINS_BEFORE_CLOCK: u32 = 4;
+/// `spin_loop` hints between two looks at the awaited word, once the clock runs.
+#[cfg(not(loom))]
+const SPINS_PER_LOOK: u32 = 8;
 
 /// How the waiters of one side of one structure wait before they park (module docs).
 #[derive(Debug)]
@@ -71,8 +79,10 @@ pub(crate) struct WaitPolicy {
 enum Ended {
     /// The partner came while we spun, after this long.
     Spinning(Duration),
-    /// The partner came at this yield (1 = the first).
-    Yielding(u32),
+    /// The partner came at the `k`-th yield (1 = the first); `switched`: some yield gave our CPU
+    /// to another thread (it took long enough for a context switch), rather than returning at
+    /// once because nothing else was runnable here.
+    Yielding { k: u32, switched: bool },
     /// The partner came after we parked; the whole wait lasted this long.
     Parked(Duration),
 }
@@ -115,7 +125,10 @@ impl WaitPolicy {
                 let wanted = (2 * waited.as_nanos() as u32).min(max);
                 (wanted.max(spin - spin / 16).max(min), yields)
             }
-            Ended::Yielding(k) => (spin / 2, yields.max(2 * k).min(MAX_YIELDS)),
+            Ended::Yielding { k, switched: true } => (spin / 2, yields.max(2 * k).min(MAX_YIELDS)),
+            Ended::Yielding {
+                switched: false, ..
+            } => ((2 * spin).clamp(min, max), yields),
             Ended::Parked(waited) if waited <= MAX_SPIN => {
                 (spin.max(min), (2 * yields).clamp(2, MAX_YIELDS))
             }
@@ -150,13 +163,16 @@ impl WaitPolicy {
                     return true;
                 }
             }
+            let mut switched = false;
             for k in 1..=yields {
                 if timer.expired() {
                     break;
                 }
+                let before = Instant::now();
                 std::thread::yield_now();
+                switched |= before.elapsed() >= SWITCHED;
                 if !pending() {
-                    self.observe(Ended::Yielding(k));
+                    self.observe(Ended::Yielding { k, switched });
                     return true;
                 }
             }
@@ -207,10 +223,14 @@ fn spin_while(
             return Some(Ended::Spinning(start.elapsed()));
         }
         rounds = rounds.wrapping_add(1);
-        if rounds % 4 == 0 && (start.elapsed() >= budget || timer.expired()) {
+        // The clock every 16th round (about a microsecond of spinning): it costs more than a
+        // look at the cell, which the waiter owns and which stays in its cache.
+        if rounds % 16 == 0 && (start.elapsed() >= budget || timer.expired()) {
             return None;
         }
-        for _ in 0..64 {
+        // A short run of hints between looks: a `pause` costs tens of cycles on some CPUs, and
+        // a partner that has just written should be seen within a fraction of a microsecond.
+        for _ in 0..SPINS_PER_LOOK {
             std::hint::spin_loop();
         }
     }
@@ -237,19 +257,11 @@ impl WaitClock {
     }
 }
 
-/// Whether this thread may run on more than one CPU (otherwise its partner cannot run while it
-/// spins). Read once per thread: the affinity is set when a thread starts, in practice.
+/// Whether the process may run on more than one CPU (otherwise a partner cannot run while we
+/// spin). Read once: the affinity of the thread that asks first, usually the main thread, as
+/// the process's.
 #[cfg(not(loom))]
 fn may_spin() -> bool {
-    thread_local! {
-        static MAY_SPIN: Cell<Option<bool>> = const { Cell::new(None) };
-    }
-    MAY_SPIN.with(|cached| match cached.get() {
-        Some(may) => may,
-        None => {
-            let may = std::thread::available_parallelism().is_ok_and(|cpus| cpus.get() > 1);
-            cached.set(Some(may));
-            may
-        }
-    })
+    static MULTI_CPU: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *MULTI_CPU.get_or_init(|| std::thread::available_parallelism().is_ok_and(|cpus| cpus.get() > 1))
 }
