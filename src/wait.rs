@@ -31,6 +31,9 @@
 //!
 //! The policy is a heuristic: its atomics are std's even under loom, and a racing update only
 //! costs time. Under loom there is no clock: a wait looks once and then parks.
+//!
+//! To measure what each way of waiting costs on its own, the environment variable `DUALQ_WAIT`
+//! fixes the strategy for the whole process: `spin`, `yield` or `park` (see [`Strategy`]).
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -99,6 +102,13 @@ impl WaitPolicy {
     /// This wait's budgets: (spin, yields), with zero budgets probed now and then.
     #[cfg_attr(loom, allow(dead_code))]
     fn budgets(&self) -> (Duration, u32) {
+        #[cfg(not(loom))]
+        match strategy() {
+            Strategy::Learned => {}
+            Strategy::Spin => return (MAX_SPIN, 0),
+            Strategy::Yield => return (Duration::ZERO, MAX_YIELDS),
+            Strategy::Park => return (Duration::ZERO, 0),
+        }
         // Relaxed (all three): heuristic values, not synchronising anything.
         let mut spin = Duration::from_nanos(u64::from(self.spin_ns.load(Ordering::Relaxed)));
         let mut yields = self.yields.load(Ordering::Relaxed);
@@ -255,6 +265,31 @@ impl WaitClock {
     fn start(&mut self) -> Instant {
         *self.start.get_or_insert_with(Instant::now)
     }
+}
+
+/// A fixed waiting strategy, for measuring what each one costs in each placement (the
+/// comparison report's handoff workloads): the environment variable `DUALQ_WAIT` set to
+/// `spin` (always spin for the longest budget, then park), `yield` (never spin, yield up to the
+/// most yields, then park) or `park` (park at once). Unset or anything else: the learned policy
+/// of this module. Read once per process.
+#[cfg(not(loom))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Strategy {
+    Learned,
+    Spin,
+    Yield,
+    Park,
+}
+
+#[cfg(not(loom))]
+fn strategy() -> Strategy {
+    static STRATEGY: std::sync::OnceLock<Strategy> = std::sync::OnceLock::new();
+    *STRATEGY.get_or_init(|| match std::env::var("DUALQ_WAIT").as_deref() {
+        Ok("spin") => Strategy::Spin,
+        Ok("yield") => Strategy::Yield,
+        Ok("park") => Strategy::Park,
+        _ => Strategy::Learned,
+    })
 }
 
 /// Whether the process may run on more than one CPU (otherwise a partner cannot run while we
