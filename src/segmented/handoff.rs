@@ -6,7 +6,7 @@ use super::cell::{
     Cell, State, BUFFERED, CANCELLED_RECV, CANCELLED_SEND, CLOSED, EMPTY, IN_BUFFER, PARKING,
     POISONED, SPIN_SEND, TAKEN,
 };
-use super::segment::{Segment, SEG};
+use super::segment::{Position, Segment, SEG};
 use super::waiter::{self as w, Waiter};
 use super::SegmentedDualQueue;
 use crate::sync::{current_thread, loom_sc_fence, Arc, Ordering, Timer};
@@ -136,10 +136,7 @@ impl<T> SegmentedDualQueue<T> {
     ) -> Result<(), (T, Failure)> {
         let guard = epoch::pin();
         if kind == SendKind::Push || matches!(patience, Patience::Wait(_)) {
-            let senders = &self.list.senders;
-            // Acquire and SeqCst: as in `start_send_from`.
-            let start = senders.segment.load(Ordering::Acquire, &guard);
-            let word = senders.counter.fetch_add(1, Ordering::SeqCst);
+            let (word, start) = Self::claim(&self.list.senders, None, &guard);
             let index = word & COUNT;
             // SAFETY: read from the position while pinned (segment.rs, invariant 4).
             let segment = unsafe { start.deref() };
@@ -236,32 +233,17 @@ impl<T> SegmentedDualQueue<T> {
             }
         }
         loop {
-            let (word, start) = match claimed.take() {
-                Some((word, start)) => (word, Shared::from(start)),
-                None => {
-                    // Acquire: pairs with the pointer CAS in `List::move_forward`. Read before
-                    // the claim, so the walk to our cell only moves forward (invariant 3 of
-                    // segment.rs).
-                    let start = senders.segment.load(Ordering::Acquire, guard);
-                    // SeqCst: the claim is one of the store-buffering pairs of the module docs
-                    // ("claim, then read the other side's counter").
-                    (senders.counter.fetch_add(1, Ordering::SeqCst), start)
-                }
-            };
+            let (word, start) = Self::claim(senders, claimed.take(), guard);
             if word & GONE != 0 {
                 return Start::Done(Err((value, Failure::Disconnected)));
             }
             let index = word & COUNT;
             trace_event!(self.tracer(), index, Claimed(crate::trace::NodeKind::Data));
-            let found = self.list.locate(senders, start, index, guard);
+            let Some((found, cell)) = self.cell_of(senders, start, index, guard) else {
+                continue;
+            };
             // SAFETY: found while pinned (segment.rs, invariant 4).
             let segment = unsafe { found.deref() };
-            if segment.start() > index {
-                // Our cell's segment was removed: every cell up to this segment is dead.
-                self.skip_to(&senders.counter, segment.start());
-                continue;
-            }
-            let cell = &segment.cells[(index - segment.start()) as usize];
             match self.send_to_cell(found, cell, index, value, kind, patience, how, guard) {
                 SendStep::Done(result) => return Start::Done(result),
                 SendStep::Parked(ticket) => return Start::Waiting(ticket),
@@ -274,6 +256,48 @@ impl<T> SegmentedDualQueue<T> {
                 }
             }
         }
+    }
+
+    /// Claims the next cell of one side (or takes the claim its fast path already made):
+    /// returns the counter word the fetch-and-add returned (index and `GONE` flag) and the
+    /// segment the side's pointer showed just before the claim.
+    #[inline]
+    fn claim<'g>(
+        position: &Position<T>,
+        made: Option<(u64, *const Segment<T>)>,
+        guard: &'g Guard,
+    ) -> (u64, Shared<'g, Segment<T>>) {
+        if let Some((word, start)) = made {
+            return (word, Shared::from(start));
+        }
+        // Acquire: pairs with the pointer CAS in `List::move_forward`. Read before the claim, so
+        // the walk to the cell only moves forward (invariant 3 of segment.rs).
+        let start = position.segment.load(Ordering::Acquire, guard);
+        // SeqCst: the claim is one of the store-buffering pairs of the module docs ("claim
+        // mine, then read the other side's counter").
+        (position.counter.fetch_add(1, Ordering::SeqCst), start)
+    }
+
+    /// The cell with the claimed `index`, walking from `start`, with its segment; `None` if
+    /// that segment was removed (every cell up to the next live segment is dead: the side's
+    /// counter is moved past them, and the caller claims again).
+    #[inline]
+    fn cell_of<'g>(
+        &self,
+        position: &Position<T>,
+        start: Shared<'g, Segment<T>>,
+        index: u64,
+        guard: &'g Guard,
+    ) -> Option<(Shared<'g, Segment<T>>, &'g Cell<T>)> {
+        let found = self.list.locate(position, start, index, guard);
+        // SAFETY: found while pinned (segment.rs, invariant 4); the epoch keeps it alive for
+        // as long as the guard lives.
+        let segment = unsafe { found.deref() };
+        if segment.start() > index {
+            self.skip_to(&position.counter, segment.start());
+            return None;
+        }
+        Some((found, &segment.cells[(index - segment.start()) as usize]))
     }
 
     /// Whether a send in cell `index` may leave its value and return at once.
@@ -585,10 +609,7 @@ impl<T> SegmentedDualQueue<T> {
     pub(crate) fn recv(&self, patience: Patience) -> Result<T, Failure> {
         let guard = epoch::pin();
         if matches!(patience, Patience::Wait(_)) {
-            let receivers = &self.list.receivers;
-            // Acquire and SeqCst: as in `start_recv_from`.
-            let start = receivers.segment.load(Ordering::Acquire, &guard);
-            let word = receivers.counter.fetch_add(1, Ordering::SeqCst);
+            let (word, start) = Self::claim(&self.list.receivers, None, &guard);
             let index = word & COUNT;
             // SAFETY: read from the position while pinned (segment.rs, invariant 4).
             let segment = unsafe { start.deref() };
@@ -683,15 +704,7 @@ impl<T> SegmentedDualQueue<T> {
             }
         }
         loop {
-            let (word, start) = match claimed.take() {
-                Some((word, start)) => (word, Shared::from(start)),
-                None => {
-                    // Acquire: as in `start_send_from`; read before the claim.
-                    let start = receivers.segment.load(Ordering::Acquire, guard);
-                    // SeqCst: "claim R, then read S" (see `may_buffer`).
-                    (receivers.counter.fetch_add(1, Ordering::SeqCst), start)
-                }
-            };
+            let (word, start) = Self::claim(receivers, claimed.take(), guard);
             let index = word & COUNT;
             trace_event!(
                 self.tracer(),
@@ -705,15 +718,9 @@ impl<T> SegmentedDualQueue<T> {
             {
                 return Start::Done(Err(Failure::Disconnected));
             }
-            let found = self.list.locate(receivers, start, index, guard);
-            // SAFETY: found while pinned (segment.rs, invariant 4).
-            let segment = unsafe { found.deref() };
-            if segment.start() > index {
-                // Our cell's segment was removed: every cell up to this segment is dead.
-                self.skip_to(&receivers.counter, segment.start());
+            let Some((found, cell)) = self.cell_of(receivers, start, index, guard) else {
                 continue;
-            }
-            let cell = &segment.cells[(index - segment.start()) as usize];
+            };
             match self.recv_from_cell(found, cell, index, patience, how, guard) {
                 RecvStep::Done(Ok(value)) => {
                     self.after_take(found, index, guard);
