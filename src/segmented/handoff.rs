@@ -184,14 +184,25 @@ impl<T> SegmentedDualQueue<T> {
     ) -> Result<(), (T, Failure)> {
         let start = self.start_send_from(value, kind, &patience, Waiting::Thread, claimed, &guard);
         drop(guard);
+        Self::conclude(start, patience, |ticket, timer| {
+            self.finish_send(ticket, timer)
+        })
+    }
+
+    /// The unpinned end of a blocking operation: its result, or the wait on its ticket. The
+    /// caller has dropped its guard: a thread never parks pinned (crossbeam issue #103).
+    fn conclude<R>(
+        start: Start<T, R>,
+        patience: Patience,
+        wait: impl FnOnce(Ticket<T>, &mut Timer) -> R,
+    ) -> R {
         match start {
             Start::Done(result) => result,
             Start::Waiting(ticket) => {
-                // Never park pinned: the guard above is gone (crossbeam issue #103).
                 let Patience::Wait(mut timer) = patience else {
-                    unreachable!("only a waiting send parks");
+                    unreachable!("only an operation that may wait parks");
                 };
-                self.finish_send(ticket, &mut timer)
+                wait(ticket, &mut timer)
             }
         }
     }
@@ -656,16 +667,9 @@ impl<T> SegmentedDualQueue<T> {
     ) -> Result<T, Failure> {
         let start = self.start_recv_from(&patience, Waiting::Thread, claimed, &guard);
         drop(guard);
-        match start {
-            Start::Done(result) => result,
-            Start::Waiting(ticket) => {
-                // Never park pinned (see `send`).
-                let Patience::Wait(mut timer) = patience else {
-                    unreachable!("only a waiting receive parks");
-                };
-                self.finish_recv(ticket, &mut timer)
-            }
-        }
+        Self::conclude(start, patience, |ticket, timer| {
+            self.finish_recv(ticket, timer)
+        })
     }
 
     /// The pinned part of a receive: claim a cell (again, if the first is dead) and deal with
