@@ -27,7 +27,10 @@
 //! pays) or to the same one (the yields that end their waits turn the spin off). A budget that
 //! has fallen to zero is probed again on every 16th wait (a 1 µs spin, or a
 //! single yield), so the policy notices when the regime comes back. Only the party at the front
-//! of its line waits actively; the others park at once (see the callers).
+//! of its line spins and teaches the policy. The others park at once, except where the policy
+//! has learned that the partners share our CPU (its spin budget is zero): there they yield as
+//! many times as the yield budget allows, which lets the partners run and serve the line
+//! (see the callers).
 //!
 //! The policy is a heuristic: its atomics are std's even under loom, and a racing update only
 //! costs time. Under loom there is no clock: a wait looks once and then parks.
@@ -195,6 +198,62 @@ impl WaitPolicy {
             let _ = (clock, timer);
             crossbeam_utils::Backoff::new().snooze();
             !pending()
+        }
+    }
+
+    /// Yields, at most the yield budget's number of times, while `pending()` holds and `timer`
+    /// has not expired; returns whether `pending()` turned false. How a waiter that is not first
+    /// in its line waits before it parks: it never spins (its partner serves the line ahead of
+    /// it first, so a spin would only take a CPU that partner may need), and it does not teach
+    /// the policy (its wait is as long as that line, which says nothing about how soon a
+    /// partner comes). With a yield budget of zero (a paced partner, or under loom) it returns
+    /// at once and the waiter parks.
+    pub(crate) fn yield_behind(&self, timer: &Timer, mut pending: impl FnMut() -> bool) -> bool {
+        #[cfg(not(loom))]
+        {
+            for _ in 0..self.yields_behind_budget() {
+                if timer.expired() {
+                    break;
+                }
+                std::thread::yield_now();
+                if !pending() {
+                    return true;
+                }
+            }
+            false
+        }
+        #[cfg(loom)]
+        {
+            let _ = (timer, &mut pending);
+            false
+        }
+    }
+
+    /// Whether a waiter behind others would yield before parking (see
+    /// [`yield_behind`](Self::yield_behind)); if not, it parks at once.
+    pub(crate) fn yields_behind(&self) -> bool {
+        #[cfg(not(loom))]
+        return self.yields_behind_budget() > 0;
+        #[cfg(loom)]
+        false
+    }
+
+    /// How many times a waiter behind others yields: the yield budget, but only where the
+    /// policy has learned that spinning does not pay (its spin budget is zero: the partners
+    /// share our CPU). Where partners run in parallel the front waiter spins, and the waiters
+    /// behind it park at once: yielding there only takes turns on a CPU with the threads just
+    /// woken, and delays them (a paced workload's receivers overtook each other in 10% of
+    /// deliveries parking and in 50% yielding).
+    #[cfg(not(loom))]
+    fn yields_behind_budget(&self) -> u32 {
+        match strategy() {
+            // Relaxed (both): heuristic values (see `budgets`).
+            Strategy::Learned if self.spin_ns.load(Ordering::Relaxed) == 0 => {
+                self.yields.load(Ordering::Relaxed)
+            }
+            Strategy::Learned => 0,
+            Strategy::Yield => MAX_YIELDS,
+            Strategy::Spin | Strategy::Park => 0,
         }
     }
 

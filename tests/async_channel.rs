@@ -291,6 +291,10 @@ fn owned_futures_can_be_spawned_and_release_their_end() {
 // ==========================================================================================
 
 #[test]
+#[cfg_attr(
+    feature = "trace",
+    ignore = "the `trace` feature records every step of every operation in a growing log"
+)]
 fn a_future_ready_at_its_first_poll_registers_and_allocates_nothing() {
     let (counter, waker) = CountingWaker::new();
     // Warm up: this thread's first epoch pin registers it with the collector (an allocation

@@ -138,11 +138,14 @@ impl<T> SegmentedDualQueue<T> {
         if kind == SendKind::Push || matches!(patience, Patience::Wait(_)) {
             let (word, start) = Self::claim(&self.list.senders, None, &guard);
             let index = word & COUNT;
+            if word & GONE == 0 {
+                // Recorded here once; the slow path records only the claims it makes itself.
+                trace_event!(self.tracer(), index, Claimed(crate::trace::NodeKind::Data));
+            }
             // SAFETY: read from the position while pinned (segment.rs, invariant 4).
             let segment = unsafe { start.deref() };
             if word & GONE == 0 && segment.id == index / SEG as u64 && self.may_buffer(index, kind)
             {
-                trace_event!(self.tracer(), index, Claimed(crate::trace::NodeKind::Data));
                 let cell = &segment.cells[(index - segment.start()) as usize];
                 // SAFETY: as in `send_to_cell`: the slot of a claimed, unpublished cell is ours.
                 unsafe { cell.write(value) };
@@ -244,12 +247,16 @@ impl<T> SegmentedDualQueue<T> {
             }
         }
         loop {
+            // A claim the fast path made is already recorded.
+            let recorded = claimed.is_some();
             let (word, start) = Self::claim(senders, claimed.take(), guard);
             if word & GONE != 0 {
                 return Start::Done(Err((value, Failure::Disconnected)));
             }
             let index = word & COUNT;
-            trace_event!(self.tracer(), index, Claimed(crate::trace::NodeKind::Data));
+            if !recorded {
+                trace_event!(self.tracer(), index, Claimed(crate::trace::NodeKind::Data));
+            }
             let Some((found, cell)) = self.cell_of(senders, start, index, guard) else {
                 continue;
             };
@@ -332,7 +339,7 @@ impl<T> SegmentedDualQueue<T> {
     /// Whether a send that must wait in cell `index` is the next one a receiver will serve
     /// (worth spinning for).
     fn sender_is_first(&self, index: u64, kind: SendKind) -> bool {
-        // Relaxed (both): a heuristic; a stale answer only costs a spin or a park.
+        // Relaxed (both): a heuristic; a stale answer only costs a spin, a yield or a park.
         let receivers = self.list.receivers.counter.load(Ordering::Relaxed) & COUNT;
         match kind {
             SendKind::Push | SendKind::Transfer => index <= receivers,
@@ -491,10 +498,11 @@ impl<T> SegmentedDualQueue<T> {
     ) -> Result<SendStep<T>, T> {
         let mut clock = WaitClock::new();
         let policy = &self.spin[1];
-        // Only the sender next in line waits actively (on one CPU the policy yields instead of
-        // spinning); the others park at once.
-        let spin = matches!(how, Waiting::Thread) && self.sender_is_first(index, kind);
-        if !spin {
+        // The sender next in line waits actively (on one CPU the policy yields instead of
+        // spinning); the others yield if the policy's yield budget allows, or park at once.
+        let first = self.sender_is_first(index, kind);
+        let active = matches!(how, Waiting::Thread) && (first || policy.yields_behind());
+        if !active {
             // Park at once, the value in the waiter.
             let waiter = how.waiter();
             // SAFETY: a new waiter nobody else has seen.
@@ -526,7 +534,11 @@ impl<T> SegmentedDualQueue<T> {
             return Err(unsafe { cell.read() });
         }
         trace_event!(self.tracer(), index, Spinning);
-        policy.wait_actively(&mut clock, timer, || cell.load() == SPIN_SEND);
+        if first {
+            policy.wait_actively(&mut clock, timer, || cell.load() == SPIN_SEND);
+        } else {
+            policy.yield_behind(timer, || cell.load() == SPIN_SEND);
+        }
         loop {
             match cell.load() {
                 TAKEN | BUFFERED => return Ok(SendStep::Done(Ok(()))),
@@ -622,16 +634,17 @@ impl<T> SegmentedDualQueue<T> {
         if matches!(patience, Patience::Wait(_)) {
             let (word, start) = Self::claim(&self.list.receivers, None, &guard);
             let index = word & COUNT;
+            // Recorded here once; the slow path records only the claims it makes itself.
+            trace_event!(
+                self.tracer(),
+                index,
+                Claimed(crate::trace::NodeKind::Request)
+            );
             // SAFETY: read from the position while pinned (segment.rs, invariant 4).
             let segment = unsafe { start.deref() };
             if word & GONE == 0 && segment.id == index / SEG as u64 {
                 let cell = &segment.cells[(index - segment.start()) as usize];
                 if cell.load() == BUFFERED {
-                    trace_event!(
-                        self.tracer(),
-                        index,
-                        Claimed(crate::trace::NodeKind::Request)
-                    );
                     trace_event!(self.tracer(), index, Taken);
                     let value = Self::take_buffered(cell);
                     self.after_take(start, index, &guard);
@@ -708,13 +721,17 @@ impl<T> SegmentedDualQueue<T> {
             }
         }
         loop {
+            // A claim the fast path made is already recorded.
+            let recorded = claimed.is_some();
             let (word, start) = Self::claim(receivers, claimed.take(), guard);
             let index = word & COUNT;
-            trace_event!(
-                self.tracer(),
-                index,
-                Claimed(crate::trace::NodeKind::Request)
-            );
+            if !recorded {
+                trace_event!(
+                    self.tracer(),
+                    index,
+                    Claimed(crate::trace::NodeKind::Request)
+                );
+            }
             if word & GONE != 0
                 // SeqCst: no sender is left, so S is final; cells from S on will never
                 // receive a value.
@@ -844,12 +861,22 @@ impl<T> SegmentedDualQueue<T> {
                         continue;
                     }
                     let mut clock = WaitClock::new();
-                    let spin = matches!(how, Waiting::Thread);
-                    // Only the receiver next in line waits actively; the others park at once.
-                    if spin && !spun && index == sent {
+                    // The receiver next in line waits actively; the others yield if the
+                    // policy's yield budget allows, or park at once.
+                    let policy = &self.spin[0];
+                    let first = index == sent;
+                    let active = matches!(how, Waiting::Thread)
+                        && !spun
+                        && (first || policy.yields_behind());
+                    if active {
                         spun = true;
                         trace_event!(self.tracer(), index, Spinning);
-                        if self.spin[0].wait_actively(&mut clock, timer, || cell.load() == word) {
+                        let decided = if first {
+                            policy.wait_actively(&mut clock, timer, || cell.load() == word)
+                        } else {
+                            policy.yield_behind(timer, || cell.load() == word)
+                        };
+                        if decided {
                             continue;
                         }
                         if timer.expired() {
