@@ -70,6 +70,12 @@ pub(crate) enum Start<T, R> {
     Waiting(Ticket<T>),
 }
 
+/// A claim a fast path made and handed on to its slow path: the counter word the
+/// fetch-and-add returned (index and `GONE` flag), and the segment the side's pointer showed
+/// just before it. The pointer is valid while the pin that read it lasts: the slow path runs
+/// under the same guard.
+type Claim<T> = (u64, *const Segment<T>);
+
 /// A parked operation: its waiter, and where its cell is.
 pub(crate) struct Ticket<T> {
     /// The waiter; the ticket owns one reference, the cell another.
@@ -122,11 +128,10 @@ impl<T> SegmentedDualQueue<T> {
     /// Sends `value` as `kind` says, waiting as `patience` allows. On failure the value comes
     /// back with the reason.
     ///
-    /// The common case (the claimed cell is in the senders' current segment, and the value may
-    /// stay there) runs here, straight to `Ok(())`; everything else goes to
-    /// [`send_slow`](Self::send_slow) with the claim already made. Keeping the common case
-    /// apart keeps the slow path's nested result types out of it (profiled: moving them through
-    /// the stack cost store-forwarding stalls on every message).
+    /// The common case ([`send_fast`](Self::send_fast)) runs here, straight to `Ok(())`;
+    /// everything else goes to [`send_slow`](Self::send_slow) with the claim already made.
+    /// Keeping the common case apart keeps the slow path's nested result types out of it
+    /// (profiled: moving them through the stack cost store-forwarding stalls on every message).
     #[inline]
     pub(crate) fn send(
         &self,
@@ -136,41 +141,44 @@ impl<T> SegmentedDualQueue<T> {
     ) -> Result<(), (T, Failure)> {
         let guard = epoch::pin();
         if kind == SendKind::Push || matches!(patience, Patience::Wait(_)) {
-            let (word, start) = Self::claim(&self.list.senders, None, &guard);
-            let index = word & COUNT;
-            if word & GONE == 0 {
-                // Recorded here once; the slow path records only the claims it makes itself.
-                trace_event!(self.tracer(), index, Claimed(crate::trace::NodeKind::Data));
-            }
-            // SAFETY: read from the position while pinned (segment.rs, invariant 4).
-            let segment = unsafe { start.deref() };
-            if word & GONE == 0 && segment.id == index / SEG as u64 && self.may_buffer(index, kind)
-            {
-                let cell = &segment.cells[(index - segment.start()) as usize];
-                // SAFETY: as in `send_to_cell`: the slot of a claimed, unpublished cell is ours.
-                unsafe { cell.write(value) };
-                // The Release half of the CAS publishes the value to the receiver.
-                match cell.cas(EMPTY, BUFFERED) {
-                    Ok(()) => {
-                        trace_event!(self.tracer(), index, Buffered);
-                        return Ok(());
-                    }
-                    Err(_) => {
-                        // SAFETY: the CAS failed, so nobody saw the value: it is ours again.
-                        let value = unsafe { cell.read() };
-                        return self.send_slow(
-                            value,
-                            kind,
-                            patience,
-                            Some((word, start.as_raw())),
-                            guard,
-                        );
-                    }
-                }
-            }
-            return self.send_slow(value, kind, patience, Some((word, start.as_raw())), guard);
+            return match self.send_fast(value, kind, &guard) {
+                Ok(()) => Ok(()),
+                Err((value, claim)) => self.send_slow(value, kind, patience, Some(claim), guard),
+            };
         }
         self.send_slow(value, kind, patience, None, guard)
+    }
+
+    /// The common case of a send that may claim a cell at once (it may buffer, or wait): claim
+    /// a cell and, if it is in the senders' current segment and the value may stay there,
+    /// leave the value in it. Otherwise the value comes back with the claim (its counter word,
+    /// and the segment read before it) for the slow path. Shared by the blocking send and the
+    /// first poll of an async one.
+    #[inline(always)]
+    fn send_fast(&self, value: T, kind: SendKind, guard: &Guard) -> Result<(), (T, Claim<T>)> {
+        let (word, start) = Self::claim(&self.list.senders, None, guard);
+        let index = word & COUNT;
+        if word & GONE == 0 {
+            // Recorded here once; the slow path records only the claims it makes itself.
+            trace_event!(self.tracer(), index, Claimed(crate::trace::NodeKind::Data));
+        }
+        // SAFETY: read from the position while pinned (segment.rs, invariant 4).
+        let segment = unsafe { start.deref() };
+        if word & GONE == 0 && segment.id == index / SEG as u64 && self.may_buffer(index, kind) {
+            let cell = &segment.cells[(index - segment.start()) as usize];
+            // SAFETY: as in `send_to_cell`: the slot of a claimed, unpublished cell is ours.
+            unsafe { cell.write(value) };
+            // The Release half of the CAS publishes the value to the receiver.
+            return match cell.cas(EMPTY, BUFFERED) {
+                Ok(()) => {
+                    trace_event!(self.tracer(), index, Buffered);
+                    Ok(())
+                }
+                // SAFETY: the CAS failed, so nobody saw the value: it is ours again.
+                Err(_) => Err((unsafe { cell.read() }, (word, start.as_raw()))),
+            };
+        }
+        Err((value, (word, start.as_raw())))
     }
 
     /// The rest of [`send`](Self::send): every case but the common one, with the claim the
@@ -182,7 +190,7 @@ impl<T> SegmentedDualQueue<T> {
         value: T,
         kind: SendKind,
         patience: Patience,
-        claimed: Option<(u64, *const Segment<T>)>,
+        claimed: Option<Claim<T>>,
         guard: Guard,
     ) -> Result<(), (T, Failure)> {
         let start = self.start_send_from(value, kind, &patience, Waiting::Thread, claimed, &guard);
@@ -211,7 +219,9 @@ impl<T> SegmentedDualQueue<T> {
     }
 
     /// The pinned part of a send: claim a cell (again, if the first is dead) and deal with it;
-    /// wait there for a while if it is a thread's and the send must wait.
+    /// wait there for a while if it is a thread's and the send must wait. The common case runs
+    /// inline, as in [`send`](Self::send).
+    #[inline]
     pub(crate) fn start_send(
         &self,
         value: T,
@@ -220,6 +230,14 @@ impl<T> SegmentedDualQueue<T> {
         how: Waiting<'_>,
         guard: &Guard,
     ) -> Start<T, Result<(), (T, Failure)>> {
+        if kind == SendKind::Push || matches!(patience, Patience::Wait(_)) {
+            return match self.send_fast(value, kind, guard) {
+                Ok(()) => Start::Done(Ok(())),
+                Err((value, claim)) => {
+                    self.start_send_from(value, kind, patience, how, Some(claim), guard)
+                }
+            };
+        }
         self.start_send_from(value, kind, patience, how, None, guard)
     }
 
@@ -231,7 +249,7 @@ impl<T> SegmentedDualQueue<T> {
         kind: SendKind,
         patience: &Patience,
         how: Waiting<'_>,
-        mut claimed: Option<(u64, *const Segment<T>)>,
+        mut claimed: Option<Claim<T>>,
         guard: &Guard,
     ) -> Start<T, Result<(), (T, Failure)>> {
         let senders = &self.list.senders;
@@ -282,7 +300,7 @@ impl<T> SegmentedDualQueue<T> {
     #[inline]
     fn claim<'g>(
         position: &Position<T>,
-        made: Option<(u64, *const Segment<T>)>,
+        made: Option<Claim<T>>,
         guard: &'g Guard,
     ) -> (u64, Shared<'g, Segment<T>>) {
         if let Some((word, start)) = made {
@@ -625,35 +643,46 @@ impl<T> SegmentedDualQueue<T> {
 
     /// Receives a value, waiting as `patience` allows.
     ///
-    /// The common case (the claimed cell is in the receivers' current segment and holds its
-    /// value) runs here; everything else goes to [`recv_slow`](Self::recv_slow) with the claim
-    /// already made (see [`send`](Self::send) for why).
+    /// The common case ([`recv_fast`](Self::recv_fast)) runs here; everything else goes to
+    /// [`recv_slow`](Self::recv_slow) with the claim already made (see [`send`](Self::send)
+    /// for why).
     #[inline]
     pub(crate) fn recv(&self, patience: Patience) -> Result<T, Failure> {
         let guard = epoch::pin();
         if matches!(patience, Patience::Wait(_)) {
-            let (word, start) = Self::claim(&self.list.receivers, None, &guard);
-            let index = word & COUNT;
-            // Recorded here once; the slow path records only the claims it makes itself.
-            trace_event!(
-                self.tracer(),
-                index,
-                Claimed(crate::trace::NodeKind::Request)
-            );
-            // SAFETY: read from the position while pinned (segment.rs, invariant 4).
-            let segment = unsafe { start.deref() };
-            if word & GONE == 0 && segment.id == index / SEG as u64 {
-                let cell = &segment.cells[(index - segment.start()) as usize];
-                if cell.load() == BUFFERED {
-                    trace_event!(self.tracer(), index, Taken);
-                    let value = Self::take_buffered(cell);
-                    self.after_take(start, index, &guard);
-                    return Ok(value);
-                }
-            }
-            return self.recv_slow(patience, Some((word, start.as_raw())), guard);
+            return match self.recv_fast(&guard) {
+                Ok(value) => Ok(value),
+                Err(claim) => self.recv_slow(patience, Some(claim), guard),
+            };
         }
         self.recv_slow(patience, None, guard)
+    }
+
+    /// The common case of a receive that may wait: claim a cell and, if it is in the
+    /// receivers' current segment and holds its value, take it. Otherwise the claim, for the
+    /// slow path. Shared by the blocking receive and the first poll of an async one.
+    #[inline(always)]
+    fn recv_fast(&self, guard: &Guard) -> Result<T, Claim<T>> {
+        let (word, start) = Self::claim(&self.list.receivers, None, guard);
+        let index = word & COUNT;
+        // Recorded here once; the slow path records only the claims it makes itself.
+        trace_event!(
+            self.tracer(),
+            index,
+            Claimed(crate::trace::NodeKind::Request)
+        );
+        // SAFETY: read from the position while pinned (segment.rs, invariant 4).
+        let segment = unsafe { start.deref() };
+        if word & GONE == 0 && segment.id == index / SEG as u64 {
+            let cell = &segment.cells[(index - segment.start()) as usize];
+            if cell.load() == BUFFERED {
+                trace_event!(self.tracer(), index, Taken);
+                let value = Self::take_buffered(cell);
+                self.after_take(start, index, guard);
+                return Ok(value);
+            }
+        }
+        Err((word, start.as_raw()))
     }
 
     /// What a receive does once it has taken a value from cell `index`: move the buffer end
@@ -675,7 +704,7 @@ impl<T> SegmentedDualQueue<T> {
     fn recv_slow(
         &self,
         patience: Patience,
-        claimed: Option<(u64, *const Segment<T>)>,
+        claimed: Option<Claim<T>>,
         guard: Guard,
     ) -> Result<T, Failure> {
         let start = self.start_recv_from(&patience, Waiting::Thread, claimed, &guard);
@@ -686,13 +715,21 @@ impl<T> SegmentedDualQueue<T> {
     }
 
     /// The pinned part of a receive: claim a cell (again, if the first is dead) and deal with
-    /// it; wait there for a while if it is a thread's and no value is there yet.
+    /// it; wait there for a while if it is a thread's and no value is there yet. The common
+    /// case runs inline, as in [`recv`](Self::recv).
+    #[inline]
     pub(crate) fn start_recv(
         &self,
         patience: &Patience,
         how: Waiting<'_>,
         guard: &Guard,
     ) -> Start<T, Result<T, Failure>> {
+        if matches!(patience, Patience::Wait(_)) {
+            return match self.recv_fast(guard) {
+                Ok(value) => Start::Done(Ok(value)),
+                Err(claim) => self.start_recv_from(patience, how, Some(claim), guard),
+            };
+        }
         self.start_recv_from(patience, how, None, guard)
     }
 
@@ -701,7 +738,7 @@ impl<T> SegmentedDualQueue<T> {
         &self,
         patience: &Patience,
         how: Waiting<'_>,
-        mut claimed: Option<(u64, *const Segment<T>)>,
+        mut claimed: Option<Claim<T>>,
         guard: &Guard,
     ) -> Start<T, Result<T, Failure>> {
         let receivers = &self.list.receivers;
