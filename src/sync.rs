@@ -38,6 +38,14 @@ pub(crate) use std::thread::{current as current_thread, Thread};
 #[cfg(loom)]
 pub(crate) use loom::thread::{current as current_thread, Thread};
 
+/// Gives the CPU away while waiting for another thread's next step (under loom, lets the
+/// model run that thread: a wait loop without it never ends in a model).
+#[cfg(not(loom))]
+pub(crate) use std::thread::yield_now;
+
+#[cfg(loom)]
+pub(crate) use loom::thread::yield_now;
+
 use std::time::Instant;
 
 /// An `UnsafeCell` with loom's closure-based API, so the same code compiles under both.

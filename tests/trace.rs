@@ -329,3 +329,82 @@ fn segmented_values_wait_in_their_cells_and_segments_come_and_go() {
         queue.picture()
     );
 }
+
+/// Freezes thread `name` right after it records `step` on a segmented queue (its claim), until
+/// the returned sender is used; returns once it is frozen.
+fn freeze_after(
+    queue: &dualq::SegmentedDualQueue<u32>,
+    name: &'static str,
+    step: Step,
+) -> (mpsc::Receiver<()>, mpsc::Sender<()>) {
+    let (frozen_tx, frozen_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = Mutex::new(release_rx);
+    queue.trace().set_hook(move |event| {
+        if event.thread == name && event.step == step {
+            frozen_tx.send(()).unwrap();
+            release_rx.lock().unwrap().recv().unwrap();
+        }
+    });
+    (frozen_rx, release_tx)
+}
+
+/// A parked `pop_timeout` whose sender has claimed its cell (and is frozen before writing)
+/// does not time out: a later push is already buffered behind it, so a pop that left now
+/// would have been overtaken by that value's receiver. Before the fix the pop returned `None`
+/// at its deadline and the frozen push went to the back of the line.
+#[test]
+fn segmented_a_receive_whose_sender_has_claimed_its_cell_does_not_time_out() {
+    use dualq::SegmentedDualQueue;
+    let queue = Arc::new(SegmentedDualQueue::<u32>::new());
+    let consumer = spawn_named("t1", {
+        let queue = Arc::clone(&queue);
+        move || queue.pop_timeout(Duration::from_millis(20))
+    });
+    queue.trace().wait_for("t1", Step::Parked);
+    let (frozen, release) = freeze_after(&queue, "t2", Step::Claimed(NodeKind::Data));
+    let producer = spawn_named("t2", {
+        let queue = Arc::clone(&queue);
+        move || queue.push(1)
+    });
+    frozen.recv().unwrap();
+    queue.push(2);
+    thread::sleep(Duration::from_millis(60));
+    assert!(
+        !consumer.is_finished(),
+        "the pop left a cell its sender has claimed"
+    );
+    release.send(()).unwrap();
+    producer.join().unwrap();
+    queue.trace().clear_hook();
+    assert_eq!(consumer.join().unwrap(), Some(1));
+    assert_eq!(queue.try_pop(), Some(2));
+}
+
+/// The mirror image: a parked `transfer_timeout` whose receiver has claimed its cell (and is
+/// frozen before taking) does not time out; the receiver gets its value.
+#[test]
+fn segmented_a_transfer_whose_receiver_has_claimed_its_cell_does_not_time_out() {
+    use dualq::SegmentedDualQueue;
+    let queue = Arc::new(SegmentedDualQueue::<u32>::new());
+    let producer = spawn_named("t1", {
+        let queue = Arc::clone(&queue);
+        move || queue.transfer_timeout(1, Duration::from_millis(20))
+    });
+    queue.trace().wait_for("t1", Step::Parked);
+    let (frozen, release) = freeze_after(&queue, "t2", Step::Claimed(NodeKind::Request));
+    let consumer = spawn_named("t2", {
+        let queue = Arc::clone(&queue);
+        move || queue.pop()
+    });
+    frozen.recv().unwrap();
+    thread::sleep(Duration::from_millis(60));
+    assert!(
+        !producer.is_finished(),
+        "the transfer left a cell its receiver has claimed"
+    );
+    release.send(()).unwrap();
+    queue.trace().clear_hook();
+    assert_eq!(consumer.join().unwrap(), 1);
+    assert_eq!(producer.join().unwrap(), Ok(()));
+}

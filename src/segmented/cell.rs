@@ -17,7 +17,7 @@
 //! | receiver [`Waiter`] | a receiver parked here, waiting for its value | `EMPTY` → receiver | `TAKEN` (sender), `CANCELLED_RECV`, `CLOSED` |
 //! | sender [`Waiter`] | a sender parked here; its value is in the waiter | `EMPTY`/`PARKING` → sender | `TAKEN` (receiver), `BUFFERED` (buffer end), `CANCELLED_SEND`, `CLOSED` |
 //! | `TAKEN` | the value was handed over by a spinning or parked party, or dropped by a sweep after the receivers left | `BUFFERED` → sweep | terminal |
-//! | `POISONED` | the receiver gave up on a sender that had claimed the cell but not written yet; the sender restarts | `EMPTY`/`IN_BUFFER` → receiver | terminal |
+//! | `POISONED` | a receive that may not wait (`try_pop`) gave up on a sender that had claimed the cell but not written yet; the sender restarts | `EMPTY`/`IN_BUFFER` → receiver | terminal |
 //! | `CANCELLED_RECV` | the receiver withdrew (timeout, `try_recv`); a sender that comes restarts | `EMPTY`/receiver waiter | terminal |
 //! | `CANCELLED_SEND` | the sender withdrew (timeout, `try_send`), its value back; the receiver restarts | `EMPTY`/`SPIN_SEND`/sender waiter | terminal |
 //! | `CLOSED` | a disconnection reached the cell; a spinning sender's value is still its own | `EMPTY`, `IN_BUFFER`, `SPIN_SEND`, waiters → sweep | terminal |

@@ -24,10 +24,12 @@ pub(crate) const GONE: u64 = 1 << 63;
 /// The index part of a counter.
 pub(crate) const COUNT: u64 = !GONE;
 
-/// How long a receiver waits for a sender that has claimed its cell but not written yet before
-/// it poisons the cell (both then move on). The sender is between two instructions unless it
-/// was preempted; a bounded wait keeps a stalled sender from blocking the receiver
-/// (crossbeam-channel #997), and poisoning at once (Kotlin) would waste cells when both run.
+/// How long a receive that may not wait (`try_pop`, `try_recv`) waits for a sender that has
+/// claimed its cell but not written yet before it poisons the cell (both then move on). The
+/// sender is between two instructions unless it was preempted; a bounded wait keeps a stalled
+/// sender from blocking the caller (crossbeam-channel #997), and poisoning at once (Kotlin)
+/// would waste cells when both run. A receive that may wait never poisons: it waits in line
+/// (see `recv_from_cell_slow`).
 const LAGGING_SENDER_ROUNDS: u32 = if cfg!(loom) { 1 } else { 12 };
 
 /// What a send waits for once its value has a cell.
@@ -196,7 +198,7 @@ impl<T> SegmentedDualQueue<T> {
         let start = self.start_send_from(value, kind, &patience, Waiting::Thread, claimed, &guard);
         drop(guard);
         Self::conclude(start, patience, |ticket, timer| {
-            self.finish_send(ticket, timer)
+            self.finish_send(ticket, kind, timer)
         })
     }
 
@@ -253,21 +255,26 @@ impl<T> SegmentedDualQueue<T> {
         guard: &Guard,
     ) -> Start<T, Result<(), (T, Failure)>> {
         let senders = &self.list.senders;
-        if claimed.is_none() && kind != SendKind::Push && !matches!(patience, Patience::Wait(_)) {
-            // A send that may not wait claims no cell when it is sure to find no room.
-            // SeqCst: one total order with the claims (see `may_buffer`).
-            let word = senders.counter.load(Ordering::SeqCst);
-            if word & GONE != 0 {
-                return Start::Done(Err((value, Failure::Disconnected)));
-            }
-            if !self.may_buffer(word & COUNT, kind) {
-                return Start::Done(Err((value, Failure::NoPartner)));
-            }
-        }
+        // A send that may not wait (`try_transfer`, `try_send` on a bounded channel) claims
+        // only a cell its value may stay in (see `claim_when`).
+        let conditional = kind != SendKind::Push && !matches!(patience, Patience::Wait(_));
         loop {
             // A claim the fast path made is already recorded.
             let recorded = claimed.is_some();
-            let (word, start) = Self::claim(senders, claimed.take(), guard);
+            let (word, start) = if conditional {
+                debug_assert!(claimed.is_none(), "the fast path claims only for waits");
+                match Self::claim_when(senders, guard, |word| {
+                    word & GONE == 0 && self.may_buffer(word & COUNT, kind)
+                }) {
+                    Ok(claim) => claim,
+                    Err(word) if word & GONE != 0 => {
+                        return Start::Done(Err((value, Failure::Disconnected)))
+                    }
+                    Err(_) => return Start::Done(Err((value, Failure::NoPartner))),
+                }
+            } else {
+                Self::claim(senders, claimed.take(), guard)
+            };
             if word & GONE != 0 {
                 return Start::Done(Err((value, Failure::Disconnected)));
             }
@@ -314,6 +321,40 @@ impl<T> SegmentedDualQueue<T> {
         (position.counter.fetch_add(1, Ordering::SeqCst), start)
     }
 
+    /// Claims the next cell of one side only if `wanted` holds for the counter word at the
+    /// claim (a compare-and-swap, retried while the counter moves and `wanted` still holds);
+    /// else returns the word that failed it. The claims of operations that may not wait.
+    ///
+    /// Why not a fetch-and-add: an operation that may not wait must not count as a partner
+    /// in line. A `try_pop` that claimed past `S` would meet a sender that claims the same
+    /// cell after it, and a `try_transfer` whose claim passed `R` would take a receive that
+    /// claims after it for one that waited: each would complete a call that, by the
+    /// specification, had no partner (the linearizability test caught both). Claimed only
+    /// below the other side's counter, the partner of the cell claimed it first.
+    fn claim_when<'g>(
+        position: &Position<T>,
+        guard: &'g Guard,
+        wanted: impl Fn(u64) -> bool,
+    ) -> Result<(u64, Shared<'g, Segment<T>>), u64> {
+        loop {
+            // Acquire: as in `claim`; read before the claim.
+            let start = position.segment.load(Ordering::Acquire, guard);
+            // SeqCst (the load and the CAS): the claim is in the total order of the claims,
+            // as in `claim`.
+            let word = position.counter.load(Ordering::SeqCst);
+            if !wanted(word) {
+                return Err(word);
+            }
+            if position
+                .counter
+                .compare_exchange(word, word + 1, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+            {
+                return Ok((word, start));
+            }
+        }
+    }
+
     /// The cell with the claimed `index`, walking from `start`, with its segment; `None` if
     /// that segment was removed (every cell up to the next live segment is dead: the side's
     /// counter is moved past them, and the caller claims again).
@@ -352,6 +393,33 @@ impl<T> SegmentedDualQueue<T> {
                     || index < receivers().saturating_add(cap)
             }
         }
+    }
+
+    /// Whether a partner has claimed the cell `index` of a waiting send (a receiver, or, on a
+    /// bounded channel, the buffer end): it completes the send within a few steps, so the
+    /// send may not time out any more.
+    ///
+    /// Why: a receive that claimed the cell has taken effect (it is in line, or took the value
+    /// as the oldest one), and later receives may already have been served behind it. If the
+    /// send withdrew now, that receive would have to be served by a later value, after
+    /// receives that came after it (not linearizable; the linearizability test caught the
+    /// symmetric case on the receiving side).
+    fn send_partner_due(&self, index: u64, kind: SendKind) -> bool {
+        // SeqCst (both loads): read after the send's claim and before its cancel CAS, in the
+        // total order of the claims (see `may_buffer`).
+        let receivers = self.list.receivers.counter.load(Ordering::SeqCst) & COUNT;
+        index < receivers
+            || matches!(kind, SendKind::Room(_))
+                && index < self.list.buffer_end.counter.load(Ordering::SeqCst)
+    }
+
+    /// Whether the sender of cell `index` has claimed it: the receive waiting there gets that
+    /// sender's value within a few steps, and may not time out any more (the mirror image of
+    /// [`send_partner_due`](Self::send_partner_due): a receive that left now would leave a
+    /// sender that has taken effect behind later sends already received).
+    fn recv_partner_due(&self, index: u64) -> bool {
+        // SeqCst: "claim R, then read S" (see `may_buffer`).
+        index < self.list.senders.counter.load(Ordering::SeqCst) & COUNT
     }
 
     /// Whether a send that must wait in cell `index` is the next one a receiver will serve
@@ -567,7 +635,7 @@ impl<T> SegmentedDualQueue<T> {
                     let value = unsafe { cell.read() };
                     return Ok(SendStep::Done(Err((value, Failure::Disconnected))));
                 }
-                SPIN_SEND if timer.expired() => {
+                SPIN_SEND if timer.expired() && !self.send_partner_due(index, kind) => {
                     if cell.cas(SPIN_SEND, CANCELLED_SEND).is_ok() {
                         trace_event!(self.tracer(), index, Cancelled);
                         // SAFETY: our CAS took the value back before anyone else moved it.
@@ -607,9 +675,12 @@ impl<T> SegmentedDualQueue<T> {
     pub(crate) fn finish_send(
         &self,
         ticket: Ticket<T>,
+        kind: SendKind,
         timer: &mut Timer,
     ) -> Result<(), (T, Failure)> {
-        let outcome = ticket.waiter.wait(timer);
+        let outcome = ticket
+            .waiter
+            .wait(timer, || !self.send_partner_due(ticket.index, kind));
         self.spin[1].parked(&ticket.clock);
         self.send_outcome(ticket, outcome)
     }
@@ -742,25 +813,29 @@ impl<T> SegmentedDualQueue<T> {
         guard: &Guard,
     ) -> Start<T, Result<T, Failure>> {
         let receivers = &self.list.receivers;
-        if claimed.is_none() && !matches!(patience, Patience::Wait(_)) {
-            // Nothing to take, and no claim: read R, then S. R only grows, so when S is read
-            // R ≥ S still holds: at that instant no cell below S is unclaimed.
-            // SeqCst (both): in the same total order as the claims.
-            let word = receivers.counter.load(Ordering::SeqCst);
-            let sent = self.list.senders.counter.load(Ordering::SeqCst) & COUNT;
-            if word & COUNT >= sent {
-                let failure = if word & GONE != 0 {
-                    Failure::Disconnected
-                } else {
-                    Failure::NoPartner
-                };
-                return Start::Done(Err(failure));
-            }
-        }
+        // A receive that may not wait claims only a cell whose sender has claimed it already
+        // (see `claim_when`).
+        let conditional = !matches!(patience, Patience::Wait(_));
         loop {
             // A claim the fast path made is already recorded.
             let recorded = claimed.is_some();
-            let (word, start) = Self::claim(receivers, claimed.take(), guard);
+            let (word, start) = if conditional {
+                // SeqCst: in the same total order as the senders' claims: read R (the word),
+                // then S. R only grows, so when S is read and R ≥ S, at that instant no cell
+                // below S is unclaimed: there is nothing to take.
+                debug_assert!(claimed.is_none(), "the fast path claims only for waits");
+                match Self::claim_when(receivers, guard, |word| {
+                    word & COUNT < self.list.senders.counter.load(Ordering::SeqCst) & COUNT
+                }) {
+                    Ok(claim) => claim,
+                    Err(word) if word & GONE != 0 => {
+                        return Start::Done(Err(Failure::Disconnected))
+                    }
+                    Err(_) => return Start::Done(Err(Failure::NoPartner)),
+                }
+            } else {
+                Self::claim(receivers, claimed.take(), guard)
+            };
             let index = word & COUNT;
             if !recorded {
                 trace_event!(
@@ -866,7 +941,16 @@ impl<T> SegmentedDualQueue<T> {
                     // SeqCst: "claim R, then read S" (see `may_buffer`).
                     loom_sc_fence();
                     let sent = self.list.senders.counter.load(Ordering::SeqCst) & COUNT;
-                    if index < sent {
+                    // A receive that may wait keeps its cell and waits for its sender, even
+                    // one that has claimed the cell and is slow to write: the receive cannot
+                    // tell whether that sender claimed before or after its own claim, and in
+                    // the second case it was already in line (a waiting consumer others may
+                    // have seen). Poisoning would send it to the back of the line, behind
+                    // receivers that came after it, and fail a `try_transfer` meant for it
+                    // (FIFO violations the linearizability test caught). Only a receive that
+                    // may not wait gives up on a lagging sender.
+                    let may_wait = matches!(patience, Patience::Wait(_));
+                    if index < sent && !may_wait {
                         // Our sender has claimed the cell and is about to write.
                         if lag_rounds < LAGGING_SENDER_ROUNDS {
                             lag_rounds += 1;
@@ -889,6 +973,15 @@ impl<T> SegmentedDualQueue<T> {
                         continue;
                     };
                     if timer.expired() {
+                        if index < sent {
+                            // Our sender has claimed the cell: its value comes within a few
+                            // steps, and the receive may not withdraw any more (see
+                            // `recv_partner_due`).
+                            backoff.snooze();
+                            continue;
+                        }
+                        // No sender had claimed the cell when we read `S`: the timeout takes
+                        // effect there (a sender that claims it since finds it withdrawn).
                         if cell.cas(word, CANCELLED_RECV).is_ok() {
                             trace_event!(self.tracer(), index, Cancelled);
                             self.list.cell_cancelled(segment, guard);
@@ -901,7 +994,8 @@ impl<T> SegmentedDualQueue<T> {
                     // The receiver next in line waits actively; the others yield if the
                     // policy's yield budget allows, or park at once.
                     let policy = &self.spin[0];
-                    let first = index == sent;
+                    // First: no sender is due before ours (ours may have claimed already).
+                    let first = index <= sent;
                     let active = matches!(how, Waiting::Thread)
                         && !spun
                         && (first || policy.yields_behind());
@@ -968,7 +1062,9 @@ impl<T> SegmentedDualQueue<T> {
 
     /// The unpinned part of a parked receive: wait for the waiter's outcome.
     pub(crate) fn finish_recv(&self, ticket: Ticket<T>, timer: &mut Timer) -> Result<T, Failure> {
-        let outcome = ticket.waiter.wait(timer);
+        let outcome = ticket
+            .waiter
+            .wait(timer, || !self.recv_partner_due(ticket.index));
         self.spin[0].parked(&ticket.clock);
         self.recv_outcome(ticket, outcome)
     }

@@ -52,6 +52,8 @@
 //! 2. **Values travel in index order.** The value of the `k`-th successful send cell goes to
 //!    the receiver of the same cell. A party whose cell is dead (a partner withdrew, or a
 //!    receiver poisoned a lagging sender's cell) claims a new cell: it had not taken effect yet.
+//!    Only a receive that may not wait poisons a cell; a receive that may wait keeps its cell
+//!    whatever its sender does, so no receiver that is in line can lose its place.
 //! 3. **No value is lost or duplicated.** The value slot of a cell or waiter is touched by one
 //!    thread at a time, as the state word says (the "who may touch" rules of `cell.rs` and
 //!    `waiter.rs`); moving it out is always the act of the thread whose CAS decided it.
@@ -76,11 +78,18 @@
 //! * A `pop` that must wait has **two** points, as in Scherer & Scott: the *request*, the
 //!   fetch-and-add of its final claim (from then on it is in line: no later receiver can be
 //!   served first), and the *follow-up*, the CAS of the sender that delivers to it (on the cell
-//!   if it spins, on its waiter if it parked). A timed-out wait linearizes at its cancel CAS; if
-//!   a sender wins that race, the value is returned even past the deadline.
+//!   if it spins, on its waiter if it parked). A timed-out wait linearizes at its last read of
+//!   `S` before its cancel CAS, which found that no sender had claimed its cell; once one has,
+//!   the wait no longer times out (`recv_partner_due`), since later values may already have
+//!   gone to later receivers. If a sender wins the cancel race, the value is returned even
+//!   past the deadline. A `try_pop` claims only a cell whose sender claimed it first (a CAS
+//!   on `R` below `S`), so it never stands in line.
 //! * A `transfer` (rendezvous send) that waits: its claim (request), then the receiver's CAS
-//!   that takes the value (follow-up); a timed-out one at its cancel CAS, after which its value
-//!   is never delivered.
+//!   that takes the value (follow-up); a timed-out one at its last read of `R` (and, bounded,
+//!   `B`) before its cancel CAS, after which its value is never delivered; once a receiver has
+//!   claimed its cell it no longer times out (`send_partner_due`). A `try_transfer` (and a
+//!   bounded `try_send`) claims only a cell whose value may stay (a CAS on `S`), so the
+//!   receiver it meets is one that was in line before it.
 //!
 //! # Memory orderings
 //!
@@ -275,6 +284,9 @@ impl<T> SegmentedDualQueue<T> {
     ///
     /// A value is never lost: if a producer hands one over at the moment the wait times out,
     /// it is returned even though the timeout has passed; otherwise it stays in the queue.
+    /// Once a producer has claimed this pop's cell, the pop no longer times out: it waits the
+    /// few steps that producer needs to store its value (longer only if that thread is
+    /// preempted), because values pushed after it may already have gone to later consumers.
     ///
     /// # Examples
     ///
@@ -345,7 +357,9 @@ impl<T> SegmentedDualQueue<T> {
     }
 
     /// Like [`transfer`](Self::transfer), but gives up after `timeout`: the value is withdrawn
-    /// and returned, and it is never also delivered.
+    /// and returned, and it is never also delivered. Once a consumer has claimed this
+    /// transfer's cell, it no longer times out: that consumer takes the value within a few
+    /// steps (as in [`pop_timeout`](Self::pop_timeout)).
     ///
     /// # Examples
     ///
@@ -435,10 +449,14 @@ impl<T> SegmentedDualQueue<T> {
         let (sent, received) = self.counters();
         let mut census = Census::default();
         if sent > received {
-            // Cells claimed by producers only: values, waiting producers, sends in flight.
+            // Cells claimed by producers only: values, waiting producers, sends in flight. A
+            // send in flight (`EMPTY` or `IN_BUFFER`: no value written yet) is not counted: its
+            // value is not in the queue yet, and a `try_pop` racing it may find nothing.
+            // Counted, it made `is_empty()` say false while nothing could be popped (a history
+            // the linearizability test rejected).
             self.for_each_cell(&self.list.receivers, received, sent, guard, |_, cell, _| {
                 let live = match cell::State::<T>::decode(cell.load()) {
-                    cell::State::Plain(cell::BUFFERED | cell::IN_BUFFER | cell::EMPTY) => {
+                    cell::State::Plain(cell::BUFFERED) => {
                         census.values += 1;
                         false
                     }

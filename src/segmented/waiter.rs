@@ -202,13 +202,19 @@ impl<T> Waiter<T> {
     ///
     /// A waiter that loses its cancel CAS to a resumer returns the resumer's outcome, even past
     /// its deadline: a value must not be lost.
-    pub(super) fn wait(&self, timer: &mut Timer) -> usize {
+    pub(super) fn wait(&self, timer: &mut Timer, may_withdraw: impl Fn() -> bool) -> usize {
         loop {
             let state = self.state();
             if state != WAITING {
                 return state;
             }
             if timer.expired() {
+                if !may_withdraw() {
+                    // The partner has claimed the cell and decides this waiter within a few
+                    // steps: the wait is no longer the caller's to end (see the caller).
+                    crate::sync::yield_now();
+                    continue;
+                }
                 return match self.decide(CANCELLED) {
                     Ok(()) => CANCELLED,
                     Err(winner) => winner,
