@@ -13,6 +13,7 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 /// silently check far less than it claims.
 #[test]
 fn loom_sees_crossbeam_epoch_atomics() {
+    quiet_expected_panics();
     let n = model(2, || {
         let slot = Arc::new(Atomic::<u8>::null());
         let other = {
@@ -46,24 +47,36 @@ unsafe fn retire(old: epoch::Shared<'_, u8>, guard: &epoch::Guard) {
     }
 }
 
-/// A node read after it was freed: the quarantine allocator poisons the freed block, so the
-/// read of the loom atomic inside it fails (loom alone would read freed memory silently).
+/// The name of the test whose panics are expected (see [`quiet_expected_panics`]).
+const QUARANTINE_TEST: &str = "quarantine_catches_a_read_after_free";
+
+/// Keeps the expected panic of [`quarantine_catches_a_read_after_free`] off the output (a
+/// newcomer reading a passing run would take it for a failure): a hook that is silent for that
+/// test's thread and hands every other panic to the hook it replaced.
 ///
-/// The failure is the expected outcome, so its panic message is kept off the output (a
-/// newcomer reading a passing run would take it for a failure): this test's thread gets a
-/// silent panic hook, every other thread keeps the default one.
-#[test]
-fn quarantine_catches_a_read_after_free() {
-    const NAME: &str = "quarantine_catches_a_read_after_free";
-    let default_hook = std::sync::Arc::new(std::panic::take_hook());
-    {
-        let default_hook = std::sync::Arc::clone(&default_hook);
+/// Installed once, for good, and by every test of this binary before its first model: loom's
+/// `generator` installs a hook of its own when the first model starts (it keeps its internal
+/// unwinding quiet), and a hook swapped in and out around one test could put an older hook
+/// back over it while other tests run (their `generator` unwinding was then printed).
+fn quiet_expected_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if std::thread::current().name() != Some(NAME) {
-                default_hook(info);
+            if std::thread::current().name() != Some(QUARANTINE_TEST) {
+                previous(info);
             }
         }));
-    }
+    });
+}
+
+/// A node read after it was freed: the quarantine allocator poisons the freed block, so the
+/// read of the loom atomic inside it fails (loom alone would read freed memory silently). The
+/// failure is the expected outcome; its panic is not printed (see [`quiet_expected_panics`]).
+#[test]
+fn quarantine_catches_a_read_after_free() {
+    quiet_expected_panics();
+    assert_eq!(std::thread::current().name(), Some(QUARANTINE_TEST));
     let caught = std::panic::catch_unwind(|| {
         loom::model(|| {
             let boxed = Box::new(loom::sync::atomic::AtomicUsize::new(7));
@@ -73,10 +86,6 @@ fn quarantine_catches_a_read_after_free() {
             let _ = unsafe { (*raw).load(Acquire) };
         });
     });
-    let _ = std::panic::take_hook();
-    if let Ok(hook) = std::sync::Arc::try_unwrap(default_hook) {
-        std::panic::set_hook(hook);
-    }
     assert!(
         caught.is_err(),
         "a read of freed memory went unnoticed: the quarantine allocator is not in use"
@@ -90,6 +99,7 @@ fn quarantine_catches_a_read_after_free() {
 /// effect in the same order (the values the `fetch_add`s returned increase).
 #[test]
 fn std_clock_follows_the_schedule_and_adds_no_branch() {
+    quiet_expected_panics();
     fn run(stamp: bool) -> usize {
         model(2, move || {
             let counter = Arc::new(loom::sync::atomic::AtomicUsize::new(0));
