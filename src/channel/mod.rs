@@ -545,7 +545,9 @@ impl<T> Receiver<T> {
     }
 
     /// Like [`recv`](Self::recv), but gives up after `timeout`. A value handed over at the
-    /// moment the timeout expires is returned, never lost.
+    /// moment the timeout expires is returned, never lost; and once a sender has claimed this
+    /// receive's place in line, the receive waits the few steps that sender needs instead of
+    /// timing out (later values may already have gone to later receivers).
     ///
     /// # Examples
     ///
