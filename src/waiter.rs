@@ -127,8 +127,11 @@ impl SpinPolicy {
 /// First a few rounds of `spin_loop` hints without looking at the clock (a clock read costs
 /// about 40 ns on this project's machine, longer than a handoff to a running partner); then
 /// crossbeam's `Backoff::snooze` (`spin_loop` hints, then yields) with the clock read every
-/// fourth round, from the moment `clock` starts. Under loom, one snooze and one look: enough
-/// to explore "decided while spinning" without an unbounded loop in the model.
+/// fourth round, from the moment `clock` starts. Under loom, one look and no yield: enough to
+/// explore "decided while spinning" (the partner runs between the claim and the look) without
+/// an unbounded loop in the model. A yield there would make the partner take its next step
+/// before the spinner could go on, so every park (and every timeout) sat behind one more
+/// preemption, as `Timer::park` explains in `sync.rs`.
 pub(crate) fn spin_while(
     policy: &SpinPolicy,
     timer: &Timer,
@@ -163,7 +166,6 @@ pub(crate) fn spin_while(
     #[cfg(loom)]
     {
         let _ = (policy, timer, clock);
-        Backoff::new().snooze();
         !pending()
     }
 }

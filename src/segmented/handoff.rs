@@ -26,7 +26,11 @@ pub(crate) const COUNT: u64 = !GONE;
 /// it poisons the cell (both then move on). The sender is between two instructions unless it
 /// was preempted; a bounded wait keeps a stalled sender from blocking the receiver
 /// (crossbeam-channel #997), and poisoning at once (Kotlin) would waste cells when both run.
-const LAGGING_SENDER_ROUNDS: u32 = if cfg!(loom) { 1 } else { 12 };
+/// Under loom, none: the receiver poisons at once. A round there is a yield, which makes the
+/// lagging sender write before the receiver may look again, so poisoning was out of reach of
+/// every model; with no round, loom explores the sender writing before the receiver's look or
+/// after its poison, which covers every real outcome of the wait.
+const LAGGING_SENDER_ROUNDS: u32 = if cfg!(loom) { 0 } else { 12 };
 
 /// What a send waits for once its value has a cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
