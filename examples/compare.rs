@@ -31,6 +31,12 @@
 //!   their time waiting; the number that matters is CPU seconds per million messages (a
 //!   receiver that spins instead of parking shows up here).
 //!
+//! * `async unbounded 1P/1C`, `async unbounded 4P/4C`, `async bounded(64) 4P/4C`, `async
+//!   fairness 8 receiver tasks`: the same on async tasks (one tokio multi-thread runtime, 2
+//!   workers) through each channel's async API, against flume, kanal, async-channel and
+//!   tokio's mpsc (one receiver only); see `async_workloads.rs`. The report puts them in a
+//!   section of their own, with ratios against flume.
+//!
 //! The handoff workloads (rendezvous, bounded, saturation, ping-pong) run once per placement:
 //! unpinned, pinned across two cores (senders on one, receivers on the other) and pinned to one
 //! core; see `placement.rs`.
@@ -43,6 +49,8 @@
 //! against N). Progress goes to stderr, one line per workload. See `--help` for the options and
 //! `benches/README.md` for what each workload and metric means.
 
+#[path = "compare/async_workloads.rs"]
+mod async_workloads;
 #[path = "compare/impls.rs"]
 mod impls;
 #[path = "compare/machine.rs"]
@@ -62,6 +70,7 @@ mod usage;
 #[path = "compare/workloads.rs"]
 mod workloads;
 
+use async_workloads::{AsyncChannel, AsyncImp, DualqTasks, FlumeTasks, KanalTasks, TokioMpsc};
 use impls::{Crossbeam, Dualq, Flavor, Flume, Imp, Kanal, RawQueue, RawSegmented, RawStack, Std};
 use options::{Options, Parsed, HELP};
 use placement::Placement;
@@ -71,13 +80,25 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use workloads::{Burst, FairRun, Run};
 
-/// The name of the baseline implementation for every ratio.
+/// The name of the baseline implementation for every ratio of the thread workloads.
 const BASELINE: &str = Crossbeam::NAME;
+
+/// The baseline of the async workloads (crossbeam-channel has no async API).
+const ASYNC_BASELINE: &str = FlumeTasks::NAME;
 
 /// One implementation: what it can run, and its monomorphised workload functions.
 #[derive(Clone, Copy)]
 struct Entry {
     name: &'static str,
+    /// The thread workloads; `None` for an async-only peer.
+    threads: Option<ThreadFns>,
+    /// The async workloads; `None` without an async API.
+    tasks: Option<TaskFns>,
+}
+
+/// The workload functions of a thread adapter ([`Imp`]).
+#[derive(Clone, Copy)]
+struct ThreadFns {
     supports: fn(Flavor) -> bool,
     disconnects: bool,
     throughput: fn(Flavor, usize, usize, u64, Option<Duration>, Placement) -> Run,
@@ -87,9 +108,16 @@ struct Entry {
     burst: fn(u64) -> Option<(Run, Burst)>,
 }
 
-fn entry<I: Imp>() -> Entry {
-    Entry {
-        name: I::NAME,
+/// The workload functions of an async adapter ([`AsyncImp`]).
+#[derive(Clone, Copy)]
+struct TaskFns {
+    cannot_run: fn(Flavor, usize) -> Option<String>,
+    throughput: fn(Flavor, usize, usize, u64) -> Run,
+    fairness: fn(usize, u64, Duration) -> FairRun,
+}
+
+fn thread_fns<I: Imp>() -> ThreadFns {
+    ThreadFns {
         supports: I::supports,
         disconnects: I::DISCONNECTS,
         throughput: workloads::throughput::<I>,
@@ -100,20 +128,85 @@ fn entry<I: Imp>() -> Entry {
     }
 }
 
+fn task_fns<A: AsyncImp>() -> TaskFns {
+    TaskFns {
+        cannot_run: async_workloads::cannot_run::<A>,
+        throughput: async_workloads::throughput::<A>,
+        fairness: async_workloads::fairness::<A>,
+    }
+}
+
+/// An implementation with threads only.
+fn entry<I: Imp>() -> Entry {
+    Entry {
+        name: I::NAME,
+        threads: Some(thread_fns::<I>()),
+        tasks: None,
+    }
+}
+
+/// An implementation with both APIs (one name).
+fn entry_both<I: Imp, A: AsyncImp>() -> Entry {
+    assert_eq!(I::NAME, A::NAME);
+    Entry {
+        name: I::NAME,
+        threads: Some(thread_fns::<I>()),
+        tasks: Some(task_fns::<A>()),
+    }
+}
+
+/// An async-only peer.
+fn entry_tasks<A: AsyncImp>() -> Entry {
+    Entry {
+        name: A::NAME,
+        threads: None,
+        tasks: Some(task_fns::<A>()),
+    }
+}
+
 impl Entry {
     /// Why this implementation cannot run a workload, or `None` if it can.
     fn cannot_run(&self, kind: &Kind) -> Option<String> {
+        if kind.on_tasks() {
+            let Some(tasks) = self.tasks else {
+                return Some("no async API".into());
+            };
+            return match *kind {
+                Kind::Throughput {
+                    flavor, consumers, ..
+                } => (tasks.cannot_run)(flavor, consumers),
+                Kind::Fairness { receivers, .. } => {
+                    (tasks.cannot_run)(Flavor::Unbounded, receivers)
+                }
+                _ => unreachable!("no other workload runs on tasks"),
+            };
+        }
+        let Some(threads) = self.threads else {
+            return Some("async only".into());
+        };
         let flavor = match *kind {
             Kind::Throughput { flavor, .. } | Kind::SenderFairness { flavor, .. } => flavor,
             Kind::PingPong { .. } | Kind::Fairness { .. } | Kind::Burst { .. } => Flavor::Unbounded,
         };
-        if !(self.supports)(flavor) {
+        if !(threads.supports)(flavor) {
             return Some(format!("no {} form", report::flavor_family(flavor)));
         }
-        if matches!(kind, Kind::SenderFairness { .. }) && !self.disconnects {
+        if matches!(kind, Kind::SenderFairness { .. }) && !threads.disconnects {
             return Some("no disconnection to stop the senders with".into());
         }
         None
+    }
+
+    fn threads(&self) -> &ThreadFns {
+        self.threads
+            .as_ref()
+            .expect("an async-only peer was given a thread workload")
+    }
+
+    fn tasks(&self) -> &TaskFns {
+        self.tasks
+            .as_ref()
+            .expect("an implementation without async API was given an async workload")
     }
 }
 
@@ -121,13 +214,15 @@ impl Entry {
 fn all_impls() -> Vec<Entry> {
     vec![
         entry::<Crossbeam>(),
-        entry::<Dualq>(),
+        entry_both::<Dualq, DualqTasks>(),
         entry::<RawQueue>(),
         entry::<RawSegmented>(),
         entry::<RawStack>(),
-        entry::<Kanal>(),
-        entry::<Flume>(),
+        entry_both::<Kanal, KanalTasks>(),
+        entry_both::<Flume, FlumeTasks>(),
         entry::<Std>(),
+        entry_tasks::<AsyncChannel>(),
+        entry_tasks::<TokioMpsc>(),
     ]
 }
 
@@ -144,6 +239,8 @@ enum Kind {
         /// More receivers than the senders can keep busy: the summary shows Jain's index over
         /// the receivers too.
         saturation: bool,
+        /// Senders and receivers are async tasks on the runtime (`async_workloads.rs`).
+        tasks: bool,
     },
     PingPong {
         round_trips: u64,
@@ -153,6 +250,8 @@ enum Kind {
         receivers: usize,
         messages: u64,
         pace: Duration,
+        /// Receivers and sender are async tasks on the runtime (`async_workloads.rs`).
+        tasks: bool,
     },
     /// Waiting senders, a paced receiver.
     SenderFairness {
@@ -168,12 +267,32 @@ enum Kind {
 }
 
 impl Kind {
+    /// Whether senders and receivers are async tasks (the async section of the report).
+    fn on_tasks(&self) -> bool {
+        matches!(
+            self,
+            Kind::Throughput { tasks: true, .. } | Kind::Fairness { tasks: true, .. }
+        )
+    }
+
+    /// The implementation every ratio of this workload is taken against.
+    fn baseline(&self) -> &'static str {
+        if self.on_tasks() {
+            ASYNC_BASELINE
+        } else {
+            BASELINE
+        }
+    }
+
     /// Whether every message is a handoff between threads that wait for each other (so where
     /// the threads run decides its cost): these run once per placement.
     fn is_handoff(&self) -> bool {
         match self {
             Kind::Throughput {
-                flavor, pace: None, ..
+                flavor,
+                pace: None,
+                tasks: false,
+                ..
             } => *flavor != Flavor::Unbounded,
             Kind::PingPong { .. } => true,
             _ => false,
@@ -224,6 +343,7 @@ fn workloads(o: &Options) -> Vec<Workload> {
                 messages: messages(flavor),
                 pace: None,
                 saturation: false,
+                tasks: false,
             },
         )
     };
@@ -253,6 +373,7 @@ fn workloads(o: &Options) -> Vec<Workload> {
             messages: messages(Flavor::Rendezvous),
             pace: None,
             saturation: true,
+            tasks: false,
         },
     ));
     w.push((
@@ -279,6 +400,7 @@ fn workloads(o: &Options) -> Vec<Workload> {
                 receivers: 8,
                 messages: n(4_000, 600),
                 pace,
+                tasks: false,
             },
         ));
     }
@@ -314,6 +436,38 @@ fn workloads(o: &Options) -> Vec<Workload> {
             messages: n(8_000, 1_200),
             pace: Some(o.paces[0]),
             saturation: false,
+            tasks: false,
+        },
+    ));
+    // The async section: tasks on one tokio multi-thread runtime with two workers.
+    for (flavor, p, c) in [
+        (Flavor::Unbounded, 1, 1),
+        (Flavor::Unbounded, 4, 4),
+        (Flavor::Bounded(64), 4, 4),
+    ] {
+        w.push((
+            format!("async {flavor} {p}P/{c}C"),
+            Kind::Throughput {
+                flavor,
+                producers: p,
+                consumers: c,
+                messages: messages(flavor),
+                pace: None,
+                saturation: false,
+                tasks: true,
+            },
+        ));
+    }
+    w.push((
+        format!(
+            "async fairness 8 receiver tasks, pace {} µs",
+            o.paces[0].as_micros()
+        ),
+        Kind::Fairness {
+            receivers: 8,
+            messages: n(4_000, 600),
+            pace: o.paces[0],
+            tasks: true,
         },
     ));
     if !o.only.is_empty() {
@@ -367,18 +521,34 @@ fn run_one(e: &Entry, w: &Workload) -> Sample {
             producers,
             consumers,
             messages,
-            pace,
+            tasks: true,
             ..
-        } => Sample::Run((e.throughput)(
+        } => Sample::Run((e.tasks().throughput)(
+            flavor, producers, consumers, messages,
+        )),
+        Kind::Throughput {
+            flavor,
+            producers,
+            consumers,
+            messages,
+            pace,
+            tasks: false,
+            ..
+        } => Sample::Run((e.threads().throughput)(
             flavor, producers, consumers, messages, pace, p,
         )),
-        Kind::PingPong { round_trips } => Sample::Run((e.ping_pong)(round_trips, p)),
+        Kind::PingPong { round_trips } => Sample::Run((e.threads().ping_pong)(round_trips, p)),
         Kind::Fairness {
             receivers,
             messages,
             pace,
+            tasks,
         } => {
-            let r = (e.fairness)(receivers, messages, pace, p);
+            let r = if tasks {
+                (e.tasks().fairness)(receivers, messages, pace)
+            } else {
+                (e.threads().fairness)(receivers, messages, pace, p)
+            };
             Sample::Fair(r.run, stats::fairness(&r.waits, r.sending_from))
         }
         Kind::SenderFairness {
@@ -387,7 +557,7 @@ fn run_one(e: &Entry, w: &Workload) -> Sample {
             messages,
             pace,
         } => {
-            let r = (e.sender_fairness)(flavor, senders, messages, pace, p);
+            let r = (e.threads().sender_fairness)(flavor, senders, messages, pace, p);
             Sample::Fair(r.run, stats::fairness(&r.waits, r.sending_from))
         }
         Kind::Burst { messages } => memory_probe(e.name, messages),
@@ -453,7 +623,7 @@ fn run_memory_probe(args: &[String]) {
     let Some(entry) = all_impls().into_iter().find(|e| e.name == name) else {
         fail(&format!("unknown implementation {name:?}"));
     };
-    if let Some((run, b)) = (entry.burst)(messages) {
+    if let Some((run, b)) = (entry.threads().burst)(messages) {
         println!(
             "{} {} {} {}",
             run.elapsed.as_nanos(),
@@ -599,7 +769,10 @@ fn preamble(
     row(
         &mut s,
         "baseline",
-        &format!("ratios against {BASELINE} from the same run"),
+        &format!(
+            "ratios against {BASELINE} from the same run ({ASYNC_BASELINE} in the async \
+             section)"
+        ),
     );
     // Which implementations were left out of some workloads, and why (one line each).
     let mut not_run: Vec<(&str, Vec<&str>)> = Vec::new();
@@ -711,9 +884,33 @@ fn main() {
     ));
     text.push('\n');
     let names: Vec<&'static str> = impls.iter().map(|e| e.name).collect();
-    report::summary(&results, &names, &mut text);
-    for r in &results {
-        report::table(r, &mut text);
+    let (on_tasks, on_threads): (Vec<&Results>, Vec<&Results>) =
+        results.iter().partition(|r| r.workload.kind.on_tasks());
+    if !on_threads.is_empty() {
+        report::summary(&on_threads, &names, &[BASELINE, Kanal::NAME], &mut text);
+        for r in on_threads {
+            report::table(r, &mut text);
+        }
+    }
+    if !on_tasks.is_empty() {
+        let _ = writeln!(
+            text,
+            "## Async: tasks on a tokio multi-thread runtime ({} workers)\n\n\
+             Every sender and receiver is a task on one runtime, through each channel's async \
+             API (dualq `send_async`/`recv_async`, flume's, kanal's `AsyncSender`/\
+             `AsyncReceiver`, async-channel, tokio's `mpsc`, the last where one task \
+             receives). Unpinned; ratios against {ASYNC_BASELINE}.\n",
+            async_workloads::WORKERS
+        );
+        report::summary(
+            &on_tasks,
+            &names,
+            &[ASYNC_BASELINE, Kanal::NAME, AsyncChannel::NAME],
+            &mut text,
+        );
+        for r in on_tasks {
+            report::table(r, &mut text);
+        }
     }
     print!("{text}");
 

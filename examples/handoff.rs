@@ -17,9 +17,13 @@
 //!    pushes a *fulfilling* node on top of `t1`'s reservation, and is then frozen (a trace hook
 //!    blocks it). `t3` comes along, finds the fulfilling node on top, and finishes the handoff
 //!    for `t2` before doing its own push.
+//! 4. **Segmented queue: cells claimed by fetch-and-add.** Two receivers claim cells 0 and 1
+//!    and park there; sends claim the same cells and meet them; later values wait in their
+//!    cells; a timed-out receive withdraws its cell; and a run of values crosses into a new
+//!    segment while the old one is retired.
 
 use dualq::trace::{Event, Step, Trace};
-use dualq::{DualQueue, DualStack};
+use dualq::{DualQueue, DualStack, SegmentedDualQueue};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -29,6 +33,7 @@ fn main() {
     queue_consumer_waits_producer_fulfils();
     queue_timeout_races_push();
     stack_fulfilling_node_is_helped();
+    segmented_cells_claimed_by_fetch_and_add();
 }
 
 fn queue_consumer_waits_producer_fulfils() {
@@ -182,6 +187,83 @@ fn stack_fulfilling_node_is_helped() {
     );
 }
 
+fn segmented_cells_claimed_by_fetch_and_add() {
+    banner("4. Segmented queue: cells claimed by fetch-and-add");
+    let queue = Arc::new(SegmentedDualQueue::<u32>::new());
+    let mut shown = 0;
+    phase(
+        "the empty queue: one segment of 32 cells; no sender (S) or receiver (R) has claimed one",
+        &queue.picture(),
+    );
+
+    let mut receivers = Vec::new();
+    for name in ["t1", "t2"] {
+        receivers.push(spawn_named(name, {
+            let queue = Arc::clone(&queue);
+            move || queue.pop()
+        }));
+        queue.trace().wait_for(name, Step::Parked);
+    }
+    print_new_events(queue.trace(), &mut shown);
+    phase(
+        "t1 and t2 called pop(): each claimed the next cell (R=2) and, after a short wait \
+         there, parked",
+        &queue.picture(),
+    );
+
+    for value in 1..=4 {
+        queue.push(value);
+    }
+    let got: Vec<u32> = receivers.into_iter().map(|r| r.join().unwrap()).collect();
+    print_new_events(queue.trace(), &mut shown);
+    phase(
+        &format!(
+            "main pushed 1, 2, 3, 4 into cells 0..4: 1 and 2 went straight to the parked \
+             receivers ({got:?}), 3 and 4 wait in cells 2 and 3"
+        ),
+        &queue.picture(),
+    );
+
+    assert_eq!((queue.pop(), queue.pop()), (3, 4));
+    let got = spawn_named("t3", {
+        let queue = Arc::clone(&queue);
+        move || queue.pop_timeout(Duration::from_millis(1))
+    })
+    .join()
+    .unwrap();
+    print_new_events(queue.trace(), &mut shown);
+    phase(
+        &format!(
+            "main took 3 and 4; t3 claimed cell 4 and timed out ({got:?}): it withdrew the \
+             cell, and moved S past it so that no sender wastes a claim on it"
+        ),
+        &queue.picture(),
+    );
+
+    for value in 0..40 {
+        queue.push(value);
+    }
+    for _ in 0..40 {
+        queue.pop();
+    }
+    let events = queue.trace().events();
+    let mut hidden = 0;
+    println!("  step thread  what     event");
+    for event in &events[shown..] {
+        if matches!(event.step, Step::SegmentAppended | Step::SegmentRetired) {
+            println!("  {event}");
+        } else {
+            hidden += 1;
+        }
+    }
+    println!("  (and {hidden} steps on cells 5..45, not shown)");
+    phase(
+        "40 more values went through: segment 1 was appended when cell 32 was claimed, and \
+         segment 0 was retired once both senders and receivers had moved past it",
+        &queue.picture(),
+    );
+}
+
 /// Spawns a thread with a name (the trace records threads by name).
 fn spawn_named<R: Send + 'static>(
     name: &str,
@@ -193,9 +275,12 @@ fn spawn_named<R: Send + 'static>(
         .unwrap()
 }
 
-/// Prints the events recorded since the last call.
+/// Prints the events recorded since the last call, under a header naming the columns.
 fn print_new_events(trace: &Trace, shown: &mut usize) {
     let events = trace.events();
+    if events.len() > *shown {
+        println!("  step thread  what     event");
+    }
     for event in &events[*shown..] {
         println!("  {event}");
     }

@@ -13,12 +13,18 @@
 //! * a waiting thread watches a word nobody else writes until its partner arrives, so it can
 //!   spin cheaply for a moment before it parks, and burns no CPU once parked.
 //!
-//! | type | order | use it for |
+//! | type | what it is | use it for |
 //! | --- | --- | --- |
-//! | [`DualQueue`] | FIFO data, oldest waiter first | fairness: work queues, request/response, anything where order matters |
-//! | [`DualStack`] | LIFO data, newest waiter first | throughput when order does not matter: the newest waiter is the likeliest to be spinning and in cache |
-//! | [`channel::unbounded`] | a `DualQueue` | a fair drop-in for `std::sync::mpsc::channel` / `crossbeam_channel::unbounded`, with cloneable receivers |
-//! | [`channel::rendezvous`] | a `DualQueue` in transfer mode | a fair synchronous channel (`sync_channel(0)`): each send waits for its receiver |
+//! | [`channel`]: [`unbounded`](channel::unbounded), [`bounded`](channel::bounded), [`rendezvous`](channel::rendezvous) (and std's `channel`, `sync_channel`) | MPMC channels on a `SegmentedDualQueue`, with disconnection | almost everything: a fair drop-in for `std::sync::mpsc` and crossbeam-channel, cloneable receivers, blocked senders and receivers served in order ([from std or crossbeam](channel#coming-from-stdsyncmpsc-or-crossbeam-channel)) |
+//! | the channels' `send_async`, `recv_async`, streams, sinks | the same channels, from async tasks | one fair line for blocked threads and waiting tasks, on any runtime ([details](channel#async-tasks)) |
+//! | [`SegmentedDualQueue`] | FIFO dual queue in 32-cell segments, cells claimed by fetch-and-add | a raw fair queue, fast under load (one allocation per 32 values) |
+//! | [`DualQueue`] | Scherer & Scott's linked dual queue: one node per value | the textbook algorithm, readable step by step (`trace` feature) |
+//! | [`DualStack`] | Scherer & Scott's dual stack with fulfilling nodes: LIFO, newest waiter first | throughput when order does not matter: the newest waiter is the likeliest to be spinning and in cache |
+//!
+//! The three structures share one method family (`push`, `pop`, `try_pop`, `pop_timeout`,
+//! `pop_deadline`, `transfer`, `try_transfer`, `transfer_timeout`, `transfer_deadline`, `len`,
+//! `is_empty`) and cannot be closed: a `pop` waits forever once every producer is gone. The
+//! channels add disconnection, capacities and async, on the segmented queue.
 //!
 //! With [`transfer`](DualQueue::transfer), producers can wait too (until a consumer has taken
 //! the value): a `DualQueue` used only with `transfer` is a fair synchronous queue, a `DualStack`
@@ -52,14 +58,15 @@
 //! left again, so each node is decided exactly once:
 //!
 //! ```text
-//!                         ┌──► FULFILLED(by node m)   a producer handed over a value (in m)
-//!   request: PENDING ─CAS─┼──► CANCELLED              the waiter timed out first
-//!                         └──► DISCONNECTED           the channel closed
+//!   request: PENDING ─CAS─┬──► FULFILLED(by node m)   a producer handed over a value (in m)
+//!                         └──► CANCELLED              the waiter timed out first
 //!
-//!                         ┌──► TAKEN                  a consumer took the value
-//!   data:    PENDING ─CAS─┼──► CANCELLED              a transfer timed out and took it back
-//!                         └──► DISCONNECTED           the channel closed
+//!   data:    PENDING ─CAS─┬──► TAKEN                  a consumer took the value
+//!                         └──► CANCELLED              a transfer timed out and took it back
 //! ```
+//!
+//! (A waiter that goes to sleep first marks its slot `PARKED`, still undecided, so that the
+//! deciding CAS knows it must wake it: see "Memory and waiting".)
 //!
 //! Here is a `push(7)` that finds a consumer `t1` waiting in a [`DualQueue`], step by step:
 //!
@@ -102,9 +109,12 @@
 //!   cancels it (a timeout).
 //!
 //! A `push` takes effect when its node is linked, or when it fulfils a reservation; a `pop` that
-//! finds data, when it marks the data node taken. Each algorithm file (`src/queue.rs`,
-//! `src/stack.rs`) lists its own points and invariants, and the tests check recorded histories
-//! against this two-point specification.
+//! finds data, when it marks the data node taken. In the [`SegmentedDualQueue`] the request is
+//! the fetch-and-add that claims a cell, and the follow-up the CAS on that cell (or on the
+//! waiter parked in it). Each algorithm file (`src/queue.rs`, `src/stack.rs`,
+//! `src/segmented/`) lists its own points and invariants, and the tests check histories,
+//! recorded from real threads and from every execution loom explores, against this two-point
+//! specification.
 //!
 //! # Push or transfer?
 //!
@@ -135,19 +145,40 @@
 //! everyone); its own node stays alive because the waiter holds a second reference to it. A
 //! timed-out reservation is unlinked, so memory does not grow with the number of timeouts.
 //!
-//! A waiter at the front spins for a short, adaptive time (a handoff to a spinning thread costs
-//! a cache-line transfer, to a parked one a futex wake) and then parks. The spin budget follows
-//! how long recent waits lasted: long waits (slow producers) shrink it to about a microsecond.
+//! The waiter at the front of a line first waits actively, then parks; the others park at
+//! once. Actively means spinning while the partner is likely running on another CPU, or
+//! yielding the CPU while the partner may need it (one core, or two virtual CPUs the host
+//! time-shares). How long to spin and how often to yield is learned from how recent waits
+//! ended: waits that end while spinning keep the spin, waits that end at a yield turn the spin
+//! off, and long waits (slow partners) shrink both, so a waiter burns almost no CPU when its
+//! partner is slow. A handoff to a waiter that is spinning or yielding costs the partner no
+//! system call: only a waiter that announced it was going to sleep is unparked.
+//!
+//! Waiting uses [`std::thread::park`], and a partner wakes a sleeping waiter with
+//! [`Thread::unpark`](std::thread::Thread::unpark). In one corner (a timed wait whose deadline
+//! passes just as it was about to sleep, and that loses its cancellation to the handoff) the
+//! unpark reaches a thread that has already returned and leaves it its *token*: the next
+//! `std::thread::park()` that thread calls, for any reason, returns at once. std allows that
+//! (`park` may return spuriously, so code that parks re-checks its condition in a loop), but
+//! code that parks on its own after a blocking `pop`, `transfer` or channel operation may see
+//! one early return.
+//!
+//! The observers (`is_empty`, `has_waiting_consumer`, `len`, the waiting counts, `Debug`) only
+//! read: they never change the structure, and they are snapshots that other threads may change
+//! at once.
 //!
 //! # Verification
 //!
-//! The algorithms are model-checked with [loom](https://docs.rs/loom) (`loom-tests/`, which runs
-//! this same code with loom's atomics, including crossbeam-epoch's), and histories recorded from
-//! real threads are checked for linearizability against the two-point specification. Stress
-//! tests count every value's drops.
+//! The algorithms are model-checked with [loom](https://docs.rs/loom) (the repository's
+//! `loom-tests/`, which runs this same code with loom's atomics, including crossbeam-epoch's):
+//! every execution loom explores within its bounds is checked for linearizability against the
+//! two-point specification, and so are histories recorded from real threads. Stress tests count
+//! every value's drops, and a counting allocator shows that memory does not grow with
+//! timeouts.
 
 #![warn(missing_docs)]
 
+mod api;
 pub mod channel;
 mod node;
 mod queue;
@@ -156,6 +187,7 @@ mod stack;
 mod sync;
 #[cfg_attr(not(feature = "trace"), doc(hidden))]
 pub mod trace;
+mod wait;
 mod waiter;
 
 pub use queue::DualQueue;
@@ -172,6 +204,16 @@ pub use stack::DualStack;
 /// ```compile_fail
 /// fn assert_sync<T: Sync>() {}
 /// assert_sync::<dualq::DualStack<std::rc::Rc<u8>>>();
+/// ```
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<dualq::channel::RecvFut<'static, std::rc::Rc<u8>>>();
+/// ```
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<dualq::channel::SendSink<'static, std::rc::Rc<u8>>>();
 /// ```
 ///
 /// ```

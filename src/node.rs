@@ -26,16 +26,24 @@
 //!    *through* a leaving node.
 //! 2. **swing**: CAS the reference to the leaving node (the head, or the predecessor's unmarked
 //!    `next`) from the node to its frozen successor. The thread whose CAS succeeds retires it.
+//!    A stack's fulfilling node frozen over its matched partner takes the partner with it: one
+//!    swing, past both ([`Leaving`]).
 //!
-//! Every `next` only ever points to a node linked later (appends link younger nodes; a swing
-//! replaces a node by its successor), so walking `next` pointers always moves towards younger
-//! nodes, and a walk that starts while pinned never reaches freed memory: a node reached through
-//! a frozen `next` was still linked when that `next` froze, which was after the walker pinned.
+//! Every `next` points the same way in age (the queue's to younger nodes: appends link younger
+//! nodes; the stack's to older ones: a push links its node over the top), and a swing replaces
+//! a node by its successor, so the linked nodes always form one chain ordered by age, and
+//! walking `next` pointers always moves one way along it. A walk that starts while pinned never
+//! reaches freed memory: a node reached through a frozen `next` was still linked when that
+//! `next` froze, which was after the walker pinned.
 
-use crate::sync::{fence, AtomicBool, AtomicUsize, Ordering, Thread, Timer};
-use crate::trace::{trace_event, TraceId, Tracer, UNTRACED};
-use crate::waiter::{Failure, Slot, SpinPolicy, DISCONNECTED, TAKEN};
+use crate::sync::{AtomicUsize, Ordering, Thread, Timer};
+#[cfg(feature = "trace")]
+use crate::trace::trace_event;
+use crate::trace::{TraceId, Tracer, UNTRACED};
+use crate::wait::WaitPolicy;
+use crate::waiter::{Failure, Slot, TAKEN};
 use crossbeam_epoch::{Atomic, Guard, Owned, Shared};
+use crossbeam_utils::CachePadded;
 use std::fmt;
 
 /// Tag on a node's `next`: the node is leaving the list, and its `next` is frozen.
@@ -224,6 +232,70 @@ impl<T> Node<T> {
     }
 }
 
+/// Frees the nodes of a list, from `head` to the end, and drops the values still in them: a
+/// structure's destructor.
+///
+/// A value whose `drop` panics does not leak the rest: as `Vec` does, the remaining nodes are
+/// still freed and their values dropped while the panic unwinds, and then the panic goes on to
+/// the caller. (A second panic during that unwinding aborts the process, as it does for `Vec`.)
+///
+/// # Safety
+///
+/// * The caller has exclusive access to the list (`&mut` to its structure), so every waiter
+///   has returned and given up its reference: the list's is the only one left to each node.
+/// * No node from `head` on has been retired: the list still owns each of them.
+pub(crate) unsafe fn drop_list<T>(head: &Atomic<Node<T>>) {
+    // SAFETY: exclusive access: nothing can be retired or freed under us, so no pin is needed.
+    let guard = unsafe { crossbeam_epoch::unprotected() };
+    // Relaxed: as for each `next` in `drop_nodes`.
+    let first = head.load(Ordering::Relaxed, guard).as_raw();
+    // SAFETY: the caller's contract.
+    unsafe { drop_nodes(first, guard) }
+}
+
+/// [`drop_list`] from the node `first` on.
+///
+/// # Safety
+///
+/// As for [`drop_list`], for the nodes from `first` on.
+unsafe fn drop_nodes<T>(first: *const Node<T>, guard: &Guard) {
+    /// Frees the rest of the list if dropping a value unwinds.
+    struct Rest<'g, T>(*const Node<T>, &'g Guard);
+    impl<T> Drop for Rest<'_, T> {
+        fn drop(&mut self) {
+            // SAFETY: the nodes after the one whose value panicked are still the list's, and
+            // the caller's exclusive access holds for them.
+            unsafe { drop_nodes(self.0, self.1) }
+        }
+    }
+    let mut node = first;
+    while !node.is_null() {
+        // SAFETY: owned by the list and not yet freed (contract; we free each node only after
+        // reading its `next`).
+        let current = unsafe { &*node };
+        // Relaxed: with exclusive access, whatever made it exclusive (a join, the last `Arc`
+        // going) already ordered every other thread's writes before us.
+        let next = current
+            .next
+            .load(Ordering::Relaxed, guard)
+            .with_tag(0)
+            .as_raw();
+        // Move the value out first, so that the node is freed even if dropping it panics.
+        let value = match current.kind {
+            // SAFETY: exclusive access to a data node, whose value nobody moved out while it
+            // was pending (taking one decides the slot first).
+            Kind::Data => unsafe { current.slot.take_pending_value() },
+            Kind::Request => None,
+        };
+        // SAFETY: the list's reference, the last one (contract), given up once.
+        unsafe { Node::release(node) };
+        node = next;
+        let rest = Rest(node, guard);
+        drop(value);
+        std::mem::forget(rest);
+    }
+}
+
 /// A node the caller linked and now waits on, unpinned.
 pub(crate) struct Linked<T> {
     /// The node; the caller owns one reference to it.
@@ -249,34 +321,82 @@ pub(crate) enum Placed<T, R> {
     Linked(Linked<T>),
 }
 
+/// What a structure keeps besides its list: how long its waiters spin, and its event log
+/// (feature `trace`).
+#[derive(Debug)]
+pub(crate) struct Support {
+    /// How long the waiter at the front spins before parking: `[consumers, producers]`.
+    spin: [CachePadded<WaitPolicy>; 2],
+    /// The event log (feature `trace`).
+    #[cfg(feature = "trace")]
+    trace: crate::trace::Trace,
+}
+
+impl Support {
+    pub(crate) fn new() -> Self {
+        Support {
+            spin: [
+                CachePadded::new(WaitPolicy::new()),
+                CachePadded::new(WaitPolicy::new()),
+            ],
+            #[cfg(feature = "trace")]
+            trace: crate::trace::Trace::default(),
+        }
+    }
+
+    /// The spin policy for waiters of `kind` at the front.
+    pub(crate) fn spin_policy(&self, kind: Kind) -> &WaitPolicy {
+        &self.spin[usize::from(kind == Kind::Data)]
+    }
+
+    /// Where steps are recorded (feature `trace`; records nothing otherwise).
+    pub(crate) fn tracer(&self) -> Tracer<'_> {
+        #[cfg(feature = "trace")]
+        return Tracer::new(&self.trace);
+        #[cfg(not(feature = "trace"))]
+        return Tracer::OFF;
+    }
+
+    /// The event log.
+    #[cfg(feature = "trace")]
+    pub(crate) fn trace(&self) -> &crate::trace::Trace {
+        &self.trace
+    }
+}
+
 /// What a structure provides to the threads that wait in it.
 pub(crate) trait Host<T> {
     /// Unlinks the dead `node` (pinning as needed). The caller still owns a reference to it.
     fn unlink_dead(&self, node: *const Node<T>);
 
+    /// The structure's spin policies and trace.
+    fn support(&self) -> &Support;
+
     /// The spin policy for waiters of `kind` at the front.
-    fn spin_policy(&self, kind: Kind) -> &SpinPolicy;
+    fn spin_policy(&self, kind: Kind) -> &WaitPolicy {
+        self.support().spin_policy(kind)
+    }
 
     /// Where steps are recorded (feature `trace`; records nothing otherwise).
-    fn tracer(&self) -> Tracer<'_>;
+    fn tracer(&self) -> Tracer<'_> {
+        self.support().tracer()
+    }
 }
 
 /// A consumer's wait, shared by both structures: waits on the linked request until it is
-/// fulfilled (and returns the value), or times out or is disconnected (and unlinks it).
-/// Gives up the caller's reference to its node.
-///
-/// `producers_gone` is the flag a channel sets when no value will come any more, checked once
-/// more after linking (see [`settle`]).
+/// fulfilled (and returns the value), or times out (and unlinks it). Gives up the caller's
+/// reference to its node.
 pub(crate) fn await_value<T>(
     list: &impl Host<T>,
     request: Linked<T>,
     mut timer: Timer,
-    producers_gone: Option<&AtomicBool>,
 ) -> Result<T, Failure> {
     // SAFETY: we own a reference to our node, so it outlives the wait.
     let node = unsafe { &*request.node };
     let spin = request.spin.then(|| list.spin_policy(Kind::Request));
-    let state = settle(node, producers_gone, &mut timer, spin, list.tracer());
+    let state = node
+        .slot
+        .wait(&mut timer, spin, list.tracer(), node.trace_id);
     if state > TAKEN {
         // Fulfilled: `state` is the address of the node that carries our value, and the fulfil
         // CAS gave us one reference to it.
@@ -304,53 +424,26 @@ pub(crate) fn await_taken<T>(
     list: &impl Host<T>,
     data: Linked<T>,
     mut timer: Timer,
-    consumers_gone: Option<&AtomicBool>,
 ) -> Result<(), (T, Failure)> {
     // SAFETY: we own a reference to our node, so it outlives the wait.
     let node = unsafe { &*data.node };
     let spin = data.spin.then(|| list.spin_policy(Kind::Data));
-    let state = settle(node, consumers_gone, &mut timer, spin, list.tracer());
-    // TAKEN (queue), or the address of the consumer's fulfilling node (stack).
-    if state >= TAKEN {
+    let state = node
+        .slot
+        .wait(&mut timer, spin, list.tracer(), node.trace_id);
+    // A consumer took the value.
+    if state == TAKEN {
         // SAFETY: we own one reference to our node, released once.
         unsafe { Node::release(data.node) };
         return Ok(());
     }
-    // SAFETY: our own CAS (cancel or disconnect) decided the slot, so the value is still in it
-    // and is ours again.
+    // SAFETY: our own cancel CAS decided the slot, so the value is still in it and is ours
+    // again.
     let value = unsafe { node.slot.take_value() };
     list.unlink_dead(data.node);
     // SAFETY: we own one reference to our node, released once.
     unsafe { Node::release(data.node) };
     Err((value, Failure::from_state(state)))
-}
-
-/// Checks the other side's disconnection flag once more, then waits on the slot. Returns the
-/// slot's final state.
-fn settle<T>(
-    node: &Node<T>,
-    other_side_gone: Option<&AtomicBool>,
-    timer: &mut Timer,
-    spin: Option<&SpinPolicy>,
-    tracer: Tracer<'_>,
-) -> usize {
-    if let Some(flag) = other_side_gone {
-        // Dekker with `DualQueue::disconnect`: our link CAS, this fence, then the flag; against
-        // its flag store, its fence, then its sweep of the list. Either we see the flag, or its
-        // sweep sees our node; no waiter sleeps through a disconnection.
-        fence(Ordering::SeqCst);
-        // Relaxed: ordered by the SeqCst fences on both sides.
-        if flag.load(Ordering::Relaxed) {
-            return match node.slot.complete(DISCONNECTED) {
-                Ok(()) => {
-                    trace_event!(tracer, node.trace_id, Disconnected);
-                    DISCONNECTED
-                }
-                Err(winner) => winner,
-            };
-        }
-    }
-    node.slot.wait(timer, spin, tracer, node.trace_id)
 }
 
 /// How many live nodes of each sort a walk counted (see `count_live`).
@@ -386,12 +479,116 @@ pub(crate) fn count_live<T>(first: Shared<'_, Node<T>>, guard: &Guard) -> Census
     census
 }
 
+/// What leaves a list when a link swings past a frozen node: the node, and, if it is a stack's
+/// fulfilling node frozen over its partner, that partner as well.
+///
+/// A fulfilling node is frozen over a partner only once it has matched it (a node frozen
+/// unmatched has a null `next`), and the two must leave together (`stack.rs`, invariant 5): a
+/// swing past the fulfilling node alone would leave the matched partner linked after the
+/// fulfilling node was retired, naming in its slot an address the allocator may hand out again.
+/// So every swing past a frozen node, whoever makes it, takes the partner with it. Queue nodes
+/// are never fulfilling: for them this is just the node.
+pub(crate) struct Leaving<'g, T> {
+    /// The frozen node the swing passes.
+    node: Shared<'g, Node<T>>,
+    /// Its matched partner, frozen too; null if the node leaves alone.
+    partner: Shared<'g, Node<T>>,
+    /// What the swing links in their place (unmarked).
+    pub(crate) rest: Shared<'g, Node<T>>,
+}
+
+impl<'g, T> Leaving<'g, T> {
+    /// What leaves with the frozen `node`, whose frozen successor is `succ` (unmarked).
+    /// Freezes the partner, if there is one.
+    ///
+    /// `node` must have been reached while pinned by `guard`.
+    pub(crate) fn past(
+        node: Shared<'g, Node<T>>,
+        succ: Shared<'g, Node<T>>,
+        guard: &'g Guard,
+    ) -> Self {
+        // SAFETY: reached while pinned (caller), so not freed.
+        let frozen = unsafe { node.deref() };
+        // SAFETY: `node`'s frozen successor, reached while pinned: a node reached through a
+        // frozen `next` is not freed (module docs).
+        let partner = unsafe { succ.as_ref() };
+        match partner {
+            Some(partner) if frozen.fulfilling => Leaving {
+                node,
+                partner: succ,
+                // Freezing a frozen partner again is harmless (`mark` is idempotent).
+                rest: partner.mark(guard),
+            },
+            _ => Leaving {
+                node,
+                partner: Shared::null(),
+                rest: succ,
+            },
+        }
+    }
+
+    /// Retires what left.
+    ///
+    /// # Safety
+    ///
+    /// The caller's swing (a CAS from `node` to `rest`) succeeded: it unlinked the node and its
+    /// partner, and no one else can unlink them again.
+    #[cfg_attr(not(feature = "trace"), allow(unused_variables))]
+    pub(crate) unsafe fn retire(self, guard: &Guard, tracer: Tracer<'_>) {
+        for node in [self.node, self.partner] {
+            if node.is_null() {
+                continue;
+            }
+            #[cfg(feature = "trace")]
+            {
+                // SAFETY: reached while pinned.
+                let id = unsafe { node.deref() }.trace_id;
+                trace_event!(tracer, id, Unlinked);
+                trace_event!(tracer, id, Retired);
+            }
+            // SAFETY: unlinked by the caller's swing (contract), retired once here.
+            unsafe { Node::retire(node, guard) };
+        }
+    }
+}
+
+/// The kind of the first live plain node from `first` on, skipping dead and fulfilling nodes,
+/// or `None` if the walk reaches the end without one. Reads only: it neither helps nor unlinks.
+///
+/// Each node's state is read once; a node found dead stays dead, and nothing is ever inserted
+/// between two linked nodes. So the answer held at the moment of its last read: the live node
+/// found was live then, and, if none was found, every node linked after `first` then had been
+/// seen dead. (Nodes linked *before* `first`, the stack's newer top, the caller must rule out.)
+pub(crate) fn first_live<T>(first: Shared<'_, Node<T>>, guard: &Guard) -> Option<Kind> {
+    let mut node = first;
+    // SAFETY: every node reached while pinned stays allocated (module docs).
+    while let Some(current) = unsafe { node.as_ref() } {
+        if !current.fulfilling && current.slot.is_pending() {
+            return Some(current.kind);
+        }
+        // Acquire: pairs with the Release CAS that linked the successor.
+        node = current.next.load(Ordering::Acquire, guard).with_tag(0);
+    }
+    None
+}
+
+/// What a structure's `Debug` says it holds, from [`first_live`].
+pub(crate) fn holds_name(first_live: Option<Kind>) -> &'static str {
+    match first_live {
+        None => "nothing",
+        Some(Kind::Data) => "data",
+        Some(Kind::Request) => "waiting consumers",
+    }
+}
+
 /// The result of trying to unlink a node by walking from a link.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Walk {
-    /// The node is no longer reachable from the walk's start (unlinked by us or by another
-    /// thread), or it was never found after that start.
-    Done,
+    /// Our swing unlinked the target (and we retired it).
+    Unlinked,
+    /// The target was no longer linked: another thread unlinked it. The walk reached the
+    /// target's frozen successor, or the end of the list, without meeting it.
+    Gone,
     /// The link the walk started from is itself frozen; the caller must fix its front and retry.
     Restart,
 }
@@ -408,6 +605,22 @@ pub(crate) fn unlink_marked<T>(
     guard: &Guard,
     tracer: Tracer<'_>,
 ) -> Walk {
+    // The target's frozen successor. Linked nodes form one chain ordered by age, and the walk
+    // moves one way along it; so while the target is linked, every path from the start to its
+    // successor passes through it, and a walk that reaches the successor without meeting the
+    // target proves it gone. (Without this, a walk for a node another thread already unlinked
+    // would run to the end of the list.)
+    // SAFETY: the caller owns a reference to the target, or reached it while pinned.
+    // Acquire: pairs with the Release CAS that linked the successor.
+    let frozen = unsafe { target.deref() }
+        .next
+        .load(Ordering::Acquire, guard);
+    debug_assert_eq!(
+        frozen.tag(),
+        MARK,
+        "unlink_marked: the target was not marked"
+    );
+    let after = frozen.with_tag(0);
     'retry: loop {
         let mut link = start;
         // Acquire: pairs with the Release CAS that linked the node we are about to read.
@@ -416,46 +629,42 @@ pub(crate) fn unlink_marked<T>(
             return Walk::Restart;
         }
         loop {
+            if curr == after && !after.is_null() {
+                return Walk::Gone;
+            }
             // SAFETY: `curr` was reached from `start` while we are pinned, so it is not freed
             // (module docs, last paragraph).
             let Some(node) = (unsafe { curr.as_ref() }) else {
-                return Walk::Done;
+                return Walk::Gone;
             };
             // Acquire: as above.
             let succ = node.next.load(Ordering::Acquire, guard);
             if succ.tag() == MARK {
-                // `node` is leaving: swing our link past it.
+                // `node` is leaving (with its partner, if it has one): swing our link past it.
+                let leaving = Leaving::past(curr, succ.with_tag(0), guard);
+                let rest = leaving.rest;
                 // AcqRel on success: Release publishes the new neighbour to walkers that load
                 // `link` (Acquire); Acquire pairs with the mark (AcqRel fetch_or). Acquire on
                 // failure: we restart from values that are safe to read.
-                match link.compare_exchange(
-                    curr,
-                    succ.with_tag(0),
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                    guard,
-                ) {
+                match link.compare_exchange(curr, rest, Ordering::AcqRel, Ordering::Acquire, guard)
+                {
                     Ok(_) => {
-                        trace_event!(tracer, node.trace_id, Unlinked);
-                        trace_event!(tracer, node.trace_id, Retired);
-                        // SAFETY: our CAS unlinked `node`; the swing is the only way a marked
+                        // SAFETY: our CAS unlinked them; the swing is the only way a marked
                         // node leaves, and it succeeds once (the link no longer holds it).
-                        unsafe { Node::retire(curr, guard) };
+                        unsafe { leaving.retire(guard, tracer) };
+                        // The target is a plain node, never a partner (a partner is matched,
+                        // the target withdrew).
                         if curr == target {
-                            return Walk::Done;
+                            return Walk::Unlinked;
                         }
-                        curr = succ.with_tag(0);
+                        curr = rest;
                         continue;
                     }
                     Err(_) => continue 'retry,
                 }
             }
-            if curr == target {
-                // The target's mark is set before any walk starts, so we saw it above; reaching
-                // here means the caller broke the precondition.
-                debug_assert!(false, "unlink_marked: the target was not marked");
-                return Walk::Done;
-            }
+            // The target is marked (checked on entry), so the walk never gets past it here.
+            debug_assert!(curr != target, "unlink_marked: the target was not marked");
             link = &node.next;
             curr = succ;
         }

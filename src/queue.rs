@@ -15,13 +15,13 @@
 //!  [dummy] ──► [R t1] ──► [R ✗] ──► [R t3]        t1 and t3 wait; ✗ timed out (dead)
 //! ```
 //!
-//! A node is **live** while its slot is `PENDING` and **dead** once decided (matched,
-//! cancelled, disconnected); see `waiter.rs` for the slot's states:
+//! A node is **live** while its slot is `PENDING` and **dead** once decided (matched or
+//! cancelled); see `waiter.rs` for the slot's states:
 //!
 //! ```text
 //!              link CAS                  match CAS (one winner)
 //!   (new) ───────────────► live ──────────────────────────────► dead ──► unlinked ──► freed
-//!                           │        cancel / disconnect CAS      ▲   mark,   (epoch)
+//!                           │             cancel CAS              ▲   mark,   (epoch)
 //!                           └─────────────────────────────────────┘   swing
 //! ```
 //!
@@ -63,22 +63,19 @@
 //!
 //! Links and swings are Release CASes, and every load of `head`, `tail` or `next` is Acquire:
 //! a thread that reaches a node through a pointer sees it fully initialised (its kind, its
-//! value, its waiting thread). The slot's CAS is AcqRel (see `waiter.rs`). The two SeqCst fences
-//! around disconnection are a Dekker handshake: "link, then check the flag" against "set the
-//! flag, then sweep the list", so that no waiter sleeps through a disconnection.
+//! value, its waiting thread). The slot's CAS is AcqRel (see `waiter.rs`).
 
+use crate::api::dual_api;
 use crate::node::{
-    await_taken, await_value, count_live, unlink_marked, Census, Host, Kind, Linked, Node, Placed,
-    Walk, MARK,
+    await_taken, await_value, count_live, drop_list, first_live, unlink_marked, Census, Host, Kind,
+    Linked, Node, Placed, Support, Walk, MARK,
 };
-use crate::sync::{current_thread, fence, AtomicBool, Ordering, Timer};
-use crate::trace::{trace_event, Tracer};
-use crate::waiter::{Failure, Patience, SpinPolicy, DISCONNECTED, TAKEN};
+use crate::sync::{current_thread, Ordering};
+use crate::trace::trace_event;
+use crate::waiter::{Failure, Patience, TAKEN};
 use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
 use crossbeam_utils::CachePadded;
-use std::fmt;
 use std::marker::PhantomData;
-use std::time::{Duration, Instant};
 
 /// A lock-free, unbounded FIFO queue whose consumers can wait for data: a **dual queue**.
 ///
@@ -113,28 +110,26 @@ pub struct DualQueue<T> {
     head: CachePadded<Atomic<Node<T>>>,
     /// The last node, or one before it while an append is finishing. Never behind `head`.
     tail: CachePadded<Atomic<Node<T>>>,
-    /// Set when no producer will come any more (a channel's last sender left): consumers
-    /// drain the data, then fail with `Disconnected` instead of waiting.
-    producers_gone: AtomicBool,
-    /// Set when no consumer will come any more (a channel's last receiver left): producers fail
-    /// with `Disconnected` and get their value back.
-    consumers_gone: AtomicBool,
-    /// How long the waiter at the front spins before parking: `[consumers, producers]`.
-    spin: [CachePadded<SpinPolicy>; 2],
-    /// The event log (feature `trace`).
-    #[cfg(feature = "trace")]
-    trace: crate::trace::Trace,
+    /// Spin policies and trace.
+    support: Support,
     /// The queue owns values of type `T`.
     _values: PhantomData<T>,
 }
 
-// SAFETY: values of type `T` move between threads through the queue (a push on one thread, a
-// pop on another), which needs `T: Send`; the queue never hands out `&T`, so `T: Sync` is not
-// needed. Every shared field is an atomic, and each value cell is accessed by one thread at a
-// time as the slot protocol (`waiter.rs`) decides.
-unsafe impl<T: Send> Send for DualQueue<T> {}
-// SAFETY: as above: `&DualQueue<T>` only lets threads move owned `T`s in and out.
-unsafe impl<T: Send> Sync for DualQueue<T> {}
+// The public operations, their docs and examples, `Default`, `Debug`, `Send` and `Sync`,
+// written once for both structures (`api.rs`). They call `put`, `take`, `holds` and `census`.
+dual_api!(
+    DualQueue,
+    name: "queue",
+    next: "oldest",
+    adds: "at the back of the queue",
+    from: "at the front",
+    order: "A waiting `pop` is served in the order it started waiting: no later `pop` or \
+            `try_pop` can take a value while it waits.",
+    producers: "Waiting producers are served in the order they arrived, in line with values \
+                pushed before and after them.",
+    first_out: "1",
+);
 
 /// The front of the queue as one scan saw it.
 struct Front<'g, T> {
@@ -163,245 +158,42 @@ impl<T> DualQueue<T> {
     /// assert!(queue.is_empty());
     /// ```
     pub fn new() -> Self {
-        #[cfg(feature = "trace")]
-        let trace = crate::trace::Trace::default();
-        #[cfg(feature = "trace")]
-        let tracer = Tracer::new(&trace);
-        #[cfg(not(feature = "trace"))]
-        let tracer = Tracer::OFF;
+        let support = Support::new();
         let mut dummy = Node::dummy();
-        dummy.trace_id = tracer.new_id();
+        dummy.trace_id = support.tracer().new_id();
         // SAFETY: the dummy is not shared yet; `unprotected` is fine for a pointer nobody else
         // can see, and `into_shared` only converts it.
         let dummy = dummy.into_shared(unsafe { epoch::unprotected() });
         DualQueue {
             head: CachePadded::new(Atomic::from(dummy)),
             tail: CachePadded::new(Atomic::from(dummy)),
-            producers_gone: AtomicBool::new(false),
-            consumers_gone: AtomicBool::new(false),
-            spin: [
-                CachePadded::new(SpinPolicy::new()),
-                CachePadded::new(SpinPolicy::new()),
-            ],
-            #[cfg(feature = "trace")]
-            trace,
+            support,
             _values: PhantomData,
         }
     }
 
-    /// Adds `value` at the back of the queue, or hands it to the oldest waiting consumer.
-    /// Never blocks.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let queue = dualq::DualQueue::new();
-    /// queue.push(1);
-    /// queue.push(2);
-    /// assert_eq!(queue.pop(), 1);
-    /// ```
-    pub fn push(&self, value: T) {
-        // `put` with `Async` fails only on a disconnected channel, which a bare queue never is.
-        let result = self.put(value, Patience::Async);
-        debug_assert!(result.is_ok());
-    }
-
-    /// Removes the value at the front, waiting for one if the queue is empty.
-    ///
-    /// A waiting `pop` is served in the order it started waiting: no later `pop` or `try_pop`
-    /// can take a value while it waits.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let queue = dualq::DualQueue::new();
-    /// queue.push("hello");
-    /// assert_eq!(queue.pop(), "hello");
-    /// ```
-    pub fn pop(&self) -> T {
-        match self.take(Patience::Wait(Timer::forever())) {
-            Ok(value) => value,
-            Err(failure) => unreachable!("an untimed pop on a bare queue failed: {failure:?}"),
-        }
-    }
-
-    /// Removes the value at the front if there is one. Never waits, and never leaves a
-    /// reservation behind.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let queue = dualq::DualQueue::new();
-    /// assert_eq!(queue.try_pop(), None);
-    /// queue.push(3);
-    /// assert_eq!(queue.try_pop(), Some(3));
-    /// ```
-    pub fn try_pop(&self) -> Option<T> {
-        self.take(Patience::Now).ok()
-    }
-
-    /// Like [`pop`](Self::pop), but gives up after `timeout`, withdrawing its reservation.
-    ///
-    /// A value is never lost: if a producer fulfils the reservation at the moment it times out,
-    /// the value is returned even though the timeout has passed; otherwise the value stays in
-    /// the queue for the next consumer.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let queue = dualq::DualQueue::<u8>::new();
-    /// assert_eq!(queue.pop_timeout(Duration::from_millis(1)), None);
-    /// assert!(!queue.has_waiting_consumer()); // the reservation was withdrawn
-    /// ```
-    pub fn pop_timeout(&self, timeout: Duration) -> Option<T> {
-        self.take(Patience::timeout(timeout)).ok()
-    }
-
-    /// Like [`pop_timeout`](Self::pop_timeout), with a deadline instead of a duration.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::{Duration, Instant};
-    /// let queue = dualq::DualQueue::new();
-    /// queue.push(5);
-    /// assert_eq!(queue.pop_deadline(Instant::now() + Duration::from_secs(1)), Some(5));
-    /// ```
-    pub fn pop_deadline(&self, deadline: Instant) -> Option<T> {
-        self.take(Patience::until(Some(deadline))).ok()
-    }
-
-    /// Hands `value` to a consumer and waits until one has taken it (a synchronous handoff).
-    ///
-    /// If consumers wait, the oldest receives `value` at once and `transfer` returns. Otherwise
-    /// `value` is enqueued like a [`push`](Self::push), and the producer waits until a consumer
-    /// takes it. Waiting producers are served in the order they arrived, in line with values
-    /// pushed before and after them.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// let queue = Arc::new(dualq::DualQueue::new());
-    /// let producer = {
-    ///     let queue = Arc::clone(&queue);
-    ///     std::thread::spawn(move || queue.transfer(42)) // returns once 42 was taken
-    /// };
-    /// assert_eq!(queue.pop(), 42);
-    /// producer.join().unwrap();
-    /// ```
-    pub fn transfer(&self, value: T) {
-        if let Err((_, failure)) = self.put(value, Patience::Wait(Timer::forever())) {
-            unreachable!("an untimed transfer on a bare queue failed: {failure:?}");
-        }
-    }
-
-    /// Hands `value` to a consumer that is already waiting, or gives it back. Never enqueues.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let queue = dualq::DualQueue::new();
-    /// assert_eq!(queue.try_transfer(1), Err(1)); // nobody waits
-    /// assert!(queue.is_empty());
-    /// ```
-    pub fn try_transfer(&self, value: T) -> Result<(), T> {
-        self.put(value, Patience::Now).map_err(|(value, _)| value)
-    }
-
-    /// Like [`transfer`](Self::transfer), but gives up after `timeout`: the value is withdrawn
-    /// and returned, and it is never also delivered.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let queue = dualq::DualQueue::new();
-    /// assert_eq!(queue.transfer_timeout("x", Duration::from_millis(1)), Err("x"));
-    /// assert!(queue.is_empty()); // withdrawn
-    /// ```
-    pub fn transfer_timeout(&self, value: T, timeout: Duration) -> Result<(), T> {
-        self.put(value, Patience::timeout(timeout))
-            .map_err(|(value, _)| value)
-    }
-
-    /// Like [`transfer_timeout`](Self::transfer_timeout), with a deadline.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Instant;
-    /// let queue = dualq::DualQueue::new();
-    /// assert_eq!(queue.transfer_deadline(9, Instant::now()), Err(9));
-    /// ```
-    pub fn transfer_deadline(&self, value: T, deadline: Instant) -> Result<(), T> {
-        self.put(value, Patience::until(Some(deadline)))
-            .map_err(|(value, _)| value)
-    }
-
-    /// Whether the queue holds no data right now (reservations may be waiting).
-    ///
-    /// A snapshot: other threads may change it before the caller acts on it.
-    pub fn is_empty(&self) -> bool {
-        let guard = &epoch::pin();
-        !matches!(self.front(guard), Some(front) if front.first().kind == Kind::Data)
-    }
-
-    /// Whether a consumer is waiting right now (a reservation is linked).
-    ///
-    /// A snapshot: other threads may change it before the caller acts on it.
-    pub fn has_waiting_consumer(&self) -> bool {
-        let guard = &epoch::pin();
-        matches!(self.front(guard), Some(front) if front.first().kind == Kind::Request)
-    }
-
-    /// How many values the queue holds right now (including values whose producers wait
-    /// in [`transfer`](Self::transfer)).
-    ///
-    /// A snapshot that walks the whole queue: O(n), and other threads may change the count
-    /// while it is taken. Meant for monitoring and tests, not for synchronisation.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let x = dualq::DualQueue::new();
-    /// x.push(1);
-    /// x.push(2);
-    /// assert_eq!(x.len(), 2);
-    /// ```
-    pub fn len(&self) -> usize {
-        self.census().values
-    }
-
-    /// How many consumers are waiting right now (reservations linked).
-    ///
-    /// A snapshot, O(n), like [`len`](Self::len).
-    pub fn waiting_consumers(&self) -> usize {
-        self.census().consumers
-    }
-
-    /// How many producers are waiting in [`transfer`](Self::transfer) right now.
-    ///
-    /// A snapshot, O(n), like [`len`](Self::len).
-    pub fn waiting_producers(&self) -> usize {
-        self.census().producers
-    }
-
     fn census(&self) -> Census {
         let guard = &epoch::pin();
-        count_live(
-            {
-                // Acquire: as in `front`.
-                let dummy = self.head.load(Ordering::Acquire, guard);
-                // SAFETY: `head` always points to a node, kept alive while pinned.
-                unsafe { dummy.deref() }
-                    .next
-                    .load(Ordering::Acquire, guard)
-                    .with_tag(0)
-            },
-            guard,
-        )
+        count_live(self.after_dummy(guard), guard)
+    }
+
+    /// The node after the dummy (null if there is none).
+    fn after_dummy<'g>(&self, guard: &'g Guard) -> Shared<'g, Node<T>> {
+        // Acquire: as in `front`.
+        let dummy = self.head.load(Ordering::Acquire, guard);
+        // SAFETY: `head` always points to a node, kept alive while pinned.
+        unsafe { dummy.deref() }
+            .next
+            .load(Ordering::Acquire, guard)
+            .with_tag(0)
+    }
+
+    /// What the queue holds right now, read without changing anything: the kind of its first
+    /// live node, or `None` if there is none. Nodes are appended only at the back, so the
+    /// walk of `first_live` sees every node that was linked in front of the one it answers
+    /// with (or, if none, every node linked when it read the last `next`).
+    fn holds(&self, guard: &Guard) -> Option<Kind> {
+        first_live(self.after_dummy(guard), guard)
     }
 
     // ----------------------------------------------------------------------------------------
@@ -423,7 +215,7 @@ impl<T> DualQueue<T> {
         let Patience::Wait(timer) = patience else {
             unreachable!("only a waiting producer stays linked");
         };
-        await_taken(self, linked, timer, Some(&self.consumers_gone))
+        await_taken(self, linked, timer)
     }
 
     fn put_pinned(
@@ -438,11 +230,6 @@ impl<T> DualQueue<T> {
         let mut node = Node::data(value, waits.then(current_thread));
         node.trace_id = self.tracer().new_id();
         loop {
-            // Acquire: pairs with the Release store in `disconnect`; a producer that sees the
-            // flag must not link a node nobody will take.
-            if self.consumers_gone.load(Ordering::Acquire) {
-                return Placed::Done(Err((Node::into_value(node), Failure::Disconnected)));
-            }
             if !matches!(patience, Patience::Now) {
                 // The list owns the node, and so does the producer if it will wait.
                 node.set_owners(1 + usize::from(waits));
@@ -459,19 +246,23 @@ impl<T> DualQueue<T> {
                 Some(front) if front.first().kind == Kind::Request => {
                     // The waiting consumer becomes the carrier's only owner.
                     node.set_owners(1);
+                    // Read before the CAS: from the CAS on, the carrier is the consumer's, and a
+                    // consumer that is still spinning takes the value and frees the carrier at
+                    // once, without waiting to be unparked and without the epoch.
+                    #[cfg(feature = "trace")]
+                    let carrier_id = node.trace_id;
                     let carrier = node.into_shared(guard);
                     match front.first().slot.complete(carrier.as_raw() as usize) {
-                        Ok(()) => {
+                        Ok(wakeup) => {
+                            // `carrier` may already be freed: never touch it again.
                             trace_event!(
                                 self.tracer(),
                                 front.first().trace_id,
                                 Fulfilled {
-                                    // SAFETY: our own carrier, alive: it was just handed over, and
-                                    // its new owner waits for us to unpark it.
-                                    carrier: unsafe { carrier.deref() }.trace_id
+                                    carrier: carrier_id
                                 }
                             );
-                            front.first().slot.wake();
+                            wakeup.send(&front.first().slot);
                             self.advance_head(&front, guard);
                             return Placed::Done(Ok(()));
                         }
@@ -511,26 +302,22 @@ impl<T> DualQueue<T> {
         let Patience::Wait(timer) = patience else {
             unreachable!("only a waiting consumer links a request");
         };
-        await_value(self, linked, timer, Some(&self.producers_gone))
+        await_value(self, linked, timer)
     }
 
     fn take_pinned(&self, patience: &Patience, guard: &Guard) -> Placed<T, Result<T, Failure>> {
         let mut request: Option<Owned<Node<T>>> = None;
         loop {
-            // Read the flag before scanning: every value pushed before the last producer left
-            // is then visible to the scan (Acquire pairs with the Release store in
-            // `disconnect`), so a consumer drains them all before it reports `Disconnected`.
-            let producers_gone = self.producers_gone.load(Ordering::Acquire);
             if let Some(front) = self.front(guard) {
                 let first = front.first();
                 if first.kind == Kind::Data {
                     match first.slot.complete(TAKEN) {
-                        Ok(()) => {
+                        Ok(wakeup) => {
                             trace_event!(self.tracer(), first.trace_id, Taken);
                             // SAFETY: our CAS took the value (PENDING -> TAKEN): it is ours
                             // alone, and the node stays alive while we are pinned.
                             let value = unsafe { first.slot.take_value() };
-                            first.slot.wake();
+                            wakeup.send(&first.slot);
                             self.advance_head(&front, guard);
                             return Placed::Done(Ok(value));
                         }
@@ -545,9 +332,6 @@ impl<T> DualQueue<T> {
                         }
                     }
                 }
-            }
-            if producers_gone {
-                return Placed::Done(Err(Failure::Disconnected));
             }
             if !matches!(patience, Patience::Wait(_)) {
                 return Placed::Done(Err(Failure::NoPartner));
@@ -807,7 +591,7 @@ impl<T> DualQueue<T> {
                 &dummy_node.next
             };
             match unlink_marked(start, target, guard, self.tracer()) {
-                Walk::Done => return,
+                Walk::Unlinked | Walk::Gone => return,
                 Walk::Restart => continue,
             }
         }
@@ -833,52 +617,10 @@ impl<T> DualQueue<T> {
             );
         }
     }
-
-    // ----------------------------------------------------------------------------------------
-    // Disconnection, for the channels built on the queue.
-
-    /// Marks one side of the queue as gone for good and wakes every node waiting for it:
-    /// `Kind::Data` means the producers left (waiting consumers wake with `Disconnected`),
-    /// `Kind::Request` that the consumers left (waiting producers get their value back).
-    // No channel runs on the linked queue any more; the flags and this sweep go (or become a
-    // public `close`) with the review of issue 17.
-    #[allow(dead_code)]
-    pub(crate) fn disconnect(&self, gone: Kind) {
-        let (flag, waiting) = match gone {
-            Kind::Data => (&self.producers_gone, Kind::Request),
-            Kind::Request => (&self.consumers_gone, Kind::Data),
-        };
-        // Release: pairs with the Acquire loads in `put`/`take`.
-        flag.store(true, Ordering::Release);
-        // Dekker with the waiters (see `await_value`): flag, fence, then sweep.
-        fence(Ordering::SeqCst);
-        let guard = &epoch::pin();
-        // Acquire: as in `front`.
-        let mut node = self.head.load(Ordering::Acquire, guard);
-        // SAFETY: every node reached from `head` while pinned stays allocated.
-        while let Some(current) = unsafe { node.as_ref() } {
-            // Only nodes with a waiter: data a producer pushed and left stays for the
-            // destructor to drop.
-            if current.kind == waiting
-                && current.slot.has_waiter()
-                && current.slot.complete(DISCONNECTED).is_ok()
-            {
-                trace_event!(self.tracer(), current.trace_id, Disconnected);
-                current.slot.wake();
-            }
-            // Acquire: pairs with the Release CAS that linked the successor.
-            node = current.next.load(Ordering::Acquire, guard).with_tag(0);
-        }
-    }
 }
 
 #[cfg(feature = "trace")]
 impl<T> DualQueue<T> {
-    /// The queue's event log (feature `trace`): every step every operation took.
-    pub fn trace(&self) -> &crate::trace::Trace {
-        &self.trace
-    }
-
     /// Draws the list as it is now (feature `trace`), for example
     /// `head → [#1 dummy] → [R t1 #2] → [R t2 #3] ← tail`: `D` data, `R` request, the waiting
     /// thread's name, the node's trace id, and the state of decided nodes. A snapshot: other
@@ -910,15 +652,8 @@ impl<T> DualQueue<T> {
 }
 
 impl<T> Host<T> for DualQueue<T> {
-    fn tracer(&self) -> Tracer<'_> {
-        #[cfg(feature = "trace")]
-        return Tracer::new(&self.trace);
-        #[cfg(not(feature = "trace"))]
-        return Tracer::OFF;
-    }
-
-    fn spin_policy(&self, kind: Kind) -> &SpinPolicy {
-        &self.spin[usize::from(kind == Kind::Data)]
+    fn support(&self) -> &Support {
+        &self.support
     }
 
     fn unlink_dead(&self, node: *const Node<T>) {
@@ -927,44 +662,10 @@ impl<T> Host<T> for DualQueue<T> {
     }
 }
 
-impl<T> Default for DualQueue<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl<T> Drop for DualQueue<T> {
     fn drop(&mut self) {
-        // SAFETY: `&mut self`: no other thread can reach the queue, so the nodes need no
-        // protection, and every waiter has returned (each held a borrow).
-        unsafe {
-            let guard = epoch::unprotected();
-            // Relaxed (both loads): with `&mut self`, whatever made this drop possible (a join,
-            // the last `Arc` going) already ordered every other thread's writes before us.
-            let mut node = self.head.load(Ordering::Relaxed, guard);
-            while let Some(current) = node.as_ref() {
-                let next = current.next.load(Ordering::Relaxed, guard).with_tag(0);
-                if current.kind == Kind::Data {
-                    current.slot.drop_value_if_pending();
-                }
-                // The list's reference; waiters have released theirs before returning.
-                Node::release(node.as_raw());
-                node = next;
-            }
-        }
-    }
-}
-
-impl<T> fmt::Debug for DualQueue<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let guard = &epoch::pin();
-        let holds = match self.front(guard) {
-            None => "nothing",
-            Some(front) if front.first().kind == Kind::Data => "data",
-            Some(_) => "waiting consumers",
-        };
-        f.debug_struct("DualQueue")
-            .field("holds", &holds)
-            .finish_non_exhaustive()
+        // SAFETY: `&mut self`: every operation has returned (each held a borrow) and released
+        // its references, and the list from `head` on is the queue's, none of it retired.
+        unsafe { drop_list(&self.head) };
     }
 }

@@ -13,7 +13,9 @@
 //!
 //! A Treiber stack: `head` points to the top node, each node to the one below. Nodes are data
 //! or requests; the stack holds all data, all requests, or, for a moment, one **fulfilling**
-//! node on top of a node of the other kind:
+//! data node on top of a request. A consumer that finds data on top takes it the Treiber way
+//! (claim the node's slot, pop it); a producer that finds a waiting consumer on top cannot
+//! simply pop the request, since the consumer must be told, so it pushes a fulfilling node:
 //!
 //! ```text
 //!             push(v) finds a waiting consumer on top:
@@ -31,56 +33,95 @@
 //! fulfilling node withdrew (timed out), the helper unlinks it and matches the next one; if none
 //! is left, the fulfilling node is popped alone and its owner starts over.
 //!
+//! ```text
+//!             pop() finds data on top:
+//!
+//!   head ─► [D v] ─► [D w]            1. claim: CAS D's slot from PENDING to TAKEN, move v out
+//!                                        (a producer waiting in transfer wakes)
+//!   head ─────────► [D w]             2. pop D (mark, then one CAS of head)
+//! ```
+//!
+//! The claim comes first because a data node can withdraw (a timed-out `transfer`): the claim
+//! and the withdrawal race through the one slot CAS. A `try_pop` that finds no data allocates
+//! nothing; only a consumer that will wait allocates its request.
+//!
 //! # Invariants
 //!
 //! 1. **One kind at a time.** The live plain nodes are all data or all requests. A plain node is
 //!    pushed only onto an empty stack or onto a live node of its own kind (dead nodes on top are
-//!    popped first); a fulfilling node only onto a live node of the other kind.
+//!    popped first); a fulfilling node (always a data node) only onto a live request.
 //! 2. **Nothing is pushed onto a fulfilling node**: a thread that finds one on top helps it
 //!    instead. So while a fulfilling node is on top, the node under it is the top of the rest.
 //! 3. A fulfilling node `F` matches only `F.next`, and once `F.next`'s slot names `F`, `F.next`
 //!    never changes: so `F` is matched iff its `next` names it, and unmatched for good once
 //!    its `next` is null.
 //! 4. **Leaving is mark-then-swing** (`node.rs`): a node leaves by a CAS of `head` (the top) or of
-//!    its predecessor's unmarked `next` (a cancelled node below the top), after its own `next` is
-//!    frozen. The winner of that CAS retires it with crossbeam-epoch.
+//!    its predecessor's unmarked `next` (a cancelled or taken node below the top, covered by a
+//!    push that read `head` while it was live), after its own `next` is frozen. The winner of
+//!    that CAS retires it with crossbeam-epoch. A dead node's owner (the canceller, the taker)
+//!    makes sure it leaves: if it is no longer on top, it walks from `head` to unlink it.
+//! 5. **A matched pair leaves together.** A fulfilling node is frozen over a partner only once it
+//!    has matched it (one frozen unmatched has a null `next`), and every swing past a frozen
+//!    fulfilling node, by a helper, the owner or a walker unlinking a cancelled node further
+//!    down, freezes the partner and swings past both at once (`node::Leaving`). Two things
+//!    follow:
+//!    * `head` never returns to a node a fulfilling node once covered, so a push whose CAS of
+//!      `head` expects that node (it read it before the fulfilling node came) fails: it cannot
+//!      cover a matched partner that the match has already decided.
+//!    * The partner is unlinked no later than its fulfilling node is retired. So a thread that
+//!      can still reach the partner pinned before the fulfilling node was retired, and the
+//!      fulfilling node's memory cannot be reused while it looks: the address in the partner's
+//!      slot names no other node, and invariant 3's test (`state == fulfiller`) cannot be
+//!      fooled. Retired alone, the fulfilling node could be freed while its partner stayed
+//!      linked, and a later fulfilling node allocated at the same address would "match" the
+//!      stale partner again: a value moved out twice, or a push that returns `Ok` without
+//!      delivering its value.
 //!
 //! # Linearization points
 //!
 //! * A plain `push`, or a `pop`/`transfer` that must wait (the *request* point): the CAS of
 //!   `head` that pushes its node.
-//! * An operation that meets the other kind (a `push` finding a waiting consumer, a `pop` finding
-//!   data): the CAS that matches the node under its fulfilling node. Until then the matched node
-//!   could still withdraw, and the fulfilling node would move on to the next one, so the push of
-//!   the fulfilling node is *not* the point. For a waiting `pop` this same CAS is its
-//!   *follow-up* point: the waiter linearized when it was pushed, and completes here.
+//! * A `push` that finds a waiting consumer: the CAS that matches the request under its
+//!   fulfilling node. Until then the request could still withdraw, and the fulfilling node
+//!   would move on to the next one, so the push of the fulfilling node is *not* the point. For
+//!   the waiting `pop` this same CAS is its *follow-up* point: it linearized when its request
+//!   was pushed, and completes here.
+//! * A `pop` that finds data: its claim CAS, when the node is still on top then. A push may
+//!   have covered the node between the pop's read of `head` and its claim (a push that read
+//!   `head` while the node was live); the pop then linearizes just before the first such push,
+//!   when the node was on top. That is inside the pop's interval (it read `head` before), and
+//!   no one else took the node in between (the claim shows it). The same holds for the
+//!   follow-up of a `transfer` whose node the pop takes.
 //! * A `pop_timeout` or `transfer_timeout` that gives up: its cancel CAS.
-//! * `try_pop` that returns `None`: the read of `head` that saw an empty stack or a live request.
+//! * `try_pop` that returns `None`: the read of `head` that saw an empty stack or a live request
+//!   (after helping a fulfilling node and popping dead nodes).
+//! * `is_empty` and `has_waiting_consumer` read only (`holds`): the read of the first live
+//!   plain node they find, or, finding none, the second read of `head`.
 //!
 //! # Memory orderings
 //!
 //! Every push (plain or fulfilling) is a Release CAS of `head`, and every load of `head` or
 //! `next` is Acquire: a thread that reaches a node sees it fully initialised (kind, fulfilling
 //! flag, value, waiting thread), because the node's fields were written before the CAS that
-//! published it. A match is the slot's AcqRel CAS (`waiter.rs`): its Release publishes the
-//! fulfilling node (and so its value) to the waiter, whose Acquire load of its slot then reads
-//! the value; its Acquire lets a consumer's fulfilling node read the value of the data node it
-//! matched. Marks are AcqRel `fetch_or`s, so a thread that finds a node frozen also sees the
-//! slot decision that made it dead. The stack needs no fence: it has no disconnection flag to
-//! check against (only the queue under a channel does).
+//! published it. Slot decisions are the slot's AcqRel CAS (`waiter.rs`). A match's Release
+//! publishes the fulfilling node (and so its value) to the waiter, whose Acquire load of its
+//! slot then reads the value. A claim's Acquire pairs with the Release push of the data node
+//! (the value was written before it), and its Release with the waiting producer's Acquire load
+//! of its slot. Marks are AcqRel `fetch_or`s, so a thread that finds a node frozen also sees
+//! the slot decision that made it dead. No fence is needed: neither linked structure has a
+//! flag to check against (the channels run on the segmented queue).
 
+use crate::api::dual_api;
 use crate::node::{
-    await_taken, await_value, count_live, unlink_marked, Census, Host, Kind, Linked, Node, Placed,
-    Walk, MARK,
+    await_taken, await_value, count_live, drop_list, first_live, unlink_marked, Census, Host, Kind,
+    Leaving, Linked, Node, Placed, Support, Walk,
 };
-use crate::sync::{current_thread, Ordering, Timer};
-use crate::trace::{trace_event, Tracer};
-use crate::waiter::{Failure, Patience, SpinPolicy};
+use crate::sync::{current_thread, Ordering};
+use crate::trace::trace_event;
+use crate::waiter::{Failure, Patience, TAKEN};
 use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
 use crossbeam_utils::CachePadded;
-use std::fmt;
 use std::marker::PhantomData;
-use std::time::{Duration, Instant};
 
 /// A lock-free, unbounded LIFO stack whose consumers can wait for data: a **dual stack**.
 ///
@@ -104,31 +145,25 @@ use std::time::{Duration, Instant};
 pub struct DualStack<T> {
     /// The top node, or null when the stack is empty.
     head: CachePadded<Atomic<Node<T>>>,
-    /// How long the waiter at the front spins before parking: `[consumers, producers]`.
-    spin: [CachePadded<SpinPolicy>; 2],
-    /// The event log (feature `trace`).
-    #[cfg(feature = "trace")]
-    trace: crate::trace::Trace,
+    /// Spin policies and trace.
+    support: Support,
     /// The stack owns values of type `T`.
     _values: PhantomData<T>,
 }
 
-// SAFETY: values of type `T` move between threads through the stack, which needs `T: Send`;
-// the stack never hands out `&T`. Every shared field is an atomic, and each value cell is
-// accessed by one thread at a time as the slot protocol (`waiter.rs`) decides.
-unsafe impl<T: Send> Send for DualStack<T> {}
-// SAFETY: as above: `&DualStack<T>` only lets threads move owned `T`s in and out.
-unsafe impl<T: Send> Sync for DualStack<T> {}
-
-/// How [`DualStack::exchange`] ended.
-enum Exchange<'g, T> {
-    /// Pushed as a plain node (nobody of the other kind was waiting).
-    Pushed(Shared<'g, Node<T>>),
-    /// Our fulfilling node matched `partner`, which is now ours to finish with.
-    Matched(Shared<'g, Node<T>>),
-    /// `Patience::Now`, and nobody of the other kind was waiting: the unpublished node back.
-    NoPartner(Owned<Node<T>>),
-}
+// The public operations, their docs and examples, `Default`, `Debug`, `Send` and `Sync`,
+// written once for both structures (`api.rs`). They call `put`, `take`, `holds` and `census`.
+dual_api!(
+    DualStack,
+    name: "stack",
+    next: "newest",
+    adds: "on top of the stack",
+    from: "on top",
+    order: "Waiting consumers are served newest first: one that starts waiting later is \
+            served before this one.",
+    producers: "Waiting producers are served newest first, like the values.",
+    first_out: "2",
+);
 
 impl<T> DualStack<T> {
     /// Creates an empty stack.
@@ -142,205 +177,9 @@ impl<T> DualStack<T> {
     pub fn new() -> Self {
         DualStack {
             head: CachePadded::new(Atomic::null()),
-            spin: [
-                CachePadded::new(SpinPolicy::new()),
-                CachePadded::new(SpinPolicy::new()),
-            ],
-            #[cfg(feature = "trace")]
-            trace: crate::trace::Trace::default(),
+            support: Support::new(),
             _values: PhantomData,
         }
-    }
-
-    /// Pushes `value` on top, or hands it to the newest waiting consumer. Never blocks.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let stack = dualq::DualStack::new();
-    /// stack.push('a');
-    /// assert_eq!(stack.pop(), 'a');
-    /// ```
-    pub fn push(&self, value: T) {
-        let result = self.put(value, Patience::Async);
-        debug_assert!(result.is_ok(), "an asynchronous push cannot fail");
-    }
-
-    /// Removes the value on top, waiting for one if the stack is empty.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// let stack = Arc::new(dualq::DualStack::new());
-    /// let consumer = {
-    ///     let stack = Arc::clone(&stack);
-    ///     std::thread::spawn(move || stack.pop())
-    /// };
-    /// stack.push(10);
-    /// assert_eq!(consumer.join().unwrap(), 10);
-    /// ```
-    pub fn pop(&self) -> T {
-        match self.take(Patience::Wait(Timer::forever())) {
-            Ok(value) => value,
-            Err(failure) => unreachable!("an untimed pop failed: {failure:?}"),
-        }
-    }
-
-    /// Removes the value on top if there is one. Never waits, never leaves a reservation.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let stack = dualq::DualStack::new();
-    /// assert_eq!(stack.try_pop(), None);
-    /// stack.push(4);
-    /// assert_eq!(stack.try_pop(), Some(4));
-    /// ```
-    pub fn try_pop(&self) -> Option<T> {
-        self.take(Patience::Now).ok()
-    }
-
-    /// Like [`pop`](Self::pop), but gives up after `timeout`, withdrawing its reservation. A
-    /// value handed over at the last moment is returned even if the timeout has passed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let stack = dualq::DualStack::<u8>::new();
-    /// assert_eq!(stack.pop_timeout(Duration::from_millis(1)), None);
-    /// assert!(!stack.has_waiting_consumer());
-    /// ```
-    pub fn pop_timeout(&self, timeout: Duration) -> Option<T> {
-        self.take(Patience::timeout(timeout)).ok()
-    }
-
-    /// Like [`pop_timeout`](Self::pop_timeout), with a deadline.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Instant;
-    /// let stack = dualq::DualStack::new();
-    /// stack.push(1);
-    /// assert_eq!(stack.pop_deadline(Instant::now()), Some(1)); // data needs no waiting
-    /// ```
-    pub fn pop_deadline(&self, deadline: Instant) -> Option<T> {
-        self.take(Patience::until(Some(deadline))).ok()
-    }
-
-    /// Hands `value` to a consumer and waits until one has taken it. If consumers wait, the
-    /// newest receives it at once; otherwise it is pushed and the producer waits.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// let stack = Arc::new(dualq::DualStack::new());
-    /// let producer = {
-    ///     let stack = Arc::clone(&stack);
-    ///     std::thread::spawn(move || stack.transfer("hi"))
-    /// };
-    /// assert_eq!(stack.pop(), "hi");
-    /// producer.join().unwrap();
-    /// ```
-    pub fn transfer(&self, value: T) {
-        if let Err((_, failure)) = self.put(value, Patience::Wait(Timer::forever())) {
-            unreachable!("an untimed transfer failed: {failure:?}");
-        }
-    }
-
-    /// Hands `value` to a consumer that is already waiting, or gives it back. Never pushes.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let stack = dualq::DualStack::new();
-    /// assert_eq!(stack.try_transfer(1), Err(1));
-    /// ```
-    pub fn try_transfer(&self, value: T) -> Result<(), T> {
-        self.put(value, Patience::Now).map_err(|(value, _)| value)
-    }
-
-    /// Like [`transfer`](Self::transfer), but gives up after `timeout`: the value is withdrawn,
-    /// returned, and never also delivered.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let stack = dualq::DualStack::new();
-    /// assert_eq!(stack.transfer_timeout(2, Duration::from_millis(1)), Err(2));
-    /// assert!(stack.is_empty());
-    /// ```
-    pub fn transfer_timeout(&self, value: T, timeout: Duration) -> Result<(), T> {
-        self.put(value, Patience::timeout(timeout))
-            .map_err(|(value, _)| value)
-    }
-
-    /// Like [`transfer_timeout`](Self::transfer_timeout), with a deadline.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Instant;
-    /// let stack = dualq::DualStack::new();
-    /// assert_eq!(stack.transfer_deadline(3, Instant::now()), Err(3));
-    /// ```
-    pub fn transfer_deadline(&self, value: T, deadline: Instant) -> Result<(), T> {
-        self.put(value, Patience::until(Some(deadline)))
-            .map_err(|(value, _)| value)
-    }
-
-    /// Whether the stack holds no data right now (reservations may be waiting).
-    ///
-    /// A snapshot: other threads may change it before the caller acts on it.
-    pub fn is_empty(&self) -> bool {
-        let guard = &epoch::pin();
-        self.settled_top(guard)
-            .is_none_or(|top| top.kind != Kind::Data)
-    }
-
-    /// Whether a consumer is waiting right now (a reservation is on the stack).
-    ///
-    /// A snapshot: other threads may change it before the caller acts on it.
-    pub fn has_waiting_consumer(&self) -> bool {
-        let guard = &epoch::pin();
-        self.settled_top(guard)
-            .is_some_and(|top| top.kind == Kind::Request)
-    }
-
-    /// How many values the stack holds right now (including values whose producers wait
-    /// in [`transfer`](Self::transfer)).
-    ///
-    /// A snapshot that walks the whole stack: O(n), and other threads may change the count
-    /// while it is taken. Meant for monitoring and tests, not for synchronisation.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let x = dualq::DualStack::new();
-    /// x.push(1);
-    /// x.push(2);
-    /// assert_eq!(x.len(), 2);
-    /// ```
-    pub fn len(&self) -> usize {
-        self.census().values
-    }
-
-    /// How many consumers are waiting right now (reservations linked).
-    ///
-    /// A snapshot, O(n), like [`len`](Self::len).
-    pub fn waiting_consumers(&self) -> usize {
-        self.census().consumers
-    }
-
-    /// How many producers are waiting in [`transfer`](Self::transfer) right now.
-    ///
-    /// A snapshot, O(n), like [`len`](Self::len).
-    pub fn waiting_producers(&self) -> usize {
-        self.census().producers
     }
 
     fn census(&self) -> Census {
@@ -360,12 +199,11 @@ impl<T> DualStack<T> {
     pub(crate) fn put(&self, value: T, patience: Patience) -> Result<(), (T, Failure)> {
         let guard = epoch::pin();
         let placed = self.put_pinned(value, &patience, &guard);
+        // Never park pinned: a parked thread would hold back reclamation for everyone.
         drop(guard);
         match (placed, patience) {
             (Placed::Done(result), _) => result,
-            (Placed::Linked(linked), Patience::Wait(timer)) => {
-                await_taken(self, linked, timer, None)
-            }
+            (Placed::Linked(linked), Patience::Wait(timer)) => await_taken(self, linked, timer),
             (Placed::Linked(_), _) => unreachable!("only a waiting producer stays linked"),
         }
     }
@@ -379,14 +217,28 @@ impl<T> DualStack<T> {
         let waits = matches!(patience, Patience::Wait(_));
         let mut node = Node::data(value, waits.then(current_thread));
         node.trace_id = self.tracer().new_id();
-        match self.exchange(node, patience, guard) {
-            // A fresh top is the next to be served: worth a spin before parking.
-            Exchange::Pushed(linked) if waits => Placed::Linked(Linked::new(linked, true)),
-            Exchange::Pushed(_) => Placed::Done(Ok(())),
-            // The consumer reads the value from our fulfilling node when it wakes.
-            Exchange::Matched(_) => Placed::Done(Ok(())),
-            Exchange::NoPartner(back) => {
-                Placed::Done(Err((Node::into_value(back), Failure::NoPartner)))
+        loop {
+            let top = self.live_top(guard);
+            // SAFETY: reached from `head` while pinned.
+            let consumer_waits = unsafe { top.as_ref() }.is_some_and(|n| n.kind == Kind::Request);
+            if consumer_waits {
+                match self.push_fulfilling(node, top, guard) {
+                    // The consumer reads the value from our fulfilling node when it wakes.
+                    Ok(()) => return Placed::Done(Ok(())),
+                    Err(back) => node = back,
+                }
+                continue;
+            }
+            if matches!(patience, Patience::Now) {
+                return Placed::Done(Err((Node::into_value(node), Failure::NoPartner)));
+            }
+            // The list, and the producer if it will wait.
+            node.set_owners(1 + usize::from(waits));
+            match self.push_plain(node, top, guard) {
+                // A fresh top is the next to be served: worth a spin before parking.
+                Ok(linked) if waits => return Placed::Linked(Linked::new(linked, true)),
+                Ok(_) => return Placed::Done(Ok(())),
+                Err(back) => node = back,
             }
         }
     }
@@ -395,147 +247,191 @@ impl<T> DualStack<T> {
     pub(crate) fn take(&self, patience: Patience) -> Result<T, Failure> {
         let guard = epoch::pin();
         let placed = self.take_pinned(&patience, &guard);
-        // Never park pinned: a parked thread would hold back reclamation for everyone.
+        // Never park pinned (see `put`).
         drop(guard);
         match (placed, patience) {
             (Placed::Done(result), _) => result,
-            (Placed::Linked(linked), Patience::Wait(timer)) => {
-                await_value(self, linked, timer, None)
-            }
+            (Placed::Linked(linked), Patience::Wait(timer)) => await_value(self, linked, timer),
             (Placed::Linked(_), _) => unreachable!("only a waiting consumer stays linked"),
         }
     }
 
     fn take_pinned(&self, patience: &Patience, guard: &Guard) -> Placed<T, Result<T, Failure>> {
-        let waits = matches!(patience, Patience::Wait(_));
-        let mut node = Node::request(waits.then(current_thread));
-        node.trace_id = self.tracer().new_id();
-        match self.exchange(node, patience, guard) {
-            Exchange::Pushed(linked) => Placed::Linked(Linked::new(linked, true)),
-            Exchange::Matched(partner) => {
-                // SAFETY: our fulfilling node matched `partner` (its slot names our node), so
-                // its value is ours alone; we are still pinned, so the node is alive.
-                Placed::Done(Ok(unsafe { partner.deref().slot.take_value() }))
+        // Allocated only once the consumer must wait: a `try_pop` never allocates.
+        let mut request: Option<Owned<Node<T>>> = None;
+        loop {
+            let top = self.live_top(guard);
+            // SAFETY: reached from `head` while pinned.
+            if unsafe { top.as_ref() }.is_some_and(|n| n.kind == Kind::Data) {
+                match self.claim(top, guard) {
+                    Some(value) => return Placed::Done(Ok(value)),
+                    // Someone else decided it first: look again.
+                    None => continue,
+                }
             }
-            Exchange::NoPartner(_) => Placed::Done(Err(Failure::NoPartner)),
+            if !matches!(patience, Patience::Wait(_)) {
+                return Placed::Done(Err(Failure::NoPartner));
+            }
+            let node = request.take().unwrap_or_else(|| {
+                let mut node = Node::request(Some(current_thread()));
+                node.trace_id = self.tracer().new_id();
+                // The list, and this consumer, which waits on it.
+                node.set_owners(2);
+                node
+            });
+            match self.push_plain(node, top, guard) {
+                Ok(linked) => return Placed::Linked(Linked::new(linked, true)),
+                Err(back) => request = Some(back),
+            }
         }
     }
 
     // ----------------------------------------------------------------------------------------
     // The algorithm.
 
-    /// Pushes `node`; or, if a live node of the other kind is on top, pushes it as a
-    /// fulfilling node and matches the node under it.
-    fn exchange<'g>(
-        &self,
-        mut node: Owned<Node<T>>,
-        patience: &Patience,
-        guard: &'g Guard,
-    ) -> Exchange<'g, T> {
-        let waits = matches!(patience, Patience::Wait(_));
+    /// The top once fulfilling and dead nodes have been dealt with: null, or a live plain node.
+    fn live_top<'g>(&self, guard: &'g Guard) -> Shared<'g, Node<T>> {
         loop {
-            // Acquire: pairs with the Release CAS that pushed the top node.
+            // Acquire: pairs with the Release CAS that pushed the top node, so the node's
+            // fields (kind, fulfilling flag, value, waiting thread) are visible.
             let top = self.head.load(Ordering::Acquire, guard);
             // SAFETY: reached from `head` while pinned.
             match unsafe { top.as_ref() } {
                 // Invariant 2: help the fulfiller finish before doing anything else.
-                Some(above) if above.fulfilling => self.help(top, guard),
+                Some(node) if node.fulfilling => self.help(top, guard),
                 // Dead nodes on top are popped first (invariant 1).
-                Some(above) if !above.slot.is_pending() => self.pop_top(top, guard),
-                Some(above) if above.kind != node.kind => {
-                    node.fulfilling = true;
-                    // Relaxed: the node is not shared yet; the CAS below publishes it.
-                    node.next.store(top, Ordering::Relaxed);
-                    // A fulfilling data node is owned by the list and, once it matches, by the
-                    // consumer that reads the value from it (`await_value`).
-                    node.set_owners(if node.kind == Kind::Data { 2 } else { 1 });
-                    // Release: publishes the node to the Acquire loads of `head`.
-                    match self.head.compare_exchange(
-                        top,
-                        node,
-                        Ordering::Release,
-                        Ordering::Relaxed,
-                        guard,
-                    ) {
-                        Ok(fulfiller) => {
-                            #[cfg(feature = "trace")]
-                            {
-                                // SAFETY: just pushed by us, while pinned.
-                                let pushed = unsafe { fulfiller.deref() };
-                                let kind = pushed.kind.traced();
-                                trace_event!(
-                                    self.tracer(),
-                                    pushed.trace_id,
-                                    PushedFulfilling(kind)
-                                );
-                            }
-                            let matched = self.fulfil(fulfiller, guard);
-                            match matched {
-                                Some(partner) => return Exchange::Matched(partner),
-                                // Everyone below withdrew; a published node is never reused.
-                                None => node = self.renew(fulfiller, waits),
-                            }
-                        }
-                        Err(err) => {
-                            trace_event!(
-                                self.tracer(),
-                                err.new.trace_id,
-                                CasLost(crate::trace::CasSite::Link)
-                            );
-                            node = err.new;
-                        }
-                    }
+                Some(node) if !node.slot.is_pending() => {
+                    self.pop_top(top, guard);
                 }
-                // Empty, or a live node of our own kind on top.
-                _ => {
-                    if matches!(patience, Patience::Now) {
-                        return Exchange::NoPartner(node);
-                    }
-                    node.fulfilling = false;
-                    // Relaxed: the node is not shared yet; the CAS below publishes it.
-                    node.next.store(top, Ordering::Relaxed);
-                    // The list, and the thread that will wait on it, if any.
-                    node.set_owners(1 + usize::from(node.slot.has_waiter()));
-                    // Release: publishes the node to the Acquire loads of `head`.
-                    match self.head.compare_exchange(
-                        top,
-                        node,
-                        Ordering::Release,
-                        Ordering::Relaxed,
-                        guard,
-                    ) {
-                        Ok(pushed) => {
-                            #[cfg(feature = "trace")]
-                            {
-                                // SAFETY: just pushed by us, while pinned.
-                                let node = unsafe { pushed.deref() };
-                                let kind = node.kind.traced();
-                                trace_event!(self.tracer(), node.trace_id, Linked(kind));
-                            }
-                            return Exchange::Pushed(pushed);
-                        }
-                        Err(err) => {
-                            trace_event!(
-                                self.tracer(),
-                                err.new.trace_id,
-                                CasLost(crate::trace::CasSite::Link)
-                            );
-                            node = err.new;
-                        }
-                    }
-                }
+                _ => return top,
             }
         }
     }
 
-    /// The fulfiller's own loop: matches the node under `fulfiller`, unlinking withdrawn nodes
-    /// on the way. Returns the matched node, or `None` if nobody was left (the fulfilling node is
-    /// then popped and unmatched for good).
-    fn fulfil<'g>(
+    /// Pushes the plain `node` over `top` (null, or a live plain node of its kind). Gives the
+    /// node back if `head` moved.
+    fn push_plain<'g>(
         &self,
-        fulfiller: Shared<'g, Node<T>>,
+        mut node: Owned<Node<T>>,
+        top: Shared<'g, Node<T>>,
         guard: &'g Guard,
-    ) -> Option<Shared<'g, Node<T>>> {
+    ) -> Result<Shared<'g, Node<T>>, Owned<Node<T>>> {
+        // A data node that lost its CAS as a fulfilling node comes back still flagged.
+        node.fulfilling = false;
+        // Relaxed: the node is not shared yet; the CAS below publishes it.
+        node.next.store(top, Ordering::Relaxed);
+        // Release: publishes the node to the Acquire loads of `head`.
+        match self
+            .head
+            .compare_exchange(top, node, Ordering::Release, Ordering::Relaxed, guard)
+        {
+            Ok(pushed) => {
+                #[cfg(feature = "trace")]
+                {
+                    // SAFETY: just pushed by us, while pinned.
+                    let node = unsafe { pushed.deref() };
+                    trace_event!(self.tracer(), node.trace_id, Linked(node.kind.traced()));
+                }
+                Ok(pushed)
+            }
+            Err(err) => {
+                trace_event!(
+                    self.tracer(),
+                    err.new.trace_id,
+                    CasLost(crate::trace::CasSite::Link)
+                );
+                Err(err.new)
+            }
+        }
+    }
+
+    /// Pushes the data `node` as a fulfilling node over the live request `top`, and hands its
+    /// value to a waiting consumer: to `top`, or, if it withdraws, to the next one below. Gives
+    /// the value back in a fresh node if `head` moved, or if every consumer below withdrew.
+    fn push_fulfilling(
+        &self,
+        mut node: Owned<Node<T>>,
+        top: Shared<'_, Node<T>>,
+        guard: &Guard,
+    ) -> Result<(), Owned<Node<T>>> {
+        let waits = node.slot.has_waiter();
+        node.fulfilling = true;
+        // Relaxed: the node is not shared yet; the CAS below publishes it.
+        node.next.store(top, Ordering::Relaxed);
+        // The list, and, once it matches, the consumer that reads the value from it
+        // (`await_value`).
+        node.set_owners(2);
+        // Release: publishes the node to the Acquire loads of `head`.
+        match self
+            .head
+            .compare_exchange(top, node, Ordering::Release, Ordering::Relaxed, guard)
+        {
+            Ok(fulfiller) => {
+                #[cfg(feature = "trace")]
+                {
+                    // SAFETY: just pushed by us, while pinned.
+                    let pushed = unsafe { fulfiller.deref() };
+                    let kind = pushed.kind.traced();
+                    trace_event!(self.tracer(), pushed.trace_id, PushedFulfilling(kind));
+                }
+                if self.fulfil(fulfiller, guard) {
+                    Ok(())
+                } else {
+                    // Everyone below withdrew; a published node is never reused.
+                    Err(self.renew(fulfiller, waits))
+                }
+            }
+            Err(err) => {
+                trace_event!(
+                    self.tracer(),
+                    err.new.trace_id,
+                    CasLost(crate::trace::CasSite::Link)
+                );
+                Err(err.new)
+            }
+        }
+    }
+
+    /// Takes the value of the live data node `top`, found on top: the Treiber pop, with a claim
+    /// first, so that the pop and a producer withdrawing its `transfer` cannot both have the
+    /// value. Returns `None` if someone decided the node first (the withdrawal, or another
+    /// pop's claim).
+    fn claim(&self, top: Shared<'_, Node<T>>, guard: &Guard) -> Option<T> {
+        // SAFETY: reached from `head` while pinned.
+        let data = unsafe { top.deref() };
+        let Ok(wakeup) = data.slot.complete(TAKEN) else {
+            trace_event!(
+                self.tracer(),
+                data.trace_id,
+                CasLost(crate::trace::CasSite::Slot)
+            );
+            return None;
+        };
+        trace_event!(self.tracer(), data.trace_id, Taken);
+        // SAFETY: our CAS took the value (PENDING -> TAKEN): it is ours alone, and the node
+        // stays alive while we are pinned.
+        let value = unsafe { data.slot.take_value() };
+        // A producer waiting in `transfer`: its value is taken. (The node is alive: pinned.)
+        wakeup.send(&data.slot);
+        self.unlink_taken(top, guard);
+        Some(value)
+    }
+
+    /// Unlinks the data node `taken`, which the caller's claim made dead. Usually it is still
+    /// on top and one CAS pops it; if not, either another thread popped it already, or a push
+    /// that read `head` while it was live covered it, and a walk from `head` unlinks it.
+    fn unlink_taken(&self, taken: Shared<'_, Node<T>>, guard: &Guard) {
+        if !self.pop_top(taken, guard) {
+            // `pop_top` froze it; a walk finds it, or finds it gone.
+            let walk = unlink_marked(&self.head, taken, guard, self.tracer());
+            debug_assert_ne!(walk, Walk::Restart, "`head` is a root and never frozen");
+        }
+    }
+
+    /// The fulfiller's own loop: matches the node under `fulfiller`, unlinking withdrawn nodes
+    /// on the way. Returns whether it matched one; if not, nobody was left, and the fulfilling
+    /// node is popped and unmatched for good.
+    fn fulfil(&self, fulfiller: Shared<'_, Node<T>>, guard: &Guard) -> bool {
         // SAFETY: our own node, pushed while pinned.
         let fulfilling = unsafe { fulfiller.deref() };
         loop {
@@ -543,10 +439,10 @@ impl<T> DualStack<T> {
             let partner = fulfilling.next.load(Ordering::Acquire, guard).with_tag(0);
             if partner.is_null() {
                 self.pop_top(fulfiller, guard);
-                return None;
+                return false;
             }
             if self.match_or_unlink(fulfiller, partner, guard) {
-                return Some(partner);
+                return true;
             }
         }
     }
@@ -576,27 +472,25 @@ impl<T> DualStack<T> {
         // SAFETY: `partner` was reached through the fulfilling node while pinned.
         let below = unsafe { partner.deref() };
         let matched = match below.slot.complete(fulfiller.as_raw() as usize) {
-            Ok(()) => {
-                #[cfg(feature = "trace")]
-                match below.kind {
-                    Kind::Request => trace_event!(
-                        self.tracer(),
-                        below.trace_id,
-                        Fulfilled {
-                            // SAFETY: reached from `head` while pinned.
-                            carrier: unsafe { fulfiller.deref() }.trace_id
-                        }
-                    ),
-                    Kind::Data => trace_event!(self.tracer(), below.trace_id, Taken),
-                }
-                below.slot.wake();
+            Ok(wakeup) => {
+                trace_event!(
+                    self.tracer(),
+                    below.trace_id,
+                    Fulfilled {
+                        // SAFETY: reached from `head` while pinned. The consumer may have
+                        // released its reference already, but the list's is given up only
+                        // through the epoch, so the node outlives our pin.
+                        carrier: unsafe { fulfiller.deref() }.trace_id
+                    }
+                );
+                wakeup.send(&below.slot);
                 true
             }
             // Matched already, by the owner or another helper (invariant 3).
             Err(state) => state == fulfiller.as_raw() as usize,
         };
         if matched {
-            self.pop_pair(fulfiller, partner, guard);
+            self.pop_pair(fulfiller, guard);
         } else {
             self.unlink_below(fulfiller, partner, guard);
         }
@@ -604,41 +498,11 @@ impl<T> DualStack<T> {
     }
 
     /// Pops a matched fulfilling node and its partner with one CAS of `head`.
-    fn pop_pair(
-        &self,
-        fulfiller: Shared<'_, Node<T>>,
-        partner: Shared<'_, Node<T>>,
-        guard: &Guard,
-    ) {
-        // Freeze both, top first: a walker that sees the partner frozen then also sees the
-        // fulfilling node frozen, so it cannot swing the fulfilling node's `next`.
-        // SAFETY: reached from `head` while pinned.
-        unsafe { fulfiller.deref() }.mark(guard);
-        // SAFETY: reached through the fulfilling node while pinned.
-        let rest = unsafe { partner.deref() }.mark(guard);
-        // Release: publishes `rest` (reached through an Acquire mark) to `head` readers.
-        if self
-            .head
-            .compare_exchange(fulfiller, rest, Ordering::Release, Ordering::Relaxed, guard)
-            .is_ok()
-        {
-            #[cfg(feature = "trace")]
-            for node in [fulfiller, partner] {
-                // SAFETY: reached while pinned.
-                let id = unsafe { node.deref() }.trace_id;
-                trace_event!(self.tracer(), id, Unlinked);
-                trace_event!(self.tracer(), id, Retired);
-            }
-            // SAFETY: our CAS unlinked both: `head` was the only unmarked reference to the
-            // fulfilling node, and its frozen `next` the only one to the partner.
-            unsafe {
-                Node::retire(fulfiller, guard);
-                Node::retire(partner, guard);
-            }
-        } else {
-            // A walker unlinked the fulfilling node on its own: pop what is left frozen.
-            self.pop_frozen(guard);
-        }
+    fn pop_pair(&self, fulfiller: Shared<'_, Node<T>>, guard: &Guard) {
+        // `pop_top` freezes the fulfilling node, then its partner (`Leaving::past`), and swings
+        // `head` past both. If the swing fails, another helper, or a walker that found the
+        // fulfilling node frozen, popped them both already (invariant 5).
+        self.pop_top(fulfiller, guard);
     }
 
     /// Unlinks a withdrawn `partner` from under `fulfiller`.
@@ -671,79 +535,68 @@ impl<T> DualStack<T> {
         }
     }
 
-    /// Pops `top` (dead, or an unmatched fulfilling node) if it is still on top.
-    fn pop_top(&self, top: Shared<'_, Node<T>>, guard: &Guard) {
+    /// Pops `top` (a dead node, an unmatched fulfilling node, or a matched one together with
+    /// its partner) if it is still on top. Returns whether this call popped it.
+    fn pop_top(&self, top: Shared<'_, Node<T>>, guard: &Guard) -> bool {
         // SAFETY: reached from `head` while pinned.
-        let rest = unsafe { top.deref() }.mark(guard);
-        // Release: publishes `rest` to `head` readers.
+        let succ = unsafe { top.deref() }.mark(guard);
+        let leaving = Leaving::past(top, succ, guard);
+        // Release: publishes `leaving.rest` (reached through an Acquire mark) to `head` readers.
         if self
             .head
-            .compare_exchange(top, rest, Ordering::Release, Ordering::Relaxed, guard)
+            .compare_exchange(
+                top,
+                leaving.rest,
+                Ordering::Release,
+                Ordering::Relaxed,
+                guard,
+            )
             .is_ok()
         {
-            #[cfg(feature = "trace")]
-            {
-                // SAFETY: reached from `head` while pinned.
-                let id = unsafe { top.deref() }.trace_id;
-                trace_event!(self.tracer(), id, Unlinked);
-                trace_event!(self.tracer(), id, Retired);
-            }
-            // SAFETY: our CAS unlinked the frozen node; only one swing can succeed.
-            unsafe { Node::retire(top, guard) };
+            // SAFETY: our CAS unlinked `top` (and its partner): `head` was the only unmarked
+            // reference to it, and its frozen `next` the only one to the partner.
+            unsafe { leaving.retire(guard, self.tracer()) };
+            return true;
         }
-        // Otherwise it was popped already, or a late push covered it: it is frozen, and the walk
-        // of its owner's cancellation, or a later `pop_top` once it surfaces, unlinks it.
+        // Otherwise it was popped already, or (a dead plain node) a push that read `head`
+        // while it was live covered it: it is frozen, and the walk of its owner (a cancelled
+        // node's, or a taken one's taker) unlinks it (`unlink_dead`, `unlink_taken`).
+        false
     }
 
-    /// Pops the frozen nodes on top of the stack.
-    fn pop_frozen(&self, guard: &Guard) {
-        loop {
-            // Acquire: pairs with the Release CAS that made it the top.
-            let top = self.head.load(Ordering::Acquire, guard);
-            // SAFETY: reached from `head` while pinned.
-            let Some(node) = (unsafe { top.as_ref() }) else {
-                return;
-            };
-            // Acquire: pairs with the mark.
-            if node.next.load(Ordering::Acquire, guard).tag() != MARK {
-                return;
-            }
-            self.pop_top(top, guard);
-        }
-    }
-
-    /// A fresh node for the owner of a fulfilling node that found nobody to match, carrying its
-    /// value (if it is a data node) over; gives up the reference a match would have used.
+    /// A fresh data node for the owner of a fulfilling node that found nobody to match,
+    /// carrying its value over; gives up the reference a match would have used.
     fn renew(&self, fulfiller: Shared<'_, Node<T>>, waits: bool) -> Owned<Node<T>> {
         // SAFETY: our own node; we are still pinned.
         let fulfilling = unsafe { fulfiller.deref() };
-        let mut fresh = match fulfilling.kind {
-            Kind::Data => {
-                // SAFETY: the node's `next` became null without a match (invariant 3), so no
-                // consumer was ever granted the value: it is still ours.
-                let value = unsafe { fulfilling.slot.take_value() };
-                // SAFETY: the reference reserved for the consumer was never handed out; we give
-                // it up once. The list's reference was retired by whoever popped the node.
-                unsafe { Node::release(fulfiller.as_raw()) };
-                Node::data(value, waits.then(current_thread))
-            }
-            Kind::Request => Node::request(waits.then(current_thread)),
-        };
+        // SAFETY: the node's `next` became null without a match (invariant 3), so no consumer
+        // was ever granted the value: it is still ours.
+        let value = unsafe { fulfilling.slot.take_value() };
+        // SAFETY: the reference reserved for the consumer was never handed out; we give it up
+        // once. The list's reference was retired by whoever popped the node.
+        unsafe { Node::release(fulfiller.as_raw()) };
+        let mut fresh = Node::data(value, waits.then(current_thread));
         fresh.trace_id = self.tracer().new_id();
         fresh
     }
 
-    /// The top node once fulfilling and dead nodes have been dealt with.
-    fn settled_top<'g>(&self, guard: &'g Guard) -> Option<&'g Node<T>> {
+    /// What the stack holds right now, read without changing anything: the kind of a live
+    /// plain node (all have one kind, invariant 1), or `None` if there is none.
+    ///
+    /// A snapshot: the walk skips fulfilling nodes (mid-handoff, neither side) and dead ones,
+    /// and answers with the first live plain node. If it finds none, nodes pushed since it read
+    /// `head` were not seen; it answers `None` only if `head` is unchanged afterwards (then
+    /// every node linked at that moment was seen dead), and looks again otherwise.
+    fn holds(&self, guard: &Guard) -> Option<Kind> {
         loop {
-            // Acquire: as in `exchange`.
+            // Acquire: as in `live_top`.
             let top = self.head.load(Ordering::Acquire, guard);
-            // SAFETY: reached from `head` while pinned.
-            match unsafe { top.as_ref() } {
-                None => return None,
-                Some(node) if node.fulfilling => self.help(top, guard),
-                Some(node) if !node.slot.is_pending() => self.pop_top(top, guard),
-                Some(node) => return Some(node),
+            if let Some(kind) = first_live(top, guard) {
+                return Some(kind);
+            }
+            // Acquire: as above.
+            if self.head.load(Ordering::Acquire, guard) == top {
+                return None;
             }
         }
     }
@@ -751,17 +604,12 @@ impl<T> DualStack<T> {
 
 #[cfg(feature = "trace")]
 impl<T> DualStack<T> {
-    /// The stack's event log (feature `trace`): every step every operation took.
-    pub fn trace(&self) -> &crate::trace::Trace {
-        &self.trace
-    }
-
     /// Draws the stack as it is now, top first (feature `trace`), for example
     /// `head → [F:D t2 #4] → [R t1 #2]`: `D` data, `R` request, `F:` a fulfilling node, the
     /// waiting thread's name, the node's trace id, and the state of decided nodes. A snapshot.
     pub fn picture(&self) -> String {
         let guard = &epoch::pin();
-        // Acquire: as in `exchange`.
+        // Acquire: as in `live_top`.
         let mut node = self.head.load(Ordering::Acquire, guard);
         let mut picture = String::from("head");
         // SAFETY: every node reached from `head` while pinned stays allocated.
@@ -779,15 +627,8 @@ impl<T> DualStack<T> {
 }
 
 impl<T> Host<T> for DualStack<T> {
-    fn tracer(&self) -> Tracer<'_> {
-        #[cfg(feature = "trace")]
-        return Tracer::new(&self.trace);
-        #[cfg(not(feature = "trace"))]
-        return Tracer::OFF;
-    }
-
-    fn spin_policy(&self, kind: Kind) -> &SpinPolicy {
-        &self.spin[usize::from(kind == Kind::Data)]
+    fn support(&self) -> &Support {
+        &self.support
     }
 
     fn unlink_dead(&self, node: *const Node<T>) {
@@ -795,55 +636,98 @@ impl<T> Host<T> for DualStack<T> {
         let target = Shared::from(node);
         // SAFETY: the caller owns a reference to its node.
         unsafe { target.deref() }.mark(guard);
-        // `head` is a root and is never marked, so the walk never asks for a restart.
         let walk = unlink_marked(&self.head, target, guard, self.tracer());
-        debug_assert_eq!(walk, Walk::Done);
-    }
-}
-
-impl<T> Default for DualStack<T> {
-    fn default() -> Self {
-        Self::new()
+        debug_assert_ne!(walk, Walk::Restart, "`head` is a root and never frozen");
     }
 }
 
 impl<T> Drop for DualStack<T> {
     fn drop(&mut self) {
-        // SAFETY: `&mut self`: no other thread can reach the stack, so the nodes need no
-        // protection, and every waiter has returned (each held a borrow). No fulfilling node is
-        // left (each is popped before its operation returns).
-        unsafe {
-            let guard = epoch::unprotected();
-            // Relaxed (both loads): with `&mut self`, whatever made this drop possible (a join,
-            // the last `Arc` going) already ordered every other thread's writes before us.
-            let mut node = self.head.load(Ordering::Relaxed, guard);
-            while let Some(current) = node.as_ref() {
-                let next = current.next.load(Ordering::Relaxed, guard).with_tag(0);
-                if current.kind == Kind::Data {
-                    current.slot.drop_value_if_pending();
-                }
-                // The list's reference; waiters have released theirs before returning.
-                Node::release(node.as_raw());
-                node = next;
-            }
-        }
+        // SAFETY: `&mut self`: every operation has returned (each held a borrow) and released
+        // its references, and the list from `head` on is the stack's, none of it retired.
+        unsafe { drop_list(&self.head) };
     }
 }
 
-impl<T> fmt::Debug for DualStack<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::waiter::CANCELLED;
+
+    /// Links a plain request node on top, as a waiting `pop` would (the test plays its waiter).
+    fn push_request<'g>(stack: &DualStack<u32>, guard: &'g Guard) -> Shared<'g, Node<u32>> {
+        let node = Node::request(Some(current_thread()));
+        node.set_owners(2);
+        // Acquire: pairs with the Release CAS that pushed the top node.
+        let top = stack.head.load(Ordering::Acquire, guard);
+        node.next.store(top, Ordering::Relaxed);
+        stack
+            .head
+            .compare_exchange(top, node, Ordering::Release, Ordering::Relaxed, guard)
+            .unwrap_or_else(|_| unreachable!("one thread"))
+    }
+
+    /// The interleaving of issue 17, replayed step by step on one thread. A `push` finds
+    /// consumer P on top (over Q, whose consumer is about to time out), pushes fulfilling node
+    /// F over P, matches P, and has frozen F but not yet P when Q's consumer times out and its
+    /// cancellation walk, starting at `head`, finds F frozen. A walk that swung `head` past F
+    /// alone left P, matched and unfrozen, on top: a push that had read `head == P` before F
+    /// came then covered P (ABA on `head`), P stayed linked after F was retired, and a later
+    /// fulfilling node allocated at F's address would "match" P a second time. The walk must
+    /// take P with F (invariant 5).
+    #[test]
+    fn a_walk_unlinks_a_matched_fulfilling_node_with_its_partner() {
+        let stack = DualStack::<u32>::new();
         let guard = &epoch::pin();
-        // Acquire: as in `exchange`.
-        let top = self.head.load(Ordering::Acquire, guard);
-        // SAFETY: reached from `head` while pinned.
-        let holds = match unsafe { top.as_ref() } {
-            None => "nothing",
-            Some(node) if node.fulfilling => "a handoff in progress",
-            Some(node) if node.kind == Kind::Data => "data",
-            Some(_) => "waiting consumers",
-        };
-        f.debug_struct("DualStack")
-            .field("holds", &holds)
-            .finish_non_exhaustive()
+        let q = push_request(&stack, guard);
+        let p = push_request(&stack, guard);
+        // The push: F over P, owned by the list and by P's consumer once matched.
+        let mut f = Node::data(7, None);
+        f.fulfilling = true;
+        f.next.store(p, Ordering::Relaxed);
+        f.set_owners(2);
+        let f = stack
+            .head
+            .compare_exchange(p, f, Ordering::Release, Ordering::Relaxed, guard)
+            .unwrap_or_else(|_| unreachable!("one thread"));
+        // SAFETY: both linked by us, and we are pinned.
+        let (f_node, p_node) = unsafe { (f.deref(), p.deref()) };
+        assert!(p_node.slot.complete(f.as_raw() as usize).is_ok());
+        // `pop_pair` freezes F first; stop right after, before P is frozen.
+        f_node.mark(guard);
+        // Q's consumer times out and unlinks its node, walking from `head`.
+        // SAFETY: linked by us, and we are pinned.
+        assert!(unsafe { q.deref() }.slot.complete(CANCELLED).is_ok());
+        stack.unlink_dead(q.as_raw());
+        // Acquire: pairs with the walk's Release swing.
+        let top = stack.head.load(Ordering::Acquire, guard);
+        assert!(
+            top != p,
+            "the walk unlinked the matched fulfilling node alone: its partner is on top"
+        );
+        assert!(top.is_null(), "the stack should be empty now");
+        // A push that read `head == P` before F came must not get in over P.
+        let late = Node::request(None);
+        late.next.store(p, Ordering::Relaxed);
+        assert!(
+            stack
+                .head
+                .compare_exchange(p, late, Ordering::Release, Ordering::Relaxed, guard)
+                .is_err(),
+            "a stale push covered a matched partner"
+        );
+        // The push finishes its `pop_pair` (nothing is left to pop) and P's consumer takes 7
+        // from F, as `await_value` does; Q's consumer gives up its reference.
+        stack.pop_pair(f, guard);
+        // SAFETY: P was fulfilled by F, so F holds P's value and P's consumer owns a
+        // reference to F; each reference is given up once.
+        unsafe {
+            assert_eq!(p_node.slot.state(), f.as_raw() as usize);
+            assert_eq!(f_node.slot.take_value(), 7);
+            Node::release(f.as_raw());
+            Node::release(p.as_raw());
+            Node::release(q.as_raw());
+        }
+        assert!(stack.is_empty() && !stack.has_waiting_consumer());
     }
 }

@@ -21,14 +21,10 @@
 //! [loom]: https://docs.rs/loom
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{
-    fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering,
-};
+pub(crate) use std::sync::atomic::{fence, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{
-    fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering,
-};
+pub(crate) use loom::sync::atomic::{fence, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Arc, Mutex};
@@ -81,21 +77,6 @@ pub(crate) use loom::cell::UnsafeCell;
 pub(crate) fn loom_sc_fence() {
     #[cfg(loom)]
     fence(Ordering::SeqCst);
-}
-
-/// Whether spinning can ever help: on a single CPU the thread we wait for cannot run while we
-/// spin, so a waiter must park at once.
-pub(crate) fn spinning_helps() -> bool {
-    #[cfg(not(loom))]
-    {
-        use std::sync::OnceLock;
-        static MULTI_CORE: OnceLock<bool> = OnceLock::new();
-        *MULTI_CORE.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
-    }
-    #[cfg(loom)]
-    {
-        true
-    }
 }
 
 /// How long a waiter may wait: forever, or until a deadline.

@@ -15,7 +15,7 @@
 //! no argument evaluated on any hot path (the recording macro expands to nothing).
 
 #[cfg(feature = "trace")]
-pub use enabled::{CasSite, Event, NodeId, NodeKind, Step, Trace};
+pub use enabled::{CasSite, Event, NodeId, NodeKind, Step, Subject, Trace};
 
 /// The handle the algorithms record through: a reference to the structure's log with the
 /// feature on, a zero-sized value with it off.
@@ -141,6 +141,37 @@ mod enabled {
         Unlinked,
         /// The node was handed to the epoch collector, to be freed once no thread can read it.
         Retired,
+        /// Segmented queue: a sender (`Data`) or a receiver (`Request`) claimed this cell with its
+        /// fetch-and-add. For a receive that then waits, this is its **first linearization
+        /// point**: it is in line.
+        Claimed(NodeKind),
+        /// Segmented queue: the sender left its value in the cell and returned.
+        Buffered,
+        /// Segmented queue: the sender handed its value to the receiver parked in this cell: the
+        /// blocking receive's **second linearization point**.
+        Delivered,
+        /// Segmented queue: the receiver gave up on a sender that had claimed the cell but not
+        /// written yet; both claim another cell.
+        Poisoned,
+        /// Segmented queue, bounded: a receive freed a slot, and the buffer end released the
+        /// blocked sender of this cell (its value is buffered now).
+        Released,
+        /// Segmented queue: segment number `node` was appended to the list.
+        SegmentAppended,
+        /// Segmented queue: segment number `node` left the list (every side had moved past it,
+        /// or all its cells were withdrawn) and went to the epoch collector.
+        SegmentRetired,
+    }
+
+    /// What an event's `node` number names.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Subject {
+        /// A node of a `DualQueue` or `DualStack` (its trace id).
+        Node,
+        /// A cell of a `SegmentedDualQueue` (its index).
+        Cell,
+        /// A segment of a `SegmentedDualQueue` (its number: it holds cells `32·n ..`).
+        Segment,
     }
 
     /// A recorded step.
@@ -150,15 +181,23 @@ mod enabled {
         pub seq: u64,
         /// The thread that took the step: its name, or its id if it has none.
         pub thread: String,
-        /// The node the step concerns.
+        /// The node, cell or segment the step concerns (see `subject`).
         pub node: NodeId,
+        /// What `node` numbers.
+        pub subject: Subject,
         /// What happened.
         pub step: Step,
     }
 
     impl fmt::Display for Event {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            write!(f, "{:>4} {:>6}  #{:<3} ", self.seq, self.thread, self.node)?;
+            let subject = match self.subject {
+                Subject::Node => "#",
+                Subject::Cell => "cell ",
+                Subject::Segment => "seg ",
+            };
+            let name = format!("{subject}{}", self.node);
+            write!(f, "{:>4} {:>6}  {name:<8} ", self.seq, self.thread)?;
             match self.step {
                 Step::Linked(NodeKind::Request) => {
                     write!(f, "linked as a request  <- pop's 1st linearization point")
@@ -179,6 +218,22 @@ mod enabled {
                 Step::Disconnected => write!(f, "disconnected"),
                 Step::Unlinked => write!(f, "unlinked"),
                 Step::Retired => write!(f, "retired to the epoch collector"),
+                Step::Claimed(NodeKind::Data) => write!(f, "claimed by a sender"),
+                Step::Claimed(NodeKind::Request) => {
+                    write!(
+                        f,
+                        "claimed by a receiver  <- a waiting recv's 1st linearization point"
+                    )
+                }
+                Step::Buffered => write!(f, "the sender left its value here"),
+                Step::Delivered => write!(
+                    f,
+                    "value handed to the parked receiver  <- its 2nd linearization point"
+                ),
+                Step::Poisoned => write!(f, "poisoned: the receiver gave up on a late sender"),
+                Step::Released => write!(f, "released: a receive freed a slot for this sender"),
+                Step::SegmentAppended => write!(f, "appended to the list"),
+                Step::SegmentRetired => write!(f, "left the list, retired to the epoch collector"),
             }
         }
     }
@@ -195,6 +250,8 @@ mod enabled {
         hook: Mutex<Option<Hook>>,
         /// The last node id handed out.
         last_node: AtomicU64,
+        /// Whether this log belongs to a segmented queue (its events name cells and segments).
+        cells: bool,
     }
 
     impl Trace {
@@ -243,7 +300,20 @@ mod enabled {
             self.last_node.fetch_add(1, Ordering::Relaxed) + 1
         }
 
+        /// A log for a segmented queue: its events name cells and segments.
+        pub(crate) fn for_cells() -> Self {
+            Trace {
+                cells: true,
+                ..Trace::default()
+            }
+        }
+
         pub(crate) fn record(&self, node: NodeId, step: Step) {
+            let subject = match step {
+                Step::SegmentAppended | Step::SegmentRetired => Subject::Segment,
+                _ if self.cells => Subject::Cell,
+                _ => Subject::Node,
+            };
             let current = std::thread::current();
             let thread = match current.name() {
                 Some(name) => name.to_owned(),
@@ -255,6 +325,7 @@ mod enabled {
                     seq: events.len() as u64,
                     thread,
                     node,
+                    subject,
                     step,
                 };
                 events.push(event.clone());

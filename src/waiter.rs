@@ -3,29 +3,30 @@
 //! Every node of a [`DualQueue`](crate::DualQueue) or [`DualStack`](crate::DualStack) carries a
 //! [`Slot`]. Whoever changes the state away from [`PENDING`] with a compare-and-swap owns the
 //! outcome; every other contender sees its CAS fail and gives way. This is the pattern of std's
-//! `mpmc::Context::try_select`: fulfilment, timeout and disconnection race through one CAS, and
-//! exactly one wins.
+//! `mpmc::Context::try_select`: fulfilment and timeout race through one CAS, and exactly one
+//! wins.
 //!
 //! # States
 //!
 //! | state | request node (a consumer waits for a value) | data node (holds a value) |
 //! | --- | --- | --- |
 //! | `PENDING` | waiting; nobody has decided | the value is in the slot, nobody has taken it |
+//! | `PARKED` | as `PENDING`, and the waiter is asleep (or about to be): whoever decides must unpark it | as `PENDING`, and the producer (in `transfer`) is asleep |
 //! | `CANCELLED` | the waiter timed out and withdrew | the producer timed out and took its value back |
-//! | `DISCONNECTED` | the channel closed: no value will come | the channel closed: the producer takes its value back |
-//! | `TAKEN` | — | a consumer claimed the value (queue) |
-//! | address of a node `m` | fulfilled: the value is in `m`'s slot, and the waiter owns one reference to `m` | matched by the consumer whose fulfilling node is `m` (stack) |
+//! | `TAKEN` | — | a consumer claimed the value |
+//! | address of a node `m` | fulfilled: the value is in `m`'s slot, and the waiter owns one reference to `m` | — |
 //!
-//! Every state but `PENDING` is final: the word changes at most once, so no CAS from `PENDING`
-//! can ever succeed against a recycled state (no ABA on the slot). Node addresses are aligned
+//! Every state but `PENDING` and `PARKED` is final, and `PARKED` is reached only from
+//! `PENDING` (by the waiter): the word is decided at most once, and no CAS from an undecided
+//! state can ever succeed against a recycled one (no ABA on the slot). Node addresses are aligned
 //! to at least 8 bytes and are never 0..=3, so the two kinds of values cannot be confused.
 //!
 //! # Who may touch the value cell
 //!
 //! * While `PENDING`, a data node's value belongs to the structure; nobody reads it.
 //! * The thread whose CAS moved the state away from `PENDING` decides who owns the value next:
-//!   the consumer that wrote `TAKEN` (or whose fulfilling node is named), or the producer that
-//!   wrote `CANCELLED`/`DISCONNECTED`. Only that thread moves the value out, exactly once.
+//!   the consumer that wrote `TAKEN`, or the producer that wrote `CANCELLED`. Only that thread
+//!   moves the value out, exactly once.
 //! * A request node's value cell is never used: its value arrives in another node, named by
 //!   the state.
 //!
@@ -33,177 +34,67 @@
 //!
 //! The owner of a node waits with [`Slot::wait`] *without* an epoch guard (a thread that parks
 //! while pinned would stop memory reclamation for everyone, crossbeam issue #103). The node stays
-//! alive because the waiter owns a reference to it (see `node.rs`). A fulfiller, on the other
-//! hand, is pinned while it completes the slot, so it may still read the node, and the thread
-//! handle in it, after its CAS has published the outcome.
+//! alive because the waiter owns a reference to it (see `node.rs`). A completer, on the other
+//! hand, is pinned while it completes the slot, and the slot's node is linked (the list owns
+//! it, and an unlinked node is freed only through the epoch), so it may still read that node,
+//! and the thread handle in it, after its CAS has published the outcome.
 //!
-//! Lost wake-ups cannot happen: the thread handle is written before the node is published and
-//! never changes; a completer CASes the state and then unparks; the waiter re-reads the state
-//! before every park, and an `unpark` that comes before the `park` leaves a token that makes
-//! the `park` return at once.
+//! The node *named* by a fulfilled state is another matter. From the fulfil CAS on, the value
+//! in it belongs to the waiter, and a waiter that is still spinning (not parked) sees the state
+//! at once, takes the value and releases the node without waiting to be unparked; the queue's
+//! carrier, which the list never owned, is then freed on the spot. So a fulfiller reads
+//! whatever it needs from the carrier *before* its CAS, and never touches it afterwards.
+//!
+//! A waiter that is about to sleep first says so on the state word itself (`PENDING` →
+//! `PARKED`, by CAS), and a completer unparks only a waiter that said so: a handoff to a waiter
+//! that is still spinning or yielding costs no system call on the completer's side. Lost
+//! wake-ups cannot happen, because it is one word: either the completer's CAS comes first (the
+//! waiter's CAS to `PARKED` fails, and it sees the outcome without sleeping), or the waiter's
+//! does (the completer finds `PARKED`, decides from it, and unparks). The thread handle is
+//! written before the node is published and never changes, and an `unpark` that comes before
+//! the `park` leaves a token that makes the `park` return at once.
+//!
+//! A token can still be left over in one corner: a timed waiter that said `PARKED`, found its
+//! deadline passed before it slept, and lost its cancel CAS to a completer, returns without
+//! parking, and the completer's unpark then reaches a thread that is no longer waiting. The
+//! next `std::thread::park()` that thread calls, for whatever reason, returns at once. std
+//! allows that (`park` may return spuriously, so every caller re-checks its condition in a
+//! loop), and the crate docs say so to users; our own waits re-read their slot after every
+//! park.
 
-use crate::sync::{self, AtomicUsize, Ordering, Thread, Timer, UnsafeCell};
+use crate::sync::{AtomicUsize, Ordering, Thread, Timer, UnsafeCell};
 use crate::trace::{trace_event, TraceId, Tracer};
-use crossbeam_utils::Backoff;
+use crate::wait::{WaitClock, WaitPolicy};
 use std::mem::MaybeUninit;
-use std::time::Duration;
-#[cfg(not(loom))]
-use std::time::Instant;
 
 /// Initial state: undecided.
 pub(crate) const PENDING: usize = 0;
 /// The owner withdrew (a timeout, or a `try_*` that found no partner).
 pub(crate) const CANCELLED: usize = 1;
-/// The channel on top of the structure was disconnected while this node waited.
-pub(crate) const DISCONNECTED: usize = 2;
 /// A consumer claimed this data node's value.
 pub(crate) const TAKEN: usize = 3;
+/// Undecided, and the waiter is asleep (or about to be): a completer must unpark it.
+const PARKED: usize = 4;
 
-/// The shortest spin budget: a partner that is already running reaches us within this.
-// Under loom a waiter spins one round and never adapts (see `Slot::wait`).
-#[cfg_attr(loom, allow(dead_code))]
-const MIN_SPIN: Duration = Duration::from_micros(1);
-/// The longest spin budget, about the price of parking and being woken (a futex round trip is
-/// about 40 µs here): spinning longer than that can never pay for itself.
-const MAX_SPIN: Duration = Duration::from_micros(40);
-
-/// How long a waiter at the front spins before it parks, adapted to how long waits last.
-///
-/// A handoff to a thread spinning on its own slot costs a cache-line transfer (about 0.3 µs);
-/// to a parked thread, a futex wake (tens of µs). So spinning pays when the partner comes soon,
-/// and only burns CPU when it does not. After each wait the policy looks at how long it took:
-///
-/// * at most [`MAX_SPIN`]: a spin of that length would have avoided the park, so the budget
-///   rises to twice the wait (if it was lower); otherwise it decays slowly;
-/// * longer (slow partners, paced senders): spinning was useless, so the budget halves,
-///   down to [`MIN_SPIN`].
-///
-/// One policy per structure and side (waiting consumers, waiting producers), shared by the
-/// threads that wait there. It is a heuristic: its atomics are std's even under loom, and a
-/// lost update only costs time.
-#[derive(Debug)]
-#[cfg_attr(loom, allow(dead_code))]
-pub(crate) struct SpinPolicy {
-    /// The current budget in nanoseconds.
-    budget_ns: std::sync::atomic::AtomicU32,
+/// Whether a state word is undecided (`PENDING` or `PARKED`).
+#[inline]
+fn undecided(state: usize) -> bool {
+    state == PENDING || state == PARKED
 }
 
-impl SpinPolicy {
-    pub(crate) const fn new() -> Self {
-        SpinPolicy {
-            budget_ns: std::sync::atomic::AtomicU32::new(MAX_SPIN.as_nanos() as u32 / 2),
+/// What a successful [`Slot::complete`] owes the waiter: an unpark, if it had gone to sleep.
+#[must_use = "a completer must wake the waiter it decided for"]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Wakeup(bool);
+
+impl Wakeup {
+    /// Unparks the waiter of `slot` if it went to sleep before the decision; no system call
+    /// otherwise (it is spinning or yielding, and sees the outcome itself).
+    #[inline]
+    pub(crate) fn send<T>(self, slot: &Slot<T>) {
+        if self.0 {
+            slot.wake();
         }
-    }
-
-    #[cfg_attr(loom, allow(dead_code))]
-    pub(crate) fn budget(&self) -> Duration {
-        // Relaxed: a heuristic value, not synchronising anything.
-        Duration::from_nanos(u64::from(self.budget_ns.load(Ordering::Relaxed)))
-    }
-
-    /// Adapts the budget to a wait (spin and park) that lasted `waited`.
-    #[cfg_attr(loom, allow(dead_code))]
-    pub(crate) fn observe(&self, waited: Duration) {
-        let min = MIN_SPIN.as_nanos() as u32;
-        let max = MAX_SPIN.as_nanos() as u32;
-        // Relaxed (both): a heuristic value; a racing update is simply overwritten.
-        let old = self.budget_ns.load(Ordering::Relaxed);
-        let new = if waited <= MAX_SPIN {
-            let wanted = (2 * waited.as_nanos() as u32).min(max);
-            wanted.max(old - old / 16)
-        } else {
-            old / 2
-        }
-        .max(min);
-        if new != old {
-            self.budget_ns.store(new, Ordering::Relaxed);
-        }
-    }
-}
-
-/// Spins while `pending()` holds, for at most `policy`'s budget or until `timer` expires.
-/// Returns whether `pending()` turned false.
-///
-/// First a few rounds of `spin_loop` hints without looking at the clock (a clock read costs
-/// about 40 ns on this project's machine, longer than a handoff to a running partner); then
-/// crossbeam's `Backoff::snooze` (`spin_loop` hints, then yields) with the clock read every
-/// fourth round, from the moment `clock` starts. Under loom, one look and no yield: enough to
-/// explore "decided while spinning" (the partner runs between the claim and the look) without
-/// an unbounded loop in the model. A yield there would make the partner take its next step
-/// before the spinner could go on, so every park (and every timeout) sat behind one more
-/// preemption, as `Timer::park` explains in `sync.rs`.
-pub(crate) fn spin_while(
-    policy: &SpinPolicy,
-    timer: &Timer,
-    clock: &mut WaitClock,
-    mut pending: impl FnMut() -> bool,
-) -> bool {
-    #[cfg(not(loom))]
-    {
-        for step in 0..SPINS_BEFORE_CLOCK {
-            if !pending() {
-                return true;
-            }
-            for _ in 0..1u32 << step {
-                std::hint::spin_loop();
-            }
-        }
-        let start = clock.start_now();
-        let budget = policy.budget();
-        let backoff = Backoff::new();
-        let mut rounds: u32 = 0;
-        loop {
-            if !pending() {
-                return true;
-            }
-            rounds = rounds.wrapping_add(1);
-            if rounds % 4 == 0 && (start.elapsed() >= budget || timer.expired()) {
-                return false;
-            }
-            backoff.snooze();
-        }
-    }
-    #[cfg(loom)]
-    {
-        let _ = (policy, timer, clock);
-        !pending()
-    }
-}
-
-/// Rounds of doubling `spin_loop` runs (1, 2, 4, 8 hints: well under a microsecond) before
-/// [`spin_while`] starts reading the clock.
-#[cfg(not(loom))]
-const SPINS_BEFORE_CLOCK: u32 = 4;
-
-/// Measures how long a wait (spin and park) took, for [`SpinPolicy::observe`], from the moment
-/// its spin first read the clock. A wait that ended before that is not measured (it was short,
-/// and the clock read would have cost more than it). Nothing under loom, which has no clock.
-#[derive(Debug, Default)]
-pub(crate) struct WaitClock {
-    #[cfg(not(loom))]
-    start: Option<Instant>,
-}
-
-impl WaitClock {
-    /// A clock that has not started.
-    pub(crate) fn new() -> Self {
-        Self::default()
-    }
-
-    /// Starts the clock if it has not started, and returns when it started.
-    #[cfg(not(loom))]
-    fn start_now(&mut self) -> Instant {
-        *self.start.get_or_insert_with(Instant::now)
-    }
-
-    /// Tells `policy` how long the wait lasted, if the clock started.
-    pub(crate) fn observe(&self, policy: &SpinPolicy) {
-        #[cfg(not(loom))]
-        if let Some(start) = self.start {
-            policy.observe(start.elapsed());
-        }
-        #[cfg(loom)]
-        let _ = policy;
     }
 }
 
@@ -258,7 +149,7 @@ impl<T> Slot<T> {
     pub(crate) fn is_pending(&self) -> bool {
         // Acquire: pairs with the AcqRel CAS in `complete`, so a caller that sees a final state
         // also sees what the completer wrote before it (used by scans that skip dead nodes).
-        self.state.load(Ordering::Acquire) == PENDING
+        undecided(self.state.load(Ordering::Acquire))
     }
 
     /// The current state word.
@@ -269,30 +160,43 @@ impl<T> Slot<T> {
         self.state.load(Ordering::Acquire)
     }
 
-    /// Tries to move the slot from `PENDING` to `outcome`. Exactly one caller ever succeeds.
+    /// Tries to decide the slot: moves it from `PENDING` or `PARKED` to `outcome`. Exactly one
+    /// caller ever succeeds.
     ///
-    /// On success the caller owns the outcome (see the module docs) and must then call
-    /// [`wake`](Self::wake) if it is not the waiter itself. On failure, returns the state that
-    /// won.
+    /// On success the caller owns the outcome (see the module docs), and gets a [`Wakeup`] that
+    /// it must [`send`](Wakeup::send) if it is not the waiter itself (it unparks the waiter only
+    /// if the waiter went to sleep). On failure, returns the state that won.
     #[inline]
-    pub(crate) fn complete(&self, outcome: usize) -> Result<(), usize> {
-        debug_assert_ne!(outcome, PENDING);
-        // AcqRel. Release: publishes what the winner wrote before (a carrier node's value, for
-        // a fulfilment) to the waiter's Acquire load in `state`/`wait`. Acquire: a consumer that
-        // claims a data node reads the value the producer wrote before it linked the node; a
-        // waiter that cancels synchronises with nothing it has not already seen, but the failure
-        // load is Acquire so that a loser reads the winner's value (pairs with this same CAS).
-        self.state
-            .compare_exchange(PENDING, outcome, Ordering::AcqRel, Ordering::Acquire)
-            .map(|_| ())
+    pub(crate) fn complete(&self, outcome: usize) -> Result<Wakeup, usize> {
+        debug_assert!(!undecided(outcome));
+        let mut expected = PENDING;
+        loop {
+            // AcqRel. Release: publishes what the winner wrote before (a carrier node's value,
+            // for a fulfilment) to the waiter's Acquire load in `state`/`wait`. Acquire: a
+            // consumer that claims a data node reads the value the producer wrote before it
+            // linked the node; a waiter that cancels synchronises with nothing it has not
+            // already seen, but the failure load is Acquire so that a loser reads the winner's
+            // value (pairs with this same CAS).
+            match self.state.compare_exchange(
+                expected,
+                outcome,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(Wakeup(expected == PARKED)),
+                // The waiter went to sleep meanwhile: decide from there, and wake it.
+                Err(PARKED) if expected == PENDING => expected = PARKED,
+                Err(winner) => return Err(winner),
+            }
+        }
     }
 
-    /// Unparks the thread waiting on this slot, if there is one.
-    ///
-    /// Call only after a successful [`complete`](Self::complete), and only while the node is
-    /// still alive (completers are pinned, so it is).
+    /// Unparks the thread waiting on this slot, if there is one. Reached through
+    /// [`Wakeup::send`] only: call it only after a successful [`complete`](Self::complete) that
+    /// found the waiter asleep, and only while the node is still alive (completers are pinned,
+    /// so it is).
     #[inline]
-    pub(crate) fn wake(&self) {
+    fn wake(&self) {
         if let Some(thread) = &self.waiter {
             thread.unpark();
         }
@@ -316,85 +220,73 @@ impl<T> Slot<T> {
     }
 
     /// Waits until the slot is decided, or until `timer` expires; then, if still undecided,
-    /// cancels it. Returns the final state (never `PENDING`).
+    /// cancels it. Returns the final state.
     ///
     /// A waiter that loses the race to a completer returns the completer's outcome even though
     /// its deadline has passed: the value must not be lost.
     ///
-    /// With a `spin` policy (given to the waiter at the front, the next to be served), the
-    /// waiter first spins (crossbeam's `Backoff::snooze`: `spin_loop` hints, then yields) for the
-    /// policy's budget, then parks.
+    /// With a `policy` (given to the waiter at the front, the next to be served), the waiter
+    /// first waits actively, spinning or yielding as the policy has learned (`wait.rs`), then
+    /// parks; without one it parks at once.
     ///
     /// `tracer` and `id` record the waiter's steps (feature `trace`).
     #[cfg_attr(not(feature = "trace"), allow(unused_variables))]
     pub(crate) fn wait(
         &self,
         timer: &mut Timer,
-        spin: Option<&SpinPolicy>,
+        policy: Option<&WaitPolicy>,
         tracer: Tracer<'_>,
         id: TraceId,
     ) -> usize {
         debug_assert!(self.waiter.is_some(), "only a node with a waiter may wait");
-        match spin {
-            Some(policy) if sync::spinning_helps() => {
-                #[cfg(not(loom))]
-                {
-                    trace_event!(tracer, id, Spinning);
-                    let start = Instant::now();
-                    let budget = policy.budget();
-                    let backoff = Backoff::new();
-                    let mut rounds: u32 = 0;
-                    let state = loop {
-                        let state = self.state();
-                        if state != PENDING {
-                            break state;
-                        }
-                        // Reading the clock costs about as much as a short snooze, and a
-                        // handoff to a spinning waiter is a fraction of a microsecond: look at
-                        // it every fourth round only.
-                        rounds = rounds.wrapping_add(1);
-                        if rounds % 4 == 0 && (start.elapsed() >= budget || timer.expired()) {
-                            break self.park_until_decided(timer, tracer, id);
-                        }
-                        backoff.snooze();
-                    };
-                    policy.observe(start.elapsed());
-                    state
-                }
-                #[cfg(loom)]
-                {
-                    // One look before parking: enough to explore "decided while spinning".
-                    let _ = policy;
-                    Backoff::new().snooze();
-                    self.park_until_decided(timer, tracer, id)
-                }
-            }
-            _ => self.park_until_decided(timer, tracer, id),
+        let Some(policy) = policy else {
+            return self.park_until_decided(timer, tracer, id);
+        };
+        trace_event!(tracer, id, Spinning);
+        let mut clock = WaitClock::new();
+        if policy.wait_actively(&mut clock, timer, || self.is_pending()) {
+            return self.state();
         }
+        let state = self.park_until_decided(timer, tracer, id);
+        policy.parked(&clock);
+        state
     }
 
-    /// Parks until the slot is decided, or cancels it once `timer` expires.
+    /// Parks until the slot is decided, or cancels it once `timer` expires. Says `PARKED`
+    /// before the first sleep, so that the completer knows to unpark.
     #[cfg_attr(not(feature = "trace"), allow(unused_variables))]
     fn park_until_decided(&self, timer: &mut Timer, tracer: Tracer<'_>, id: TraceId) -> usize {
         let mut parked = false;
         loop {
             let state = self.state();
-            if state != PENDING {
+            if !undecided(state) {
                 if parked {
                     trace_event!(tracer, id, Woken);
                 }
                 return state;
             }
             if timer.expired() {
+                // We are the waiter: a successful cancel owes nobody a wake-up.
                 return match self.complete(CANCELLED) {
-                    Ok(()) => {
+                    Ok(_) => {
                         trace_event!(tracer, id, Cancelled);
                         CANCELLED
                     }
                     Err(winner) => winner,
                 };
             }
-            if !parked {
+            if state == PENDING {
+                // Relaxed on success: nothing is published, only the word's order matters (a
+                // completer that comes after this CAS sees `PARKED` and unparks). Acquire on
+                // failure: the outcome we then read carries the completer's writes (pairs with
+                // the Release of its CAS in `complete`).
+                if self
+                    .state
+                    .compare_exchange(PENDING, PARKED, Ordering::Relaxed, Ordering::Acquire)
+                    .is_err()
+                {
+                    continue;
+                }
                 trace_event!(tracer, id, Parked);
                 parked = true;
             }
@@ -402,17 +294,19 @@ impl<T> Slot<T> {
         }
     }
 
-    /// Drops the value if the slot still holds it. For the destructor of a structure.
+    /// Moves the value out if the slot still holds it: for the destructor of a structure.
     ///
     /// # Safety
     ///
     /// The caller has exclusive access to the node (`&mut` to the structure), and the node is a
     /// data node whose value was never moved out while `PENDING` (true of every data node).
-    pub(crate) unsafe fn drop_value_if_pending(&self) {
+    pub(crate) unsafe fn take_pending_value(&self) -> Option<T> {
         if self.state() == PENDING {
             // SAFETY: a pending data node still holds its value, and the caller has exclusive
             // access, so nobody else takes it.
-            drop(unsafe { self.take_value() });
+            Some(unsafe { self.take_value() })
+        } else {
+            None
         }
     }
 }
@@ -423,7 +317,6 @@ impl<T> Slot<T> {
         match self.state() {
             PENDING => "pending",
             CANCELLED => "cancelled",
-            DISCONNECTED => "disconnected",
             TAKEN => "taken",
             _ => "matched",
         }
@@ -485,11 +378,15 @@ pub(crate) enum Failure {
 }
 
 impl Failure {
-    /// The failure a final slot state (other than a match) stands for.
+    /// The failure a final slot state stands for: `CANCELLED`, the one state in which a
+    /// waiter's own node ends without a partner.
     pub(crate) fn from_state(state: usize) -> Self {
         match state {
-            DISCONNECTED => Failure::Disconnected,
-            _ => Failure::TimedOut,
+            CANCELLED => Failure::TimedOut,
+            _ => {
+                debug_assert!(false, "slot state {state:#x} is not a failure");
+                Failure::TimedOut
+            }
         }
     }
 }

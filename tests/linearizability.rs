@@ -1,5 +1,5 @@
-//! Linearizability of `DualQueue` and `DualStack`, checked on histories recorded from real
-//! threads.
+//! Linearizability of `DualQueue`, `DualStack` and `SegmentedDualQueue`, checked on histories
+//! recorded from real threads.
 //!
 //! The checker (`dualq_testkit::lincheck`, shared with the loom models in `loom-tests/`) is Wing
 //! & Gong's search with Lowe's memoisation, run against a sequential specification in which
@@ -751,4 +751,9 @@ fn dual_queue_histories_are_linearizable() {
 #[test]
 fn dual_stack_histories_are_linearizable() {
     check_recorded::<dualq::DualStack<Val>, StackSpec>();
+}
+
+#[test]
+fn segmented_dual_queue_histories_are_linearizable() {
+    check_recorded::<dualq::SegmentedDualQueue<Val>, QueueSpec>();
 }

@@ -11,6 +11,11 @@
 //! Timeouts are a few microseconds, so that every call really links a node and cancels it
 //! (a deadline already passed on entry would return at once without linking);
 //! `tiny_timeouts_really_link` checks that they do.
+//!
+//! Not built with the `trace` feature: a tracer keeps every event it records, by design, so
+//! memory there grows with the number of operations.
+
+#![cfg(not(feature = "trace"))]
 
 mod common;
 
@@ -521,6 +526,88 @@ fn dropping_a_stack_frees_its_nodes_and_values() {
     dropping_frees_everything::<DualStack<Box<[u64; 8]>>>();
 }
 
+/// A value whose drop panics while the structure is dropped: the destructor still frees every
+/// node and every other value, then passes the panic on (`a_panicking_drop_does_not_leak_the_rest`
+/// in `tests/queue.rs` and `tests/stack.rs` counts the values' drops; this counts the bytes).
+fn a_panicking_drop_frees_everything<Q: Dual<Bomb>>() {
+    let _lock = lock();
+    let before = settle();
+    {
+        let q = Q::default();
+        for i in 0..20_000u64 {
+            q.push(Bomb(Box::new([i; 8]), i == 10_000));
+        }
+        // No report for the expected panic: printing a backtrace would allocate (and cache)
+        // debug info, which this test would count. The lock keeps the other tests of this
+        // binary, whose panics the silent hook would hide, from running meanwhile.
+        let report = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(q)));
+        std::panic::set_hook(report);
+        assert!(
+            outcome.is_err(),
+            "the bomb's panic did not reach the caller"
+        );
+    }
+    let after = settle() - before;
+    assert!(
+        after < 64 * 1024,
+        "{}: {after} bytes still allocated after a drop that panicked",
+        Q::NAME
+    );
+}
+
+/// Panics in `drop` if its flag is set; the box is freed either way.
+struct Bomb(#[allow(dead_code)] Box<[u64; 8]>, bool);
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        if self.1 {
+            panic!("bomb");
+        }
+    }
+}
+
+#[test]
+fn a_panicking_value_drop_still_frees_a_queue() {
+    a_panicking_drop_frees_everything::<DualQueue<Bomb>>();
+}
+
+#[test]
+fn a_panicking_value_drop_still_frees_a_stack() {
+    a_panicking_drop_frees_everything::<DualStack<Bomb>>();
+}
+
+/// A `try_pop` that finds nothing allocates nothing: a request node is allocated only by a
+/// consumer that will wait. (The stack used to allocate one, push nothing, and free it.)
+fn failed_try_pops_do_not_allocate<Q: Dual<u64>>() {
+    let _lock = lock();
+    let q = Q::default();
+    // Register this thread with the epoch collector first: that allocates, once.
+    assert_eq!(q.try_pop(), None);
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    for _ in 0..100_000 {
+        assert_eq!(q.try_pop(), None);
+    }
+    let allocations = ALLOCATIONS.load(Ordering::SeqCst) - before;
+    // Other threads of the test harness may allocate meanwhile: allow a few.
+    assert!(
+        allocations < 100,
+        "{}: {allocations} allocations in 100000 failed try_pops",
+        Q::NAME
+    );
+}
+
+#[test]
+fn failed_try_pops_on_an_empty_queue_do_not_allocate() {
+    failed_try_pops_do_not_allocate::<DualQueue<u64>>();
+}
+
+#[test]
+fn failed_try_pops_on_an_empty_stack_do_not_allocate() {
+    failed_try_pops_do_not_allocate::<DualStack<u64>>();
+}
+
 // ------------------------------------------------------------------------------------------------
 // The segmented queue and its channels: the same tests run above for `SegmentedDualQueue`;
 // these are about the channels themselves.
@@ -623,6 +710,26 @@ fn send_timeouts_on_a_full_bounded_channel_do_not_grow_memory() {
     assert_eq!(rx.recv(), Ok(0));
     tx.send(2).unwrap();
     assert_eq!(rx.recv(), Ok(2));
+}
+
+/// A bounded channel whose receiver keeps up (it never fills) gives its used segments back:
+/// traffic alone must not grow memory, whatever the capacity.
+#[test]
+fn traffic_through_a_bounded_channel_that_never_fills_does_not_grow_memory() {
+    let _lock = lock();
+    for cap in [1, 2, 64] {
+        let (tx, rx) = channel::bounded::<u64>(cap);
+        let mut next = 0u64;
+        assert_bounded(
+            &format!("bounded({cap}) send then recv"),
+            iterations(),
+            || {
+                tx.send(next).unwrap();
+                assert_eq!(rx.recv(), Ok(next));
+                next += 1;
+            },
+        );
+    }
 }
 
 /// A burst of a million values: the channel holds about one segment per 32 values (not one

@@ -157,13 +157,19 @@ fn stack_fulfilling_node_is_helped_by_a_third_thread() {
 #[test]
 fn a_lost_cas_is_recorded() {
     // Two threads appending to one queue at once must sometimes lose the link CAS; run until a
-    // loss shows up in the trace (it is a race, so give it many rounds).
+    // loss shows up in the trace. It is a race: the pushers start together (a barrier), and it
+    // gets up to 20 s, since on a busy machine the two threads may rarely run at the same time.
     let queue = Arc::new(DualQueue::<u32>::new());
-    for _ in 0..200 {
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        let together = Arc::new(std::sync::Barrier::new(2));
         let pushers: Vec<_> = (0..2)
             .map(|_| {
-                let queue = Arc::clone(&queue);
-                thread::spawn(move || (0..2000).for_each(|i| queue.push(i)))
+                let (queue, together) = (Arc::clone(&queue), Arc::clone(&together));
+                thread::spawn(move || {
+                    together.wait();
+                    (0..2000).for_each(|i| queue.push(i))
+                })
             })
             .collect();
         pushers.into_iter().for_each(|p| p.join().unwrap());
@@ -177,4 +183,149 @@ fn a_lost_cas_is_recorded() {
         }
     }
     panic!("no lost link CAS was ever recorded");
+}
+
+/// `is_empty`, `has_waiting_consumer`, `len` and `Debug` only read. Here the queue's front is a
+/// cancelled reservation, which any operation would absorb into the dummy's place; the
+/// observers must leave it there and record no step.
+#[test]
+fn queue_observers_change_nothing() {
+    let me = thread::current().name().unwrap().to_owned();
+    let queue = DualQueue::<u32>::new();
+    assert_eq!(queue.pop_timeout(Duration::from_millis(1)), None);
+    let picture = queue.picture();
+    assert_eq!(
+        picture,
+        format!("head → [#1 dummy] → [R {me} #2 cancelled] ← tail")
+    );
+    queue.trace().take();
+    assert!(queue.is_empty());
+    assert!(!queue.has_waiting_consumer());
+    assert_eq!(queue.len(), 0);
+    assert!(format!("{queue:?}").contains("nothing"));
+    assert_eq!(queue.trace().take(), [], "an observer took a step");
+    assert_eq!(queue.picture(), picture, "an observer changed the queue");
+}
+
+/// The stack's observers only read too: with a fulfilling node frozen on top (its producer
+/// stopped right after pushing it), they report the consumer under it as waiting, without
+/// helping the handoff along.
+#[test]
+fn stack_observers_change_nothing() {
+    let stack = Arc::new(DualStack::<u32>::new());
+    let consumer = spawn_named("t1", {
+        let stack = Arc::clone(&stack);
+        move || stack.pop()
+    });
+    stack.trace().wait_for("t1", Step::Parked);
+    let (frozen_tx, frozen_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = Mutex::new(release_rx);
+    stack.trace().set_hook(move |event| {
+        if event.thread == "t2" && matches!(event.step, Step::PushedFulfilling(_)) {
+            frozen_tx.send(()).unwrap();
+            release_rx.lock().unwrap().recv().unwrap();
+        }
+    });
+    let producer = spawn_named("t2", {
+        let stack = Arc::clone(&stack);
+        move || stack.push(5)
+    });
+    frozen_rx.recv().unwrap();
+    let picture = stack.picture();
+    assert_eq!(picture, "head → [F:D #2] → [R t1 #1]");
+    let before = stack.trace().events().len();
+    assert!(
+        stack.is_empty(),
+        "the value in a fulfilling node is not held"
+    );
+    assert!(stack.has_waiting_consumer(), "t1 waits until it is matched");
+    assert_eq!((stack.len(), stack.waiting_consumers()), (0, 1));
+    assert!(format!("{stack:?}").contains("waiting consumers"));
+    assert_eq!(
+        stack.trace().events()[before..],
+        [],
+        "an observer took a step"
+    );
+    assert_eq!(stack.picture(), picture, "an observer changed the stack");
+    release_tx.send(()).unwrap();
+    producer.join().unwrap();
+    assert_eq!(consumer.join().unwrap(), 5);
+    stack.trace().clear_hook();
+}
+
+// ------------------------------------------------------------------------------------------
+// The segmented queue: events name cells (and segments), pictures show cells and counters.
+
+#[test]
+fn segmented_recv_waits_then_send_delivers() {
+    use dualq::trace::Subject;
+    use dualq::SegmentedDualQueue;
+    let queue = Arc::new(SegmentedDualQueue::<u32>::new());
+    let consumer = spawn_named("t1", {
+        let queue = Arc::clone(&queue);
+        move || queue.pop()
+    });
+    queue.trace().wait_for("t1", Step::Parked);
+    assert!(
+        queue.picture().starts_with("seg 0: [R t1][ ]×31"),
+        "{}",
+        queue.picture()
+    );
+    spawn_named("t2", {
+        let queue = Arc::clone(&queue);
+        move || queue.push(7)
+    })
+    .join()
+    .unwrap();
+    assert_eq!(consumer.join().unwrap(), 7);
+    let events = queue.trace().events();
+    assert!(events.iter().all(|event| event.subject == Subject::Cell));
+    assert_eq!(
+        structural(&events),
+        [
+            step("t1", 0, Step::Claimed(NodeKind::Request)),
+            step("t2", 0, Step::Claimed(NodeKind::Data)),
+            step("t2", 0, Step::Delivered),
+        ]
+    );
+    assert_eq!(queue.picture(), "seg 0: [·][ ]×31 | S=1 R=1");
+}
+
+#[test]
+fn segmented_values_wait_in_their_cells_and_segments_come_and_go() {
+    use dualq::trace::Subject;
+    use dualq::SegmentedDualQueue;
+    let queue = SegmentedDualQueue::<u32>::new();
+    queue.push(1);
+    queue.push(2);
+    assert_eq!(queue.picture(), "seg 0: [D][D][ ]×30 | S=2 R=0");
+    assert_eq!(queue.pop(), 1);
+    assert_eq!(queue.picture(), "seg 0: [·][D][ ]×30 | S=2 R=1");
+    assert_eq!(queue.pop_timeout(Duration::ZERO), Some(2));
+    // An empty queue: `try_pop` sees R = S and claims nothing.
+    assert_eq!(queue.try_pop(), None);
+    assert_eq!(queue.picture(), "seg 0: [·][·][ ]×30 | S=2 R=2");
+    for value in 0..40 {
+        queue.push(value);
+    }
+    for value in 0..40 {
+        assert_eq!(queue.pop(), value);
+    }
+    let segments: Vec<(u64, Step)> = queue
+        .trace()
+        .events()
+        .iter()
+        .filter(|event| event.subject == Subject::Segment)
+        .map(|event| (event.node, event.step))
+        .collect();
+    assert_eq!(
+        segments,
+        [(1, Step::SegmentAppended), (0, Step::SegmentRetired)]
+    );
+    assert!(
+        queue.picture().starts_with("seg 1: "),
+        "{}",
+        queue.picture()
+    );
 }

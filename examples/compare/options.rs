@@ -55,7 +55,9 @@ cargo run --release --example compare -- [OPTIONS]
 
 The memory workload runs each sample in a child process, this program started with the
 internal option --memory-probe IMPL MESSAGES (not for use by hand).
-Async workloads (tasks on a runtime) are not in this build; see benches/README.md.
+The async workloads (their names start with async: --only async) run every sender and
+receiver as a task on one tokio multi-thread runtime with 2 workers, unpinned; their fairness
+workload uses the first --pace-us value.
 ";
 
 fn parse_list<T: std::str::FromStr>(s: &str, what: &str) -> Result<Vec<T>, String> {

@@ -21,6 +21,8 @@ fn color(name: &str) -> RGBColor {
         "flume" => RGBColor(148, 103, 189),
         "std mpsc" => RGBColor(127, 127, 127),
         "SegmentedDualQueue" => RGBColor(227, 119, 194),
+        "async-channel" => RGBColor(188, 189, 34),
+        "tokio mpsc" => RGBColor(0, 0, 0),
         _ => RGBColor(23, 190, 207),
     }
 }
@@ -344,6 +346,7 @@ pub(crate) fn scaling(path: &Path, results: &[Results]) -> Res {
             producers,
             consumers,
             pace: None,
+            tasks: false,
             ..
         } = r.workload.kind
         {

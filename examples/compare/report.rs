@@ -1,10 +1,10 @@
 //! The report's text: the markdown tables (summary and one per workload) and the CSV of every
 //! sample.
 
-use crate::impls::{Dualq, Flavor, Imp, Kanal};
+use crate::impls::{Dualq, Flavor, Imp};
 use crate::stats::{jain, median, min_max, Fairness};
 use crate::workloads::{self, Burst, Run};
-use crate::{Kind, Workload, BASELINE};
+use crate::{Kind, Workload};
 use std::fmt::Write as _;
 
 /// One run's result.
@@ -175,9 +175,20 @@ fn header(out: &mut String, columns: &[&str]) {
     let _ = writeln!(out, "|---|{}", "---:|".repeat(columns.len() - 1));
 }
 
+/// An implementation's name in ratio labels ("vs crossbeam", "dualq ÷ flume").
+pub(crate) fn short_name(name: &str) -> &str {
+    match name {
+        "crossbeam-channel" => "crossbeam",
+        other => other,
+    }
+}
+
 /// The markdown table of one workload.
 pub(crate) fn table(r: &Results, out: &mut String) {
-    let base = r.names.iter().position(|n| *n == BASELINE);
+    let baseline = r.workload.kind.baseline();
+    let base = r.names.iter().position(|n| *n == baseline);
+    let short = short_name(baseline);
+    let vs = format!("vs {short}");
     let med = |i: usize, f: &dyn Fn(&Sample) -> f64| median(&r.column(i, f));
     let cpu = |s: &Sample| cpu_per_million(s.run());
     let vol = |s: &Sample| switches_per_msg(s.run()).0;
@@ -188,13 +199,23 @@ pub(crate) fn table(r: &Results, out: &mut String) {
             pace: None,
             messages,
             consumers,
+            tasks,
             ..
         } => {
             let _ = writeln!(
                 out,
-                "{messages} messages per run. Higher throughput is better; ratio = impl / \
-                 crossbeam. Context switches are per message (voluntary: a thread blocked; \
+                "{messages} messages per run{}. Higher throughput is better; ratio = impl / \
+                 {short}. Context switches are per message (voluntary: a thread blocked; \
                  involuntary: preempted or yielded).{}\n",
+                if tasks {
+                    format!(
+                        ", every sender and receiver an async task on one tokio multi-thread \
+                         runtime with {} worker threads",
+                        crate::async_workloads::WORKERS
+                    )
+                } else {
+                    String::new()
+                },
                 if consumers > 1 {
                     " Jain: (Σx)²/(n·Σx²) over the receivers' message counts."
                 } else {
@@ -205,7 +226,7 @@ pub(crate) fn table(r: &Results, out: &mut String) {
                 "implementation",
                 "Mmsg/s (median)",
                 "min – max",
-                "vs crossbeam",
+                &vs,
                 "CPU-s per M msgs",
                 "switches/msg vol.",
                 "invol.",
@@ -241,7 +262,7 @@ pub(crate) fn table(r: &Results, out: &mut String) {
             let _ = writeln!(
                 out,
                 "{messages} messages per run, each sender pausing {} µs after every send. \
-                 Lower CPU is better; ratio = impl / crossbeam. Context switches per message.\n",
+                 Lower CPU is better; ratio = impl / {short}. Context switches per message.\n",
                 pace.as_micros()
             );
             header(
@@ -250,7 +271,7 @@ pub(crate) fn table(r: &Results, out: &mut String) {
                     "implementation",
                     "CPU-s per M msgs (median)",
                     "min – max",
-                    "vs crossbeam",
+                    &vs,
                     "switches/msg vol.",
                     "invol.",
                     "msgs/s achieved",
@@ -278,7 +299,7 @@ pub(crate) fn table(r: &Results, out: &mut String) {
             let _ = writeln!(
                 out,
                 "{round_trips} round trips per run over two unbounded channels. Lower is better; \
-                 ratio = impl / crossbeam (time). CPU and context switches per round trip.\n"
+                 ratio = impl / {short} (time). CPU and context switches per round trip.\n"
             );
             header(
                 out,
@@ -286,7 +307,7 @@ pub(crate) fn table(r: &Results, out: &mut String) {
                     "implementation",
                     "µs per round trip (median)",
                     "min – max",
-                    "vs crossbeam",
+                    &vs,
                     "CPU-s per M round trips",
                     "switches/trip vol.",
                     "invol.",
@@ -315,6 +336,31 @@ pub(crate) fn table(r: &Results, out: &mut String) {
             receivers,
             messages,
             pace,
+            tasks: true,
+        } => {
+            let _ = writeln!(
+                out,
+                "{receivers} receiver tasks loop on their receive (`recv_async` or the peer's \
+                 equivalent); one sender task sends {messages} messages, pausing {} µs after \
+                 each by yielding to the runtime until the pause has passed (tokio's timer has \
+                 millisecond resolution), so it keeps one of the {} worker threads busy. A wait \
+                 lasts until the receiving task runs again, so scheduling delay counts. \
+                 *Overtaken %*: deliveries made while another receiver that started waiting \
+                 earlier still waited. *Inversions/msg*: such (older waiter, delivery) pairs per \
+                 message. *Jain*: (Σx)²/(n·Σx²) over per-receiver counts (1 = equal shares, \
+                 {:.3} = one receiver takes all). Every column is the median over rounds; lower \
+                 is better except Jain.\n",
+                pace.as_micros(),
+                crate::async_workloads::WORKERS,
+                1.0 / receivers as f64
+            );
+            fairness_rows(r, base, &vs, out);
+        }
+        Kind::Fairness {
+            receivers,
+            messages,
+            pace,
+            tasks: false,
         } => {
             let _ = writeln!(
                 out,
@@ -329,7 +375,7 @@ pub(crate) fn table(r: &Results, out: &mut String) {
                 pace_words(pace, "sender", "receivers"),
                 1.0 / receivers as f64
             );
-            fairness_rows(r, base, out);
+            fairness_rows(r, base, &vs, out);
         }
         Kind::SenderFairness {
             flavor,
@@ -351,7 +397,7 @@ pub(crate) fn table(r: &Results, out: &mut String) {
                 pace_words(pace, "receiver", "senders"),
                 1.0 / senders as f64
             );
-            fairness_rows(r, base, out);
+            fairness_rows(r, base, &vs, out);
         }
         Kind::Burst { messages } => {
             let _ = writeln!(
@@ -361,7 +407,7 @@ pub(crate) fn table(r: &Results, out: &mut String) {
                  a fresh child process. Resident set size above the start, in MiB: at its peak \
                  (the high-water mark), once drained (channel alive), once dropped. What is \
                  still held after the drop is memory the allocator kept or the channel leaked. \
-                 Lower is better; ratio = impl / crossbeam (peak).\n"
+                 Lower is better; ratio = impl / {short} (peak).\n"
             );
             header(
                 out,
@@ -369,7 +415,7 @@ pub(crate) fn table(r: &Results, out: &mut String) {
                     "implementation",
                     "peak MiB (median)",
                     "min – max",
-                    "vs crossbeam",
+                    &vs,
                     "drained MiB",
                     "dropped MiB",
                     "Mmsg/s (send all, receive all, drop)",
@@ -419,7 +465,8 @@ fn pace_words(pace: std::time::Duration, pacer: &str, waiters: &str) -> String {
     }
 }
 
-fn fairness_rows(r: &Results, base: Option<usize>, out: &mut String) {
+fn fairness_rows(r: &Results, base: Option<usize>, vs: &str, out: &mut String) {
+    let p99_vs = format!("p99 {vs}");
     let med = |i: usize, f: &dyn Fn(&Sample) -> f64| median(&r.column(i, f));
     header(
         out,
@@ -430,7 +477,7 @@ fn fairness_rows(r: &Results, base: Option<usize>, out: &mut String) {
             "Jain",
             "p50 wait µs",
             "p99 wait µs",
-            "p99 vs crossbeam",
+            &p99_vs,
             "max wait µs",
             "CPU-s per M msgs",
             "switches/msg",
@@ -510,18 +557,37 @@ fn summary_metrics(kind: &Kind) -> Vec<Metric> {
     }
 }
 
-/// One line per (workload, placement, metric), one column per implementation in `names`
-/// (medians; "—" where it did not run), plus dualq's ratio to crossbeam-channel and to kanal.
-pub(crate) fn summary(results: &[Results], names: &[&'static str], out: &mut String) {
+/// One line per (workload, placement, metric), one column per implementation in `names` that
+/// ran any of `results` (medians; "—" where it did not run), plus dualq's ratio to each
+/// implementation in `against`.
+pub(crate) fn summary(
+    results: &[&Results],
+    names: &[&'static str],
+    against: &[&str],
+    out: &mut String,
+) {
+    let names: Vec<&'static str> = names
+        .iter()
+        .copied()
+        .filter(|n| results.iter().any(|r| r.names.contains(n)))
+        .collect();
     let _ = writeln!(
         out,
         "### Summary (medians over rounds; ↑ higher is better, ↓ lower is better; — not run)\n"
     );
+    let ratios: Vec<String> = against
+        .iter()
+        .map(|a| format!("dualq ÷ {}", short_name(a)))
+        .collect();
     let mut columns = vec!["workload", "placement", "metric"];
-    columns.extend(names);
-    columns.extend(["dualq ÷ crossbeam", "dualq ÷ kanal"]);
+    columns.extend(&names);
+    columns.extend(ratios.iter().map(String::as_str));
     let _ = writeln!(out, "| {} |", columns.join(" | "));
-    let _ = writeln!(out, "|---|---|---|{}", "---:|".repeat(names.len() + 2));
+    let _ = writeln!(
+        out,
+        "|---|---|---|{}",
+        "---:|".repeat(names.len() + against.len())
+    );
     for r in results {
         for (label, up, f) in summary_metrics(&r.workload.kind) {
             let _ = write!(
@@ -531,7 +597,7 @@ pub(crate) fn summary(results: &[Results], names: &[&'static str], out: &mut Str
                 r.workload.placement.key(),
                 if up { "↑" } else { "↓" }
             );
-            for n in names {
+            for n in &names {
                 if r.names.contains(n) {
                     let _ = write!(out, " {} |", fmt_num(r.median_of(n, &f)));
                 } else {
@@ -539,12 +605,10 @@ pub(crate) fn summary(results: &[Results], names: &[&'static str], out: &mut Str
                 }
             }
             let at = |n: &str| r.median_of(n, &f);
-            let _ = writeln!(
-                out,
-                " {} | {} |",
-                ratio(at(Dualq::NAME), at(BASELINE)),
-                ratio(at(Dualq::NAME), at(Kanal::NAME))
-            );
+            for a in against {
+                let _ = write!(out, " {} |", ratio(at(Dualq::NAME), at(a)));
+            }
+            let _ = writeln!(out);
         }
     }
     let _ = writeln!(out);
@@ -680,6 +744,7 @@ mod tests {
                     receivers: 1,
                     messages: 1,
                     pace: Duration::from_micros(20),
+                    tasks: false,
                 },
                 placement: Placement::Unpinned,
             },

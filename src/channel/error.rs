@@ -12,9 +12,10 @@ pub struct SendError<T>(pub T);
 /// Why a [`try_send`](super::Sender::try_send) failed. The value comes back inside.
 #[derive(PartialEq, Eq, Clone, Copy)]
 pub enum TrySendError<T> {
-    /// No receiver was waiting to take the value. Only a
-    /// [`rendezvous`](super::rendezvous) channel (capacity zero) can be full: its `try_send`
-    /// succeeds only by handing the value to a receiver that is already blocked in `recv`.
+    /// The channel had no room: a [`bounded`](super::bounded) channel held as many values as
+    /// its capacity (see the [channel docs](super) for exactly when), or no receiver was
+    /// already waiting on a [`rendezvous`](super::rendezvous) channel. An unbounded channel is
+    /// never full.
     Full(T),
     /// Every receiver is gone.
     Disconnected(T),
@@ -23,8 +24,8 @@ pub enum TrySendError<T> {
 /// Why a [`send_timeout`](super::Sender::send_timeout) failed. The value comes back inside.
 #[derive(PartialEq, Eq, Clone, Copy)]
 pub enum SendTimeoutError<T> {
-    /// No receiver took the value in time. Only a [`rendezvous`](super::rendezvous) send can
-    /// time out; the value was withdrawn and will never be delivered.
+    /// No room came (bounded) or no receiver took the value (rendezvous) in time; the value
+    /// was withdrawn and will never be delivered. An unbounded send never times out.
     Timeout(T),
     /// Every receiver is gone.
     Disconnected(T),

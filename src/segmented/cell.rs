@@ -11,16 +11,16 @@
 //! | --- | --- | --- | --- |
 //! | `EMPTY` | nobody has decided anything | (new segment) | any state below |
 //! | `IN_BUFFER` | bounded: the buffer end reached the cell before its sender; the sender will buffer | `EMPTY` → buffer end | `BUFFERED` (sender), `POISONED` (receiver), `CLOSED` |
-//! | `BUFFERED` | the value is in the cell, and its sender has returned (or is returning) `Ok`; once the cell's index is below `R`, its receiver has taken it (the state is not rewritten) | `EMPTY`/`IN_BUFFER` → sender; `SPIN_SEND`/waiter → buffer end | `CLOSED` (receivers gone: the value is dropped) |
+//! | `BUFFERED` | the value is in the cell, and its sender has returned (or is returning) `Ok`; once the cell's index is below `R`, its receiver has taken it (the state is not rewritten) | `EMPTY`/`IN_BUFFER` → sender; `SPIN_SEND`/waiter → buffer end | `TAKEN` (receivers gone: a sweep takes the value and drops it) |
 //! | `SPIN_SEND` | the value is in the cell; its sender spins, pinned, until it is taken | `EMPTY` → sender | `TAKEN` (receiver), `BUFFERED` (buffer end), `PARKING` or `CANCELLED_SEND` (sender), `CLOSED` |
 //! | `PARKING` | transient: the sender moves its value from the cell into a [`Waiter`] | `SPIN_SEND` → sender | sender [`Waiter`] (sender) |
 //! | receiver [`Waiter`] | a receiver parked here, waiting for its value | `EMPTY` → receiver | `TAKEN` (sender), `CANCELLED_RECV`, `CLOSED` |
 //! | sender [`Waiter`] | a sender parked here; its value is in the waiter | `EMPTY`/`PARKING` → sender | `TAKEN` (receiver), `BUFFERED` (buffer end), `CANCELLED_SEND`, `CLOSED` |
-//! | `TAKEN` | the value was handed over by a spinning or parked party | | terminal |
+//! | `TAKEN` | the value was handed over by a spinning or parked party, or dropped by a sweep after the receivers left | `BUFFERED` → sweep | terminal |
 //! | `POISONED` | the receiver gave up on a sender that had claimed the cell but not written yet; the sender restarts | `EMPTY`/`IN_BUFFER` → receiver | terminal |
 //! | `CANCELLED_RECV` | the receiver withdrew (timeout, `try_recv`); a sender that comes restarts | `EMPTY`/receiver waiter | terminal |
 //! | `CANCELLED_SEND` | the sender withdrew (timeout, `try_send`), its value back; the receiver restarts | `EMPTY`/`SPIN_SEND`/sender waiter | terminal |
-//! | `CLOSED` | a disconnection reached the cell | `EMPTY`, `IN_BUFFER`, `BUFFERED`, `SPIN_SEND`, waiters → sweep | terminal |
+//! | `CLOSED` | a disconnection reached the cell; a spinning sender's value is still its own | `EMPTY`, `IN_BUFFER`, `SPIN_SEND`, waiters → sweep | terminal |
 //!
 //! Terminal states never change, and the two waiter states are left only by a CAS from the
 //! exact waiter pointer, so no CAS can succeed against a recycled state.

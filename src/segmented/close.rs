@@ -12,8 +12,9 @@
 //!   receivers are woken with `Disconnected`, oldest first. Cells below `S` keep their values
 //!   for the receivers that drain them.
 //! * **last receiver gone** (`close_receivers`): cells `R..S` belong to senders that no
-//!   receiver will serve. Buffered values are dropped now (every value whose send returned
-//!   `Ok` is dropped by the time the receiver's drop returns: nothing is stranded); cells not
+//!   receiver will serve. Buffered values are taken and dropped now (every value whose send
+//!   returned `Ok` is dropped by the time the receiver's drop returns: nothing is stranded;
+//!   `TAKEN`, so a released sender still spinning on its cell sees its send succeed); cells not
 //!   yet written are closed (their send fails and returns its value); spinning and parked
 //!   senders get their value back with `Disconnected`.
 //!
@@ -22,13 +23,14 @@
 
 use super::cell::{
     Cell, State, BUFFERED, CANCELLED_RECV, CANCELLED_SEND, CLOSED, EMPTY, IN_BUFFER, PARKING,
-    SPIN_SEND,
+    SPIN_SEND, TAKEN,
 };
 use super::handoff::{COUNT, GONE};
 use super::segment::{Position, Segment, SEG};
 use super::waiter::{self as w, Waiter};
 use super::SegmentedDualQueue;
 use crate::sync::{Arc, Ordering};
+use crate::trace::trace_event;
 use crossbeam_epoch::{self as epoch, Guard, Shared};
 use crossbeam_utils::Backoff;
 use std::any::Any;
@@ -62,37 +64,44 @@ impl<T> SegmentedDualQueue<T> {
         let claimed = self.list.receivers.counter.fetch_or(GONE, Ordering::SeqCst) & COUNT;
         let sent = self.list.senders.counter.load(Ordering::SeqCst) & COUNT;
         let backoff = Backoff::new();
-        self.for_each_cell(&self.list.senders, sent, claimed, guard, |segment, cell| {
-            loop {
-                let word = cell.load();
-                match State::<T>::decode(word) {
-                    State::Plain(EMPTY | IN_BUFFER) => {
-                        if cell.cas(word, CLOSED).is_ok() {
+        self.for_each_cell(
+            &self.list.senders,
+            sent,
+            claimed,
+            guard,
+            |segment, cell, _index| {
+                loop {
+                    let word = cell.load();
+                    match State::<T>::decode(word) {
+                        State::Plain(EMPTY | IN_BUFFER) => {
+                            if cell.cas(word, CLOSED).is_ok() {
+                                return;
+                            }
+                        }
+                        State::Receiver(waiter_ptr) => {
+                            // SAFETY: kept alive by the cell's reference until released through the
+                            // epoch, after we unpin.
+                            let waiter = unsafe { &*waiter_ptr };
+                            match waiter.decide(w::CLOSED) {
+                                Ok(()) => {
+                                    trace_event!(self.tracer(), _index, Disconnected);
+                                    waiter.wake();
+                                    self.finalize(segment, cell, word, CLOSED, guard);
+                                }
+                                Err(_) => {
+                                    self.finalize(segment, cell, word, CANCELLED_RECV, guard);
+                                }
+                            }
                             return;
                         }
+                        State::Plain(PARKING) => backoff.snooze(),
+                        // Withdrawn, poisoned, already closed, or a value (a sender's cell skipped
+                        // into this range is dead): nothing to do.
+                        _ => return,
                     }
-                    State::Receiver(waiter_ptr) => {
-                        // SAFETY: kept alive by the cell's reference until released through the
-                        // epoch, after we unpin.
-                        let waiter = unsafe { &*waiter_ptr };
-                        match waiter.decide(w::CLOSED) {
-                            Ok(()) => {
-                                waiter.wake();
-                                self.finalize(segment, cell, word, CLOSED, guard);
-                            }
-                            Err(_) => {
-                                self.finalize(segment, cell, word, CANCELLED_RECV, guard);
-                            }
-                        }
-                        return;
-                    }
-                    State::Plain(PARKING) => backoff.snooze(),
-                    // Withdrawn, poisoned, already closed, or a value (a sender's cell skipped
-                    // into this range is dead): nothing to do.
-                    _ => return,
                 }
-            }
-        });
+            },
+        );
     }
 
     /// The last receiver is gone: senders fail from now on, and nothing stays inside (module
@@ -110,7 +119,7 @@ impl<T> SegmentedDualQueue<T> {
                 claimed,
                 sent,
                 guard,
-                |segment, cell| loop {
+                |segment, cell, _index| loop {
                     let word = cell.load();
                     match State::<T>::decode(word) {
                         State::Plain(EMPTY | IN_BUFFER | SPIN_SEND) => {
@@ -120,7 +129,12 @@ impl<T> SegmentedDualQueue<T> {
                             }
                         }
                         State::Plain(BUFFERED) => {
-                            if cell.cas(BUFFERED, CLOSED).is_ok() {
+                            // `TAKEN`, not `CLOSED`: the sweep takes the value in place of the
+                            // receiver. A sender that the buffer end released from `SPIN_SEND`
+                            // may not have looked at its cell yet; `CLOSED` would tell it that
+                            // the value in the cell is still its own, and it would return (and
+                            // later drop) the value we drop here.
+                            if cell.cas(BUFFERED, TAKEN).is_ok() {
                                 // SAFETY: a buffered value belongs to the cell's receiver, and no
                                 // receiver is left: our CAS made it ours.
                                 panics.drop_value(unsafe { cell.read() });
@@ -158,7 +172,7 @@ impl<T> SegmentedDualQueue<T> {
         from: u64,
         to: u64,
         guard: &'g Guard,
-        mut visit: impl FnMut(Shared<'g, Segment<T>>, &Cell<T>),
+        mut visit: impl FnMut(Shared<'g, Segment<T>>, &Cell<T>, u64),
     ) where
         T: 'g,
     {
@@ -175,7 +189,11 @@ impl<T> SegmentedDualQueue<T> {
             // A removed segment in between holds only withdrawn cells: skip to the next one.
             index = index.max(segment.start());
             while index < to && index < segment.start() + SEG as u64 {
-                visit(current, &segment.cells[(index - segment.start()) as usize]);
+                visit(
+                    current,
+                    &segment.cells[(index - segment.start()) as usize],
+                    index,
+                );
                 index += 1;
             }
             if index >= to {

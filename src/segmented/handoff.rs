@@ -6,11 +6,13 @@ use super::cell::{
     Cell, State, BUFFERED, CANCELLED_RECV, CANCELLED_SEND, CLOSED, EMPTY, IN_BUFFER, PARKING,
     POISONED, SPIN_SEND, TAKEN,
 };
-use super::segment::{Segment, SEG};
+use super::segment::{Position, Segment, SEG};
 use super::waiter::{self as w, Waiter};
 use super::SegmentedDualQueue;
 use crate::sync::{current_thread, loom_sc_fence, Arc, Ordering, Timer};
-use crate::waiter::{spin_while, Failure, Patience, WaitClock};
+use crate::trace::trace_event;
+use crate::wait::WaitClock;
+use crate::waiter::{Failure, Patience};
 use crossbeam_epoch::{self as epoch, Guard, Shared};
 use crossbeam_utils::Backoff;
 use std::task::Waker;
@@ -50,7 +52,7 @@ pub(crate) enum Waiting<'a> {
     /// thread.
     Thread,
     /// An async task: register its waker at once (a task must not spin or block).
-    #[allow(dead_code)] // the async futures (issue 16) construct it
+    #[cfg_attr(not(feature = "async"), allow(dead_code))] // built by `channel/future.rs`
     Task(&'a Waker),
 }
 
@@ -123,37 +125,121 @@ impl<T> SegmentedDualQueue<T> {
 
     /// Sends `value` as `kind` says, waiting as `patience` allows. On failure the value comes
     /// back with the reason.
+    ///
+    /// The common case (the claimed cell is in the senders' current segment, and the value may
+    /// stay there) runs here, straight to `Ok(())`; everything else goes to
+    /// [`send_slow`](Self::send_slow) with the claim already made. Keeping the common case
+    /// apart keeps the slow path's nested result types out of it (profiled: moving them through
+    /// the stack cost store-forwarding stalls on every message).
+    #[inline]
     pub(crate) fn send(
         &self,
         value: T,
         kind: SendKind,
         patience: Patience,
     ) -> Result<(), (T, Failure)> {
-        let start = self.start_send(value, kind, &patience, Waiting::Thread, &epoch::pin());
+        let guard = epoch::pin();
+        if kind == SendKind::Push || matches!(patience, Patience::Wait(_)) {
+            let (word, start) = Self::claim(&self.list.senders, None, &guard);
+            let index = word & COUNT;
+            if word & GONE == 0 {
+                // Recorded here once; the slow path records only the claims it makes itself.
+                trace_event!(self.tracer(), index, Claimed(crate::trace::NodeKind::Data));
+            }
+            // SAFETY: read from the position while pinned (segment.rs, invariant 4).
+            let segment = unsafe { start.deref() };
+            if word & GONE == 0 && segment.id == index / SEG as u64 && self.may_buffer(index, kind)
+            {
+                let cell = &segment.cells[(index - segment.start()) as usize];
+                // SAFETY: as in `send_to_cell`: the slot of a claimed, unpublished cell is ours.
+                unsafe { cell.write(value) };
+                // The Release half of the CAS publishes the value to the receiver.
+                match cell.cas(EMPTY, BUFFERED) {
+                    Ok(()) => {
+                        trace_event!(self.tracer(), index, Buffered);
+                        return Ok(());
+                    }
+                    Err(_) => {
+                        // SAFETY: the CAS failed, so nobody saw the value: it is ours again.
+                        let value = unsafe { cell.read() };
+                        return self.send_slow(
+                            value,
+                            kind,
+                            patience,
+                            Some((word, start.as_raw())),
+                            guard,
+                        );
+                    }
+                }
+            }
+            return self.send_slow(value, kind, patience, Some((word, start.as_raw())), guard);
+        }
+        self.send_slow(value, kind, patience, None, guard)
+    }
+
+    /// The rest of [`send`](Self::send): every case but the common one, with the claim the
+    /// fast path made (its counter word, and the segment it read before claiming), if any.
+    #[cold]
+    #[inline(never)]
+    fn send_slow(
+        &self,
+        value: T,
+        kind: SendKind,
+        patience: Patience,
+        claimed: Option<(u64, *const Segment<T>)>,
+        guard: Guard,
+    ) -> Result<(), (T, Failure)> {
+        let start = self.start_send_from(value, kind, &patience, Waiting::Thread, claimed, &guard);
+        drop(guard);
+        Self::conclude(start, patience, |ticket, timer| {
+            self.finish_send(ticket, timer)
+        })
+    }
+
+    /// The unpinned end of a blocking operation: its result, or the wait on its ticket. The
+    /// caller has dropped its guard: a thread never parks pinned (crossbeam issue #103).
+    fn conclude<R>(
+        start: Start<T, R>,
+        patience: Patience,
+        wait: impl FnOnce(Ticket<T>, &mut Timer) -> R,
+    ) -> R {
         match start {
             Start::Done(result) => result,
             Start::Waiting(ticket) => {
-                // Never park pinned: the guard above is gone (crossbeam issue #103).
                 let Patience::Wait(mut timer) = patience else {
-                    unreachable!("only a waiting send parks");
+                    unreachable!("only an operation that may wait parks");
                 };
-                self.finish_send(ticket, &mut timer)
+                wait(ticket, &mut timer)
             }
         }
     }
 
     /// The pinned part of a send: claim a cell (again, if the first is dead) and deal with it;
-    /// spin there for a while if `spin` and the send must wait.
+    /// wait there for a while if it is a thread's and the send must wait.
     pub(crate) fn start_send(
         &self,
-        mut value: T,
+        value: T,
         kind: SendKind,
         patience: &Patience,
         how: Waiting<'_>,
         guard: &Guard,
     ) -> Start<T, Result<(), (T, Failure)>> {
+        self.start_send_from(value, kind, patience, how, None, guard)
+    }
+
+    /// [`start_send`](Self::start_send), continuing from a claim already made (its counter
+    /// word, and the segment read before it), if any.
+    fn start_send_from(
+        &self,
+        mut value: T,
+        kind: SendKind,
+        patience: &Patience,
+        how: Waiting<'_>,
+        mut claimed: Option<(u64, *const Segment<T>)>,
+        guard: &Guard,
+    ) -> Start<T, Result<(), (T, Failure)>> {
         let senders = &self.list.senders;
-        if kind != SendKind::Push && !matches!(patience, Patience::Wait(_)) {
+        if claimed.is_none() && kind != SendKind::Push && !matches!(patience, Patience::Wait(_)) {
             // A send that may not wait claims no cell when it is sure to find no room.
             // SeqCst: one total order with the claims (see `may_buffer`).
             let word = senders.counter.load(Ordering::SeqCst);
@@ -165,25 +251,21 @@ impl<T> SegmentedDualQueue<T> {
             }
         }
         loop {
-            // Acquire: pairs with the pointer CAS in `List::move_forward`. Read before the
-            // claim, so the walk to our cell only moves forward (invariant 3 of segment.rs).
-            let start = senders.segment.load(Ordering::Acquire, guard);
-            // SeqCst: the claim is one of the store-buffering pairs of the module docs ("claim,
-            // then read the other side's counter").
-            let word = senders.counter.fetch_add(1, Ordering::SeqCst);
+            // A claim the fast path made is already recorded.
+            let recorded = claimed.is_some();
+            let (word, start) = Self::claim(senders, claimed.take(), guard);
             if word & GONE != 0 {
                 return Start::Done(Err((value, Failure::Disconnected)));
             }
             let index = word & COUNT;
-            let found = self.list.locate(senders, start, index, guard);
+            if !recorded {
+                trace_event!(self.tracer(), index, Claimed(crate::trace::NodeKind::Data));
+            }
+            let Some((found, cell)) = self.cell_of(senders, start, index, guard) else {
+                continue;
+            };
             // SAFETY: found while pinned (segment.rs, invariant 4).
             let segment = unsafe { found.deref() };
-            if segment.start() > index {
-                // Our cell's segment was removed: every cell up to this segment is dead.
-                self.skip_to(&senders.counter, segment.start());
-                continue;
-            }
-            let cell = &segment.cells[(index - segment.start()) as usize];
             match self.send_to_cell(found, cell, index, value, kind, patience, how, guard) {
                 SendStep::Done(result) => return Start::Done(result),
                 SendStep::Parked(ticket) => return Start::Waiting(ticket),
@@ -196,6 +278,48 @@ impl<T> SegmentedDualQueue<T> {
                 }
             }
         }
+    }
+
+    /// Claims the next cell of one side (or takes the claim its fast path already made):
+    /// returns the counter word the fetch-and-add returned (index and `GONE` flag) and the
+    /// segment the side's pointer showed just before the claim.
+    #[inline]
+    fn claim<'g>(
+        position: &Position<T>,
+        made: Option<(u64, *const Segment<T>)>,
+        guard: &'g Guard,
+    ) -> (u64, Shared<'g, Segment<T>>) {
+        if let Some((word, start)) = made {
+            return (word, Shared::from(start));
+        }
+        // Acquire: pairs with the pointer CAS in `List::move_forward`. Read before the claim, so
+        // the walk to the cell only moves forward (invariant 3 of segment.rs).
+        let start = position.segment.load(Ordering::Acquire, guard);
+        // SeqCst: the claim is one of the store-buffering pairs of the module docs ("claim
+        // mine, then read the other side's counter").
+        (position.counter.fetch_add(1, Ordering::SeqCst), start)
+    }
+
+    /// The cell with the claimed `index`, walking from `start`, with its segment; `None` if
+    /// that segment was removed (every cell up to the next live segment is dead: the side's
+    /// counter is moved past them, and the caller claims again).
+    #[inline]
+    fn cell_of<'g>(
+        &self,
+        position: &Position<T>,
+        start: Shared<'g, Segment<T>>,
+        index: u64,
+        guard: &'g Guard,
+    ) -> Option<(Shared<'g, Segment<T>>, &'g Cell<T>)> {
+        let found = self.list.locate(position, start, index, guard);
+        // SAFETY: found while pinned (segment.rs, invariant 4); the epoch keeps it alive for
+        // as long as the guard lives.
+        let segment = unsafe { found.deref() };
+        if segment.start() > index {
+            self.skip_to(&position.counter, segment.start());
+            return None;
+        }
+        Some((found, &segment.cells[(index - segment.start()) as usize]))
     }
 
     /// Whether a send in cell `index` may leave its value and return at once.
@@ -219,7 +343,7 @@ impl<T> SegmentedDualQueue<T> {
     /// Whether a send that must wait in cell `index` is the next one a receiver will serve
     /// (worth spinning for).
     fn sender_is_first(&self, index: u64, kind: SendKind) -> bool {
-        // Relaxed (both): a heuristic; a stale answer only costs a spin or a park.
+        // Relaxed (both): a heuristic; a stale answer only costs a spin, a yield or a park.
         let receivers = self.list.receivers.counter.load(Ordering::Relaxed) & COUNT;
         match kind {
             SendKind::Push | SendKind::Transfer => index <= receivers,
@@ -255,7 +379,10 @@ impl<T> SegmentedDualQueue<T> {
             unsafe { cell.write(value) };
             // The Release half of the CAS publishes the value to the receiver.
             match cell.cas(EMPTY, BUFFERED) {
-                Ok(()) => return SendStep::Done(Ok(())),
+                Ok(()) => {
+                    trace_event!(self.tracer(), index, Buffered);
+                    return SendStep::Done(Ok(()));
+                }
                 // SAFETY: the CAS failed, so nobody saw the value: it is ours again.
                 Err(_) => value = unsafe { cell.read() },
             }
@@ -286,7 +413,10 @@ impl<T> SegmentedDualQueue<T> {
                     unsafe { cell.write(value) };
                     // The Release half of the CAS publishes the value to the receiver.
                     match cell.cas(EMPTY, BUFFERED) {
-                        Ok(()) => return SendStep::Done(Ok(())),
+                        Ok(()) => {
+                            trace_event!(self.tracer(), index, Buffered);
+                            return SendStep::Done(Ok(()));
+                        }
                         // SAFETY: the CAS failed, so nobody saw the value: it is ours again.
                         Err(_) => value = unsafe { cell.read() },
                     }
@@ -303,6 +433,7 @@ impl<T> SegmentedDualQueue<T> {
                     // No room and nobody waiting: give up, and leave the cell dead.
                     Patience::Now | Patience::Async => {
                         if cell.cas(EMPTY, CANCELLED_SEND).is_ok() {
+                            trace_event!(self.tracer(), index, Cancelled);
                             self.list.cell_cancelled(segment, guard);
                             self.pass_withdrawn(Side::Sender, segment, index, guard);
                             return SendStep::Done(Err((value, Failure::NoPartner)));
@@ -314,7 +445,10 @@ impl<T> SegmentedDualQueue<T> {
                     // still ours until our CAS publishes it.
                     unsafe { cell.write(value) };
                     match cell.cas(IN_BUFFER, BUFFERED) {
-                        Ok(()) => return SendStep::Done(Ok(())),
+                        Ok(()) => {
+                            trace_event!(self.tracer(), index, Buffered);
+                            return SendStep::Done(Ok(()));
+                        }
                         // SAFETY: the CAS failed, so nobody saw the value.
                         Err(_) => value = unsafe { cell.read() },
                     }
@@ -328,6 +462,7 @@ impl<T> SegmentedDualQueue<T> {
                     unsafe { waiter.put(value) };
                     match waiter.decide(w::DELIVERED) {
                         Ok(()) => {
+                            trace_event!(self.tracer(), index, Delivered);
                             waiter.wake();
                             self.finalize(segment, cell, word, TAKEN, guard);
                             return SendStep::Done(Ok(()));
@@ -367,10 +502,11 @@ impl<T> SegmentedDualQueue<T> {
     ) -> Result<SendStep<T>, T> {
         let mut clock = WaitClock::new();
         let policy = &self.spin[1];
-        let spin = matches!(how, Waiting::Thread)
-            && crate::sync::spinning_helps()
-            && self.sender_is_first(index, kind);
-        if !spin {
+        // The sender next in line waits actively (on one CPU the policy yields instead of
+        // spinning); the others yield if the policy's yield budget allows, or park at once.
+        let first = self.sender_is_first(index, kind);
+        let active = matches!(how, Waiting::Thread) && (first || policy.yields_behind());
+        if !active {
             // Park at once, the value in the waiter.
             let waiter = how.waiter();
             // SAFETY: a new waiter nobody else has seen.
@@ -378,12 +514,15 @@ impl<T> SegmentedDualQueue<T> {
             let raw = Arc::into_raw(Arc::clone(&waiter));
             // The Release half of the CAS publishes the waiter and its value.
             return match cell.cas(EMPTY, State::sender(raw)) {
-                Ok(()) => Ok(SendStep::Parked(Ticket {
-                    waiter,
-                    segment: segment.as_raw(),
-                    index,
-                    clock,
-                })),
+                Ok(()) => {
+                    trace_event!(self.tracer(), index, Parked);
+                    Ok(SendStep::Parked(Ticket {
+                        waiter,
+                        segment: segment.as_raw(),
+                        index,
+                        clock,
+                    }))
+                }
                 Err(_) => {
                     // SAFETY: the CAS failed: the cell never held this reference.
                     drop(unsafe { Arc::from_raw(raw) });
@@ -398,20 +537,25 @@ impl<T> SegmentedDualQueue<T> {
             // SAFETY: the CAS failed, so nobody saw the value.
             return Err(unsafe { cell.read() });
         }
-        spin_while(policy, timer, &mut clock, || cell.load() == SPIN_SEND);
+        trace_event!(self.tracer(), index, Spinning);
+        if first {
+            policy.wait_actively(&mut clock, timer, || cell.load() == SPIN_SEND);
+        } else {
+            policy.yield_behind(timer, || cell.load() == SPIN_SEND);
+        }
         loop {
             match cell.load() {
-                TAKEN | BUFFERED => {
-                    clock.observe(policy);
-                    return Ok(SendStep::Done(Ok(())));
-                }
+                TAKEN | BUFFERED => return Ok(SendStep::Done(Ok(()))),
                 CLOSED => {
-                    // SAFETY: the sweep that closed a `SPIN_SEND` cell leaves the value to us.
+                    // SAFETY: the sweep that closed a `SPIN_SEND` cell leaves the value to us;
+                    // our cell went to `CLOSED` from `SPIN_SEND` itself, since a sweep takes a
+                    // `BUFFERED` value as `TAKEN` (close.rs).
                     let value = unsafe { cell.read() };
                     return Ok(SendStep::Done(Err((value, Failure::Disconnected))));
                 }
                 SPIN_SEND if timer.expired() => {
                     if cell.cas(SPIN_SEND, CANCELLED_SEND).is_ok() {
+                        trace_event!(self.tracer(), index, Cancelled);
                         // SAFETY: our CAS took the value back before anyone else moved it.
                         let value = unsafe { cell.read() };
                         self.list.cell_cancelled(segment, guard);
@@ -428,6 +572,7 @@ impl<T> SegmentedDualQueue<T> {
                         unsafe { waiter.put(cell.read()) };
                         let raw = Arc::into_raw(Arc::clone(&waiter));
                         cell.store(State::sender(raw));
+                        trace_event!(self.tracer(), index, Parked);
                         return Ok(SendStep::Parked(Ticket {
                             waiter,
                             segment: segment.as_raw(),
@@ -451,7 +596,7 @@ impl<T> SegmentedDualQueue<T> {
         timer: &mut Timer,
     ) -> Result<(), (T, Failure)> {
         let outcome = ticket.waiter.wait(timer);
-        ticket.clock.observe(&self.spin[1]);
+        self.spin[1].parked(&ticket.clock);
         self.send_outcome(ticket, outcome)
     }
 
@@ -461,6 +606,7 @@ impl<T> SegmentedDualQueue<T> {
         ticket: Ticket<T>,
         outcome: usize,
     ) -> Result<(), (T, Failure)> {
+        self.trace_outcome(&ticket, outcome);
         match outcome {
             w::TAKEN | w::BUFFERED => Ok(()),
             w::CANCELLED => {
@@ -482,30 +628,88 @@ impl<T> SegmentedDualQueue<T> {
     // Receiving.
 
     /// Receives a value, waiting as `patience` allows.
+    ///
+    /// The common case (the claimed cell is in the receivers' current segment and holds its
+    /// value) runs here; everything else goes to [`recv_slow`](Self::recv_slow) with the claim
+    /// already made (see [`send`](Self::send) for why).
+    #[inline]
     pub(crate) fn recv(&self, patience: Patience) -> Result<T, Failure> {
-        let start = self.start_recv(&patience, Waiting::Thread, &epoch::pin());
-        match start {
-            Start::Done(result) => result,
-            Start::Waiting(ticket) => {
-                // Never park pinned (see `send`).
-                let Patience::Wait(mut timer) = patience else {
-                    unreachable!("only a waiting receive parks");
-                };
-                self.finish_recv(ticket, &mut timer)
+        let guard = epoch::pin();
+        if matches!(patience, Patience::Wait(_)) {
+            let (word, start) = Self::claim(&self.list.receivers, None, &guard);
+            let index = word & COUNT;
+            // Recorded here once; the slow path records only the claims it makes itself.
+            trace_event!(
+                self.tracer(),
+                index,
+                Claimed(crate::trace::NodeKind::Request)
+            );
+            // SAFETY: read from the position while pinned (segment.rs, invariant 4).
+            let segment = unsafe { start.deref() };
+            if word & GONE == 0 && segment.id == index / SEG as u64 {
+                let cell = &segment.cells[(index - segment.start()) as usize];
+                if cell.load() == BUFFERED {
+                    trace_event!(self.tracer(), index, Taken);
+                    let value = Self::take_buffered(cell);
+                    self.after_take(start, index, &guard);
+                    return Ok(value);
+                }
             }
+            return self.recv_slow(patience, Some((word, start.as_raw())), guard);
+        }
+        self.recv_slow(patience, None, guard)
+    }
+
+    /// What a receive does once it has taken a value from cell `index`: move the buffer end
+    /// on, and step over withdrawn sends right behind (see `List::send_withdrawals`).
+    #[inline]
+    fn after_take(&self, segment: Shared<'_, Segment<T>>, index: u64, guard: &Guard) {
+        self.expand_buffer(guard);
+        if self.list.send_withdrawals.load(Ordering::Relaxed) {
+            // A withdrawn send right behind the value we took would count in `len` until the
+            // next receive passes it: step over it now, so an emptied channel reads empty.
+            self.pass_withdrawn(Side::Sender, segment, index + 1, guard);
         }
     }
 
+    /// The rest of [`recv`](Self::recv): every case but the common one, with the claim the
+    /// fast path made, if any.
+    #[cold]
+    #[inline(never)]
+    fn recv_slow(
+        &self,
+        patience: Patience,
+        claimed: Option<(u64, *const Segment<T>)>,
+        guard: Guard,
+    ) -> Result<T, Failure> {
+        let start = self.start_recv_from(&patience, Waiting::Thread, claimed, &guard);
+        drop(guard);
+        Self::conclude(start, patience, |ticket, timer| {
+            self.finish_recv(ticket, timer)
+        })
+    }
+
     /// The pinned part of a receive: claim a cell (again, if the first is dead) and deal with
-    /// it; spin there for a while if `spin` and no value is there yet.
+    /// it; wait there for a while if it is a thread's and no value is there yet.
     pub(crate) fn start_recv(
         &self,
         patience: &Patience,
         how: Waiting<'_>,
         guard: &Guard,
     ) -> Start<T, Result<T, Failure>> {
+        self.start_recv_from(patience, how, None, guard)
+    }
+
+    /// [`start_recv`](Self::start_recv), continuing from a claim already made, if any.
+    fn start_recv_from(
+        &self,
+        patience: &Patience,
+        how: Waiting<'_>,
+        mut claimed: Option<(u64, *const Segment<T>)>,
+        guard: &Guard,
+    ) -> Start<T, Result<T, Failure>> {
         let receivers = &self.list.receivers;
-        if !matches!(patience, Patience::Wait(_)) {
+        if claimed.is_none() && !matches!(patience, Patience::Wait(_)) {
             // Nothing to take, and no claim: read R, then S. R only grows, so when S is read
             // R ≥ S still holds: at that instant no cell below S is unclaimed.
             // SeqCst (both): in the same total order as the claims.
@@ -521,11 +725,17 @@ impl<T> SegmentedDualQueue<T> {
             }
         }
         loop {
-            // Acquire: as in `start_send`; read before the claim.
-            let start = receivers.segment.load(Ordering::Acquire, guard);
-            // SeqCst: "claim R, then read S" (see `may_buffer`).
-            let word = receivers.counter.fetch_add(1, Ordering::SeqCst);
+            // A claim the fast path made is already recorded.
+            let recorded = claimed.is_some();
+            let (word, start) = Self::claim(receivers, claimed.take(), guard);
             let index = word & COUNT;
+            if !recorded {
+                trace_event!(
+                    self.tracer(),
+                    index,
+                    Claimed(crate::trace::NodeKind::Request)
+                );
+            }
             if word & GONE != 0
                 // SeqCst: no sender is left, so S is final; cells from S on will never
                 // receive a value.
@@ -533,19 +743,17 @@ impl<T> SegmentedDualQueue<T> {
             {
                 return Start::Done(Err(Failure::Disconnected));
             }
-            let found = self.list.locate(receivers, start, index, guard);
-            // SAFETY: found while pinned (segment.rs, invariant 4).
-            let segment = unsafe { found.deref() };
-            if segment.start() > index {
-                // Our cell's segment was removed: every cell up to this segment is dead.
-                self.skip_to(&receivers.counter, segment.start());
+            let Some((found, cell)) = self.cell_of(receivers, start, index, guard) else {
                 continue;
-            }
-            let cell = &segment.cells[(index - segment.start()) as usize];
+            };
             match self.recv_from_cell(found, cell, index, patience, how, guard) {
-                RecvStep::Done(result) => {
+                RecvStep::Done(Ok(value)) => {
+                    self.after_take(found, index, guard);
+                    return Start::Done(Ok(value));
+                }
+                RecvStep::Done(Err(failure)) => {
                     self.expand_buffer(guard);
-                    return Start::Done(result);
+                    return Start::Done(Err(failure));
                 }
                 RecvStep::Parked(ticket) => {
                     self.expand_buffer(guard);
@@ -573,6 +781,7 @@ impl<T> SegmentedDualQueue<T> {
         guard: &Guard,
     ) -> RecvStep<T> {
         if cell.load() == BUFFERED {
+            trace_event!(self.tracer(), index, Taken);
             return RecvStep::Done(Ok(Self::take_buffered(cell)));
         }
         self.recv_from_cell_slow(segment, cell, index, patience, how, guard)
@@ -607,9 +816,13 @@ impl<T> SegmentedDualQueue<T> {
         loop {
             let word = cell.load();
             match State::<T>::decode(word) {
-                State::Plain(BUFFERED) => return RecvStep::Done(Ok(Self::take_buffered(cell))),
+                State::Plain(BUFFERED) => {
+                    trace_event!(self.tracer(), index, Taken);
+                    return RecvStep::Done(Ok(Self::take_buffered(cell)));
+                }
                 State::Plain(SPIN_SEND) => {
                     if cell.cas(SPIN_SEND, TAKEN).is_ok() {
+                        trace_event!(self.tracer(), index, Taken);
                         // SAFETY: our CAS took the value from the spinning sender, which no
                         // longer touches the slot.
                         return RecvStep::Done(Ok(unsafe { cell.read() }));
@@ -628,12 +841,14 @@ impl<T> SegmentedDualQueue<T> {
                             continue;
                         }
                         if cell.cas(word, POISONED).is_ok() {
+                            trace_event!(self.tracer(), index, Poisoned);
                             return RecvStep::Retry { finished: true };
                         }
                         continue;
                     }
                     let Patience::Wait(timer) = patience else {
                         if cell.cas(word, CANCELLED_RECV).is_ok() {
+                            trace_event!(self.tracer(), index, Cancelled);
                             self.list.cell_cancelled(segment, guard);
                             self.pass_withdrawn(Side::Receiver, segment, index, guard);
                             return RecvStep::Done(Err(Failure::NoPartner));
@@ -642,6 +857,7 @@ impl<T> SegmentedDualQueue<T> {
                     };
                     if timer.expired() {
                         if cell.cas(word, CANCELLED_RECV).is_ok() {
+                            trace_event!(self.tracer(), index, Cancelled);
                             self.list.cell_cancelled(segment, guard);
                             self.pass_withdrawn(Side::Receiver, segment, index, guard);
                             return RecvStep::Done(Err(Failure::TimedOut));
@@ -649,11 +865,22 @@ impl<T> SegmentedDualQueue<T> {
                         continue;
                     }
                     let mut clock = WaitClock::new();
-                    let spin = matches!(how, Waiting::Thread);
-                    if spin && !spun && crate::sync::spinning_helps() && index == sent {
+                    // The receiver next in line waits actively; the others yield if the
+                    // policy's yield budget allows, or park at once.
+                    let policy = &self.spin[0];
+                    let first = index == sent;
+                    let active = matches!(how, Waiting::Thread)
+                        && !spun
+                        && (first || policy.yields_behind());
+                    if active {
                         spun = true;
-                        if spin_while(&self.spin[0], timer, &mut clock, || cell.load() == word) {
-                            clock.observe(&self.spin[0]);
+                        trace_event!(self.tracer(), index, Spinning);
+                        let decided = if first {
+                            policy.wait_actively(&mut clock, timer, || cell.load() == word)
+                        } else {
+                            policy.yield_behind(timer, || cell.load() == word)
+                        };
+                        if decided {
                             continue;
                         }
                         if timer.expired() {
@@ -665,12 +892,13 @@ impl<T> SegmentedDualQueue<T> {
                     // The Release half of the CAS publishes the waiter.
                     match cell.cas(word, State::receiver(raw)) {
                         Ok(()) => {
+                            trace_event!(self.tracer(), index, Parked);
                             return RecvStep::Parked(Ticket {
                                 waiter,
                                 segment: segment.as_raw(),
                                 index,
                                 clock,
-                            })
+                            });
                         }
                         // SAFETY: the CAS failed: the cell never held this reference.
                         Err(_) => drop(unsafe { Arc::from_raw(raw) }),
@@ -682,6 +910,7 @@ impl<T> SegmentedDualQueue<T> {
                     let waiter = unsafe { &*waiter_ptr };
                     match waiter.decide(w::TAKEN) {
                         Ok(()) => {
+                            trace_event!(self.tracer(), index, Taken);
                             // SAFETY: we won the sender's waiter: its value is ours.
                             let value = unsafe { waiter.take() };
                             waiter.wake();
@@ -707,12 +936,13 @@ impl<T> SegmentedDualQueue<T> {
     /// The unpinned part of a parked receive: wait for the waiter's outcome.
     pub(crate) fn finish_recv(&self, ticket: Ticket<T>, timer: &mut Timer) -> Result<T, Failure> {
         let outcome = ticket.waiter.wait(timer);
-        ticket.clock.observe(&self.spin[0]);
+        self.spin[0].parked(&ticket.clock);
         self.recv_outcome(ticket, outcome)
     }
 
     /// What a parked receive's decided waiter means for its caller.
     pub(crate) fn recv_outcome(&self, ticket: Ticket<T>, outcome: usize) -> Result<T, Failure> {
+        self.trace_outcome(&ticket, outcome);
         match outcome {
             // SAFETY: a delivered value is the receiver's, written before the Release CAS
             // that our Acquire load of the state saw.
@@ -726,20 +956,31 @@ impl<T> SegmentedDualQueue<T> {
         }
     }
 
+    /// Records how a parked operation's wait ended (feature `trace`).
+    #[cfg_attr(not(feature = "trace"), allow(unused_variables))]
+    fn trace_outcome(&self, ticket: &Ticket<T>, outcome: usize) {
+        #[cfg(feature = "trace")]
+        if outcome == w::CANCELLED {
+            trace_event!(self.tracer(), ticket.index, Cancelled);
+        } else {
+            trace_event!(self.tracer(), ticket.index, Woken);
+        }
+    }
+
     // --------------------------------------------------------------------------------------
     // Async tasks: a parked operation polled, or abandoned (its future dropped). Used by the
-    // async futures (issue 16).
+    // async futures (`channel/future.rs`).
 
     /// Polls a parked operation's waiter: its final state, or `None` once `waker` is
     /// registered to be woken when it is decided.
-    #[allow(dead_code)]
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
     pub(crate) fn poll_ticket(ticket: &Ticket<T>, waker: &Waker) -> Option<usize> {
         ticket.waiter.poll(waker)
     }
 
     /// A parked send whose future was dropped: withdraws the value (dropped here) unless a
     /// receiver or the buffer end already has it, in which case the send simply happened.
-    #[allow(dead_code)]
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
     pub(crate) fn abandon_send(&self, ticket: Ticket<T>) {
         let outcome = match ticket.waiter.decide(w::CANCELLED) {
             Ok(()) => w::CANCELLED,
@@ -749,21 +990,21 @@ impl<T> SegmentedDualQueue<T> {
         drop(self.send_outcome(ticket, outcome));
     }
 
-    /// A parked receive whose future was dropped: withdraws from its place in line. If a value
-    /// was already handed to it, that value is sent again (at the back of the line), so it is
-    /// still delivered exactly once, to another receiver; if no receiver is left, it is dropped
-    /// with the channel's other values.
-    #[allow(dead_code)]
-    pub(crate) fn abandon_recv(&self, ticket: Ticket<T>) {
+    /// A parked receive whose future was dropped: withdraws from its place in line. Returns a
+    /// value that was already handed to it: the caller sends it again or drops it.
+    ///
+    /// The engine does not send it again itself: once the last sender is gone, a receiver
+    /// that claims a cell at or past `S` leaves it untouched and reports the disconnection, so
+    /// a send after that could land in a cell no receiver will ever visit, below `R`, where
+    /// neither a receiver, the sweep nor the destructor would drop it. The channel knows
+    /// whether a sender is still there (`channel/future.rs`, `resend`).
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    pub(crate) fn abandon_recv(&self, ticket: Ticket<T>) -> Option<T> {
         let outcome = match ticket.waiter.decide(w::CANCELLED) {
             Ok(()) => w::CANCELLED,
             Err(winner) => winner,
         };
-        if let Ok(value) = self.recv_outcome(ticket, outcome) {
-            // Ignores the bound: the value was inside once already. Fails only if every
-            // receiver is gone, and then the value is dropped here, as the channel would.
-            drop(self.send(value, SendKind::Push, Patience::Async));
-        }
+        self.recv_outcome(ticket, outcome).ok()
     }
 
     // --------------------------------------------------------------------------------------
@@ -788,7 +1029,10 @@ impl<T> SegmentedDualQueue<T> {
             let index = end.counter.fetch_add(1, Ordering::SeqCst);
             loom_sc_fence();
             if self.list.senders.counter.load(Ordering::SeqCst) & COUNT <= index {
-                // The cell's sender has not claimed it yet; it will see room.
+                // The cell's sender has not claimed it yet; it will see room. Our pointer still
+                // follows our claims, or a channel that never fills would never let a segment
+                // be passed (every segment would stay allocated).
+                self.list.follow(end, start, index, guard);
                 return;
             }
             let found = self.list.locate(end, start, index, guard);
@@ -806,7 +1050,7 @@ impl<T> SegmentedDualQueue<T> {
                 continue;
             }
             let cell = &segment.cells[(index - segment.start()) as usize];
-            if self.expand_into(found, cell, guard) {
+            if self.expand_into(found, cell, index, guard) {
                 return;
             }
         }
@@ -814,7 +1058,14 @@ impl<T> SegmentedDualQueue<T> {
 
     /// Gives the sender of `cell` its room. Returns false if the cell's send was withdrawn (the
     /// room goes to the next cell).
-    fn expand_into(&self, segment: Shared<'_, Segment<T>>, cell: &Cell<T>, guard: &Guard) -> bool {
+    #[cfg_attr(not(feature = "trace"), allow(unused_variables))]
+    fn expand_into(
+        &self,
+        segment: Shared<'_, Segment<T>>,
+        cell: &Cell<T>,
+        index: u64,
+        guard: &Guard,
+    ) -> bool {
         let backoff = Backoff::new();
         loop {
             let word = cell.load();
@@ -826,6 +1077,7 @@ impl<T> SegmentedDualQueue<T> {
                 }
                 State::Plain(SPIN_SEND) => {
                     if cell.cas(SPIN_SEND, BUFFERED).is_ok() {
+                        trace_event!(self.tracer(), index, Released);
                         return true;
                     }
                 }
@@ -840,6 +1092,7 @@ impl<T> SegmentedDualQueue<T> {
                             // cell holding a parked sender is empty and touched by nobody until
                             // we publish `BUFFERED` (a receiver seeing our outcome waits for it).
                             unsafe { cell.write(waiter.take()) };
+                            trace_event!(self.tracer(), index, Released);
                             waiter.wake();
                             self.finalize(segment, cell, word, BUFFERED, guard);
                             return true;
@@ -887,7 +1140,18 @@ impl<T> SegmentedDualQueue<T> {
         if to == CANCELLED_RECV || to == CANCELLED_SEND {
             self.list.cell_cancelled(segment, guard);
         }
+        if to == CANCELLED_SEND {
+            self.note_send_withdrawal();
+        }
         true
+    }
+
+    /// Remembers that a send has withdrawn from its cell (see `List::send_withdrawals`).
+    fn note_send_withdrawal(&self) {
+        // Relaxed (both): a hint, not a synchronisation (see the field).
+        if !self.list.send_withdrawals.load(Ordering::Relaxed) {
+            self.list.send_withdrawals.store(true, Ordering::Relaxed);
+        }
     }
 
     /// A parked party that withdrew cleans its cell, if its partner cannot reach it yet;
@@ -937,6 +1201,9 @@ impl<T> SegmentedDualQueue<T> {
         mut index: u64,
         guard: &'g Guard,
     ) {
+        if side == Side::Sender {
+            self.note_send_withdrawal();
+        }
         let (partner, dead) = match side {
             Side::Receiver => (&self.list.senders.counter, CANCELLED_RECV),
             Side::Sender => (&self.list.receivers.counter, CANCELLED_SEND),

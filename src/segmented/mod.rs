@@ -35,10 +35,11 @@
 //!
 //! # Waiting
 //!
-//! A party that finds no partner first **spins** on its own cell, pinned (a sender with its
-//! value in the cell, state `SPIN_SEND`; a receiver on the empty cell), for the adaptive budget
-//! of [`SpinPolicy`](crate::waiter): a partner that comes meanwhile completes it with one CAS,
-//! no allocation, no system call. Then it **parks**: it allocates a [`Waiter`](waiter) (a
+//! A party at the front of its line that finds no partner first **waits actively** on its own
+//! cell, pinned (a sender with its value in the cell, state `SPIN_SEND`; a receiver on the
+//! empty cell): it spins, or yields its CPU, as the side's learned waiting policy says
+//! (`wait.rs`). A partner that comes meanwhile completes it with one CAS: no allocation, no
+//! system call on the partner's side. Then it **parks**: it allocates a [`Waiter`](waiter) (a
 //! sender moves its value into it), stores the waiter in the cell, and sleeps unpinned. From
 //! then on the waiter's own state word decides the outcome (`waiter.rs`), so a timeout is one
 //! CAS that never needs the segment, and a woken thread reads its result from the waiter.
@@ -99,12 +100,13 @@ mod segment;
 mod waiter;
 
 pub(crate) use handoff::SendKind;
-// The async futures (issue 16) drive operations through these.
-#[allow(unused_imports)]
+// The async futures (`channel/future.rs`) drive operations through these.
+#[cfg(feature = "async")]
 pub(crate) use handoff::{Start, Ticket, Waiting};
 
 use crate::sync::{Ordering, Timer};
-use crate::waiter::{Failure, Patience, SpinPolicy};
+use crate::wait::WaitPolicy;
+use crate::waiter::{Failure, Patience};
 use crossbeam_utils::CachePadded;
 use handoff::COUNT;
 use segment::List;
@@ -134,7 +136,26 @@ pub(crate) enum Bound {
 /// segments instead of one node per element, which makes it several times faster under load.
 /// Every channel of [`dualq::channel`](crate::channel) runs on it.
 ///
-/// See the [module documentation](self) for the algorithm.
+/// # How it works
+///
+/// An infinite array of cells, cut into segments of 32 that are linked as they are needed and
+/// freed (through crossbeam-epoch) once every operation has moved past them. A send claims the
+/// next cell with one fetch-and-add on a counter `S`, a receive with one on `R`; cell `i`
+/// belongs to the `i`-th send and the `i`-th receive, and whichever comes first leaves its
+/// value, or itself waiting, in the cell:
+///
+/// ```text
+///   seg 0: [·][·][D][D][ ][ ]…   S = 4, R = 2: values wait in cells 2 and 3
+///   seg 0: [·][·][R t3][R t4][ ]…   S = 2, R = 4: t3 and t4 wait in cells 2 and 3
+/// ```
+///
+/// The second to arrive meets the first with one compare-and-swap on the cell. So waiting
+/// consumers are served in the order of their claims (FIFO by construction), one wake per
+/// value. A party with nobody to meet spins on its own cell for a moment, then parks; a
+/// timed-out one withdraws its cell, and segments whose cells were all withdrawn are unlinked,
+/// so memory does not grow with timeouts. The design is Kotlin's channels (Koval, Alistarh &
+/// Elizarov, PPoPP 2023); `src/segmented/` states the invariants and linearization points, and
+/// the `trace` feature draws the cells after each step.
 ///
 /// # Examples
 ///
@@ -156,8 +177,8 @@ pub struct SegmentedDualQueue<T> {
     list: List<T>,
     /// Fixed at creation.
     bound: Bound,
-    /// How long a party at the front spins before parking: `[receivers, senders]`.
-    spin: [CachePadded<SpinPolicy>; 2],
+    /// How a party at the front waits before parking: `[receivers, senders]`.
+    spin: [CachePadded<WaitPolicy>; 2],
     /// The queue owns values of type `T`.
     _values: PhantomData<T>,
 }
@@ -192,8 +213,8 @@ impl<T> SegmentedDualQueue<T> {
             list: List::new(buffer_end),
             bound,
             spin: [
-                CachePadded::new(SpinPolicy::new()),
-                CachePadded::new(SpinPolicy::new()),
+                CachePadded::new(WaitPolicy::new()),
+                CachePadded::new(WaitPolicy::new()),
             ],
             _values: PhantomData,
         }
@@ -415,7 +436,7 @@ impl<T> SegmentedDualQueue<T> {
         let mut census = Census::default();
         if sent > received {
             // Cells claimed by producers only: values, waiting producers, sends in flight.
-            self.for_each_cell(&self.list.receivers, received, sent, guard, |_, cell| {
+            self.for_each_cell(&self.list.receivers, received, sent, guard, |_, cell, _| {
                 let live = match cell::State::<T>::decode(cell.load()) {
                     cell::State::Plain(cell::BUFFERED | cell::IN_BUFFER | cell::EMPTY) => {
                         census.values += 1;
@@ -432,7 +453,7 @@ impl<T> SegmentedDualQueue<T> {
             });
         } else {
             // Cells claimed by consumers only: consumers spinning, parked, or on their way.
-            self.for_each_cell(&self.list.senders, sent, received, guard, |_, cell| {
+            self.for_each_cell(&self.list.senders, sent, received, guard, |_, cell, _| {
                 census.consumers += usize::from(match cell::State::<T>::decode(cell.load()) {
                     cell::State::Plain(cell::EMPTY) => true,
                     // SAFETY: as above.
@@ -452,6 +473,13 @@ impl<T> SegmentedDualQueue<T> {
         (sent, received)
     }
 
+    /// Where steps are recorded (feature `trace`; records nothing otherwise).
+    #[inline(always)]
+    #[cfg_attr(not(feature = "trace"), allow(dead_code))]
+    pub(crate) fn tracer(&self) -> crate::trace::Tracer<'_> {
+        self.list.tracer()
+    }
+
     /// The bound the queue was created with.
     pub(crate) fn bound(&self) -> Bound {
         self.bound
@@ -460,6 +488,79 @@ impl<T> SegmentedDualQueue<T> {
     /// Receives without a timeout or with one, or without waiting, as a channel asks.
     pub(crate) fn take(&self, patience: Patience) -> Result<T, Failure> {
         self.recv(patience)
+    }
+}
+
+#[cfg(feature = "trace")]
+impl<T> SegmentedDualQueue<T> {
+    /// The queue's event log (feature `trace`): every step every operation took, by cell.
+    pub fn trace(&self) -> &crate::trace::Trace {
+        &self.list.trace
+    }
+
+    /// Draws the live segments and the counters as they are now (feature `trace`), for
+    /// example `seg 0: [·][·][D][D][r][R t3][ ]×26 | S=4 R=6`.
+    ///
+    /// A cell shows what is in it: `[ ]` nobody yet, `[D]` a value waiting for its receiver,
+    /// `[·]` a value delivered, `[s]` a sender spinning with its value, `[S t1]` a sender parked
+    /// with its value (thread `t1`), `[r]` a receiver in line that has not parked (spinning, or
+    /// about to), `[R t3]` a parked receiver, `[b]` room the buffer end made before the sender
+    /// came, `[x]` withdrawn, `[p]` poisoned, `[c]` closed; `[ ]×26`: 26 cells nobody has
+    /// reached yet. `S` and `R` count the cells senders
+    /// and receivers have claimed (`B`, the buffer end, for a bounded channel). A snapshot: other
+    /// threads may change the cells while it is drawn.
+    pub fn picture(&self) -> String {
+        use cell::{State, BUFFERED, CANCELLED_RECV, CANCELLED_SEND, CLOSED, EMPTY, IN_BUFFER};
+        let guard = &crossbeam_epoch::pin();
+        let (sent, received) = self.counters();
+        let mut picture = String::new();
+        let mut current = self.list.head(guard);
+        // SAFETY: every segment reached from the head while pinned stays allocated.
+        while let Some(segment) = unsafe { current.as_ref() } {
+            if !picture.is_empty() {
+                picture.push_str(" | ");
+            }
+            picture.push_str(&format!("seg {}: ", segment.id));
+            let mut labels = Vec::with_capacity(segment.cells.len());
+            for (index, cell) in (segment.start()..).zip(&segment.cells) {
+                let name = |waiter: *const waiter::Waiter<T>| {
+                    // SAFETY: a waiter in a cell is kept alive by the cell's reference, released
+                    // only through the epoch, and we are pinned.
+                    unsafe { &*waiter }.thread_name().unwrap_or_default()
+                };
+                let label = match State::<T>::decode(cell.load()) {
+                    State::Plain(EMPTY) if index < received && index >= sent => "[r]".to_owned(),
+                    State::Plain(EMPTY) => "[ ]".to_owned(),
+                    State::Plain(BUFFERED) if index >= received => "[D]".to_owned(),
+                    State::Plain(BUFFERED | cell::TAKEN) => "[·]".to_owned(),
+                    State::Plain(cell::SPIN_SEND | cell::PARKING) => "[s]".to_owned(),
+                    State::Plain(IN_BUFFER) => "[b]".to_owned(),
+                    State::Plain(CANCELLED_RECV | CANCELLED_SEND) => "[x]".to_owned(),
+                    State::Plain(cell::POISONED) => "[p]".to_owned(),
+                    State::Plain(CLOSED) => "[c]".to_owned(),
+                    State::Plain(_) => "[?]".to_owned(),
+                    State::Receiver(waiter) => format!("[R {}]", name(waiter)),
+                    State::Sender(waiter) => format!("[S {}]", name(waiter)),
+                };
+                labels.push(label);
+            }
+            // A run of untouched cells at the end is drawn once, with its length.
+            let untouched = labels.iter().rev().take_while(|l| *l == "[ ]").count();
+            if untouched > 2 {
+                labels.truncate(labels.len() - untouched);
+                labels.push(format!("[ ]×{untouched}"));
+            }
+            picture.push_str(&labels.concat());
+            // Acquire: pairs with the Release CAS that linked the successor.
+            current = segment.next.load(Ordering::Acquire, guard).with_tag(0);
+        }
+        picture.push_str(&format!(" | S={sent} R={received}"));
+        if let Bound::Bounded(_) = self.bound {
+            // Relaxed: a snapshot for a picture.
+            let end = self.list.buffer_end.counter.load(Ordering::Relaxed);
+            picture.push_str(&format!(" B={end}"));
+        }
+        picture
     }
 }
 

@@ -62,6 +62,7 @@
 
 use super::cell::Cell;
 use crate::sync::{AtomicU32, AtomicU64, Ordering};
+use crate::trace::{trace_event, Tracer};
 use crossbeam_epoch::{Atomic, Guard, Owned, Shared};
 use crossbeam_utils::CachePadded;
 
@@ -164,6 +165,14 @@ pub(crate) struct List<T> {
     head: Atomic<Segment<T>>,
     /// Whether `buffer_end` is a live position (bounded channels only).
     tracks_buffer_end: bool,
+    /// Set once a send has withdrawn from its cell (only timed or `try_` sends that had to wait
+    /// can). Until then receives need not look for withdrawn cells to step over, so a channel
+    /// whose sends never wait (unbounded) never pays for it. A hint, not a synchronisation: a
+    /// std atomic even under loom, Relaxed everywhere.
+    pub(crate) send_withdrawals: std::sync::atomic::AtomicBool,
+    /// The event log (feature `trace`).
+    #[cfg(feature = "trace")]
+    pub(crate) trace: crate::trace::Trace,
 }
 
 impl<T> List<T> {
@@ -187,7 +196,20 @@ impl<T> List<T> {
             buffer_end: position(buffer_end.unwrap_or(0)),
             head: Atomic::from(first),
             tracks_buffer_end,
+            send_withdrawals: std::sync::atomic::AtomicBool::new(false),
+            #[cfg(feature = "trace")]
+            trace: crate::trace::Trace::for_cells(),
         }
+    }
+
+    /// Where steps are recorded (feature `trace`; records nothing otherwise).
+    #[inline(always)]
+    #[cfg_attr(not(feature = "trace"), allow(dead_code))]
+    pub(crate) fn tracer(&self) -> Tracer<'_> {
+        #[cfg(feature = "trace")]
+        return Tracer::new(&self.trace);
+        #[cfg(not(feature = "trace"))]
+        return Tracer::OFF;
     }
 
     /// Finds the segment of cell `index` for a side whose pointer read `start` before claiming
@@ -267,6 +289,7 @@ impl<T> List<T> {
                 guard,
             ) {
                 Ok(linked) => {
+                    trace_event!(self.tracer(), segment.id + 1, SegmentAppended);
                     // `segment` has a successor now; if it was waiting only for one to be
                     // removable, it can go.
                     self.try_remove(current, guard);
@@ -275,6 +298,45 @@ impl<T> List<T> {
                 // Someone else appended first; our segment was never shared and is dropped.
                 Err(lost) => drop(lost.new),
             }
+        }
+    }
+
+    /// Moves `position`'s pointer toward the segment of cell `index` through the segments that
+    /// exist, never appending one: the pointer stops at the last segment if `index` lies beyond
+    /// it. For the buffer end, whose claims run ahead of the senders (a claim at or past `S`
+    /// visits no cell, so it does not `locate`), but whose pointer must follow its claims all
+    /// the same: a segment is passed only when every pointer is beyond it (Kotlin's
+    /// `moveSegmentBufferEndToSpecifiedOrLast`). `start` was read from the position while
+    /// pinned, before `index` was claimed, so moving to `index`'s segment keeps invariant 3.
+    pub(crate) fn follow<'g>(
+        &self,
+        position: &Position<T>,
+        start: Shared<'g, Segment<T>>,
+        index: u64,
+        guard: &'g Guard,
+    ) {
+        let id = index / SEG as u64;
+        let mut current = start;
+        // SAFETY: `start` was read from the position while pinned (invariant 4).
+        if unsafe { current.deref() }.id >= id {
+            return; // the common case: the pointer is at the claim's segment (or beyond)
+        }
+        loop {
+            // SAFETY: read from the position or reached through `next` links while pinned
+            // (invariant 4).
+            let segment = unsafe { current.deref() };
+            // Acquire: pairs with the Release CAS that linked the successor.
+            let next = segment.next.load(Ordering::Acquire, guard).with_tag(0);
+            if segment.id < id && !next.is_null() {
+                current = next;
+                continue;
+            }
+            if self.move_forward(position, current, guard) {
+                return;
+            }
+            // `current` was removed under us, so it had a successor: its frozen `next` leads on.
+            // Acquire: as above.
+            current = segment.next.load(Ordering::Acquire, guard).with_tag(0);
         }
     }
 
@@ -417,6 +479,7 @@ impl<T> List<T> {
                         guard,
                     ) {
                         Ok(_) => {
+                            trace_event!(self.tracer(), segment.id, SegmentRetired);
                             // SAFETY: our CAS unlinked it, and a segment is unlinked once (the
                             // link no longer holds it); walkers pinned now may still read it, and
                             // the epoch defers the free past them. Dropping a segment drops no
@@ -466,6 +529,7 @@ impl<T> List<T> {
                 .compare_exchange(head, successor, Ordering::Release, Ordering::Relaxed, guard)
                 .is_ok()
             {
+                trace_event!(self.tracer(), first.id, SegmentRetired);
                 // SAFETY: our CAS unlinked the old head (nothing else links to it: it was first);
                 // as in `unlink`.
                 unsafe { guard.defer_destroy(head) };
@@ -484,6 +548,13 @@ impl<T> List<T> {
         beyond(&self.senders)
             && beyond(&self.receivers)
             && (!self.tracks_buffer_end || beyond(&self.buffer_end))
+    }
+
+    /// The oldest linked segment (for pictures).
+    #[cfg(feature = "trace")]
+    pub(crate) fn head<'g>(&self, guard: &'g Guard) -> Shared<'g, Segment<T>> {
+        // Acquire: pairs with the Release swings of the head.
+        self.head.load(Ordering::Acquire, guard)
     }
 
     /// Frees every linked segment, calling `visit` on each first. For the destructor.

@@ -132,6 +132,15 @@ impl<T> Waiter<T> {
         }
     }
 
+    /// The waiting thread's name, for pictures (feature `trace`); `task` for an async task.
+    #[cfg(feature = "trace")]
+    pub(super) fn thread_name(&self) -> Option<String> {
+        match &self.wake {
+            Wake::Thread(thread) => thread.name().map(str::to_owned),
+            Wake::Task(_) => Some("task".to_owned()),
+        }
+    }
+
     /// An async task polls its wait: the final state if it is decided, else `None` after
     /// `waker` has been registered (replacing the waker of an earlier poll).
     ///
@@ -139,7 +148,7 @@ impl<T> Waiter<T> {
     /// store the waker under the lock, then read the state again. Either the decider's lock
     /// comes after ours and takes the new waker, or ours comes after its CAS and we see the
     /// decided state.
-    #[allow(dead_code)] // reached through `poll_ticket`
+    #[cfg_attr(not(feature = "async"), allow(dead_code))] // reached through `poll_ticket`
     pub(super) fn poll(&self, waker: &Waker) -> Option<usize> {
         let state = self.state();
         if state != WAITING {

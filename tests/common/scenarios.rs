@@ -1262,3 +1262,235 @@ pub fn debug_output_is_informative<Q: Census<usize>>() {
         "Debug cannot tell data from consumers waiting"
     );
 }
+
+/// A test value whose `drop` panics if `panics` is set. Its `Tracked` field records the drop
+/// either way (a struct's fields are still dropped when its `Drop::drop` unwinds).
+pub struct Bomb {
+    pub value: Tracked,
+    pub panics: bool,
+}
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        if self.panics {
+            panic!("bomb {} went off", self.value.id());
+        }
+    }
+}
+
+/// A value whose `drop` panics while the structure is dropped does not leak the others: the
+/// destructor still drops every other value inside exactly once (those before the bomb in
+/// list order and those after it), and then passes the panic on to the caller. A cancelled
+/// reservation and a withdrawn transfer are inside too.
+pub fn a_panicking_drop_does_not_leak_the_rest<Q: Dual<Bomb>>() {
+    let log = Ledger::leak(11);
+    let q = Q::default();
+    assert!(q.pop_timeout(Duration::from_millis(1)).is_none());
+    for id in 0..10 {
+        q.push(Bomb {
+            value: log.value(id),
+            panics: id == 5,
+        });
+    }
+    let back = q
+        .transfer_timeout(
+            Bomb {
+                value: log.value(10),
+                panics: false,
+            },
+            Duration::from_millis(1),
+        )
+        .expect_err("nobody takes the transfer");
+    assert_eq!(log.total(), 0, "a value was dropped while still owned");
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(q)));
+    let payload = outcome.expect_err("the bomb's panic did not reach the caller");
+    assert_eq!(
+        payload.downcast_ref::<String>().map(String::as_str),
+        Some("bomb 5 went off"),
+        "another panic than the bomb's"
+    );
+    assert_eq!(
+        log.drops(10),
+        0,
+        "the withdrawn value was dropped by the structure"
+    );
+    drop(back);
+    log.assert_all_dropped_once("values inside a structure dropped with a bomb among them");
+}
+
+/// The scenario tests every dual structure runs, as `#[test]` functions of the test file that
+/// invokes it: `dualq_scenarios!(DualQueue);`. One list, so a scenario added here runs for every
+/// structure (the file adds what is particular to its structure). Expects `common::*`,
+/// `std::cell::Cell` and `std::rc::Rc` in scope.
+#[macro_export]
+macro_rules! dualq_scenarios {
+    ($ty:ident) => {
+        #[test]
+        fn is_send_and_sync_when_values_are_send() {
+            assert_send_sync::<$ty<u64>>();
+            assert_send_sync::<$ty<Box<dyn FnOnce() + Send>>>();
+            // `Cell` is Send but not Sync: the structure only moves values, so it is still Sync.
+            assert_send_sync::<$ty<Cell<u8>>>();
+            // And not when they are not.
+            <$ty<Rc<u8>> as NotSend<_>>::check();
+            <$ty<Rc<u8>> as NotSync<_>>::check();
+        }
+
+        #[test]
+        fn default_is_empty() {
+            let q: $ty<u8> = Default::default();
+            assert_quiescent(&q, "default");
+            assert_eq!(q.try_pop(), None);
+        }
+
+        #[test]
+        fn data_leaves_in_the_structures_order() {
+            $crate::common::scenarios::data_leaves_in_order::<$ty<usize>>();
+        }
+
+        #[test]
+        fn matches_a_sequential_model() {
+            for seed in 1..=4 {
+                $crate::common::scenarios::matches_sequential_model::<$ty<Tracked>>(
+                    seed,
+                    scale(5_000, 100_000),
+                );
+            }
+        }
+
+        #[test]
+        fn pushed_and_transferred_values_leave_in_order() {
+            $crate::common::scenarios::push_and_transfer_mix_keeps_order::<$ty<usize>>();
+        }
+
+        #[test]
+        fn waiting_consumers_are_served_in_order() {
+            $crate::common::scenarios::consumers_are_served_in_order::<$ty<usize>>();
+        }
+
+        #[test]
+        fn waiting_producers_are_served_in_order() {
+            $crate::common::scenarios::producers_are_served_in_order::<$ty<usize>>();
+        }
+
+        #[test]
+        fn timed_out_consumers_leave_the_line() {
+            $crate::common::scenarios::timed_out_consumers_are_skipped::<$ty<usize>>();
+        }
+
+        #[test]
+        fn timed_out_producers_leave_the_line() {
+            $crate::common::scenarios::timed_out_producers_are_skipped::<$ty<usize>>();
+        }
+
+        #[test]
+        fn handoff_to_a_waiting_consumer_cannot_be_stolen() {
+            $crate::common::scenarios::handoff_to_waiting_consumer_cannot_be_stolen::<$ty<usize>>();
+        }
+
+        #[test]
+        fn failed_pops_leave_no_reservation() {
+            $crate::common::scenarios::failed_pops_leave_no_reservation::<$ty<usize>>();
+        }
+
+        #[test]
+        fn timed_pops_wait_their_time() {
+            $crate::common::scenarios::timed_pops_wait_their_time::<$ty<usize>>();
+        }
+
+        #[test]
+        fn huge_timeouts_wait_forever() {
+            $crate::common::scenarios::huge_timeouts_wait_forever::<$ty<usize>>();
+        }
+
+        #[test]
+        fn every_value_delivered_once_4_producers_4_consumers() {
+            $crate::common::scenarios::conservation::<$ty<Tracked>>(
+                $crate::common::scenarios::Stress {
+                    producers: 4,
+                    consumers: 4,
+                    per_producer: scale(75_000, 750_000),
+                    seed: 0x51,
+                    synchronous: false,
+                },
+            );
+        }
+
+        #[test]
+        fn every_value_delivered_once_2_producers_2_consumers() {
+            $crate::common::scenarios::conservation::<$ty<Tracked>>(
+                $crate::common::scenarios::Stress {
+                    producers: 2,
+                    consumers: 2,
+                    per_producer: scale(150_000, 1_500_000),
+                    seed: 0x22,
+                    synchronous: false,
+                },
+            );
+        }
+
+        #[test]
+        fn pop_timeout_racing_push_loses_nothing() {
+            $crate::common::scenarios::offer_races_pop_timeout::<$ty<Tracked>>(
+                $crate::common::scenarios::Offer::Push,
+                scale(100_000, 500_000),
+                0x7,
+            );
+        }
+
+        #[test]
+        fn values_left_inside_drop_once_with_the_structure() {
+            $crate::common::scenarios::values_left_inside_drop_once_with_the_structure::<
+                $ty<Tracked>,
+            >();
+        }
+
+        #[test]
+        fn values_given_back_belong_to_the_caller() {
+            $crate::common::scenarios::values_given_back_belong_to_the_caller::<$ty<Tracked>>();
+        }
+
+        #[test]
+        fn a_structure_with_withdrawn_waiters_drops_cleanly() {
+            $crate::common::scenarios::structure_with_cancelled_nodes_drops_cleanly::<$ty<Tracked>>(
+            );
+        }
+
+        #[test]
+        fn delivered_values_drop_once() {
+            $crate::common::scenarios::delivered_values_drop_once::<$ty<Tracked>>();
+        }
+
+        #[test]
+        fn blocked_consumers_park() {
+            $crate::common::scenarios::blocked_consumers_park::<$ty<usize>>();
+        }
+
+        #[test]
+        fn blocked_producers_park() {
+            $crate::common::scenarios::blocked_producers_park::<$ty<usize>>();
+        }
+
+        #[test]
+        fn state_queries_follow_contents() {
+            $crate::common::scenarios::state_queries_follow_contents::<$ty<usize>>();
+        }
+
+        #[test]
+        fn debug_output_is_informative() {
+            $crate::common::scenarios::debug_output_is_informative::<$ty<usize>>();
+            // Debug does not need `T: Debug`.
+            struct Opaque;
+            let q = $ty::new();
+            q.push(Opaque);
+            assert!(format!("{q:?}").contains(stringify!($ty)));
+        }
+
+        #[test]
+        fn a_panicking_drop_does_not_leak_the_rest() {
+            $crate::common::scenarios::a_panicking_drop_does_not_leak_the_rest::<
+                $ty<$crate::common::scenarios::Bomb>,
+            >();
+        }
+    };
+}
