@@ -74,14 +74,15 @@ fn rendezvous_send_races_last_receiver_drop() {
         let h = RecordedChannel::new("rendezvous", ChannelSpec::new(Some(0), 1, 1));
         let sender = {
             let v = values.make(0);
-            h.spawn(1, Ends::sender(tx), move |rec| match rec.send(v) {
-                Err(v) => v.id(),
-                Ok(()) => panic!("a rendezvous send succeeded with no receiver"),
+            h.spawn(1, Ends::sender(tx), move |rec| {
+                rec.send(v).map_err(|v| v.id())
             })
         };
         h.thread(0, Ends::receiver(rx)).drop_receiver();
-        assert_eq!(sender.join(), 0);
+        let sent = sender.join();
+        // The history first, so that a broken disconnection shows as a history.
         h.check(Ends::none());
+        assert_eq!(sent, Err(0), "a rendezvous send succeeded with no receiver");
         values.assert_all_dropped_once();
     });
 }
@@ -272,10 +273,12 @@ fn bounded_blocked_sender_races_last_receiver_drop() {
             1,
             "the buffered value outlived the last receiver"
         );
-        assert_eq!(sender.join(), Err(1));
+        let sent = sender.join();
         let ends = main.hand_over();
         drop(main);
+        // The history first, so that a broken disconnection shows as a history.
         h.check(ends);
+        assert_eq!(sent, Err(1));
         values.assert_all_dropped_once();
     });
 }
