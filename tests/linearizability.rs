@@ -1,4 +1,5 @@
-//! Linearizability of `DualQueue`, `DualStack` and `SegmentedDualQueue`, checked on histories
+//! Linearizability of `DualQueue`, `DualStack`, `SegmentedDualQueue` and the channels
+//! (`bounded(1)`, `bounded(2)`, rendezvous, unbounded, with disconnection), checked on histories
 //! recorded from real threads.
 //!
 //! The checker (`dualq_testkit::lincheck`, shared with the loom models in `loom-tests/`) is Wing
@@ -9,7 +10,8 @@
 //!
 //! In a normal run, each structure is checked on 10,000 histories of 3–4 threads × 3–5 calls
 //! (plus a census and a drain once the threads finish), recorded in batches and checked in
-//! parallel with rayon.
+//! parallel with rayon; each channel flavor on 10,000 histories of 3–4 threads × 3–6 calls
+//! against `testkit/src/lincheck/channel.rs` (section "Recorded channel histories" below).
 //!
 //! Knobs (environment variables):
 //! * `DUALQ_LONG=1`: 200,000 histories per structure instead of 10,000;
