@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs dualq's loom model checks the way CI does. See README.md.
 #
-#   loom-tests/run.sh                 # the CI suite (per-test preemption bounds, ~1.5 min here)
+#   loom-tests/run.sh                 # the CI suite (per-test preemption bounds, ~6 min here)
 #   loom-tests/run.sh --deep          # one more preemption for every test (much slower)
 #   loom-tests/run.sh -- stack        # extra arguments go to the test binaries (a name filter)
 #

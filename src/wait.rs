@@ -194,9 +194,12 @@ impl WaitPolicy {
         }
         #[cfg(loom)]
         {
-            // One look before parking: enough to explore "decided while waiting".
+            // One look before parking, and no yield: enough to explore "decided while waiting"
+            // (the partner runs between the claim and the look) without an unbounded loop in
+            // the model. Loom only: a yield here (`Backoff::snooze` is one under loom) makes the
+            // partner take its next step before the waiter may go on, so every park, and so
+            // every timeout, sat behind one more preemption than the models can afford.
             let _ = (clock, timer);
-            crossbeam_utils::Backoff::new().snooze();
             !pending()
         }
     }

@@ -1,4 +1,5 @@
-//! Linearizability of `DualQueue`, `DualStack` and `SegmentedDualQueue`, checked on histories
+//! Linearizability of `DualQueue`, `DualStack`, `SegmentedDualQueue` and the channels
+//! (`bounded(1)`, `bounded(2)`, rendezvous, unbounded, with disconnection), checked on histories
 //! recorded from real threads.
 //!
 //! The checker (`dualq_testkit::lincheck`, shared with the loom models in `loom-tests/`) is Wing
@@ -9,7 +10,8 @@
 //!
 //! In a normal run, each structure is checked on 10,000 histories of 3–4 threads × 3–5 calls
 //! (plus a census and a drain once the threads finish), recorded in batches and checked in
-//! parallel with rayon.
+//! parallel with rayon; each channel flavor on 10,000 histories of 3–4 threads × 3–6 calls
+//! against `testkit/src/lincheck/channel.rs` (section "Recorded channel histories" below).
 //!
 //! Knobs (environment variables):
 //! * `DUALQ_LONG=1`: 200,000 histories per structure instead of 10,000;
@@ -53,9 +55,11 @@
 mod common;
 
 use common::{Census, Rng};
+use dualq::channel::{bounded, unbounded, Receiver, Sender};
 use dualq_testkit::lincheck::wgl::Spec;
 use dualq_testkit::lincheck::{
-    Call, Causal, History, Op, QueueSpec, Record, Recording, StackSpec, Val, QUIESCENT,
+    Call, Causal, ChannelSpec, Ends, History, Op, QueueSpec, Received, Record, Recording, Sent,
+    StackSpec, Val, QUIESCENT,
 };
 use rayon::prelude::*;
 use std::fmt::Debug;
@@ -471,6 +475,192 @@ fn checker_memoises_wide_histories() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Hand-written channel histories: the channel specification (`ChannelSpec`).
+
+fn send(v: Val, result: Sent) -> Call {
+    Call::Send {
+        v,
+        micros: Some(100),
+        result,
+    }
+}
+fn try_send(v: Val, result: Sent) -> Call {
+    Call::TrySend(v, result)
+}
+fn recv(result: Received) -> Call {
+    Call::Recv {
+        micros: Some(100),
+        result,
+    }
+}
+fn try_recv(result: Received) -> Call {
+    Call::TryRecv(result)
+}
+
+/// A channel of capacity `cap` (`None`: unbounded) with one `Sender` and one `Receiver`: the
+/// calls of a hand-written history share them, and a `DropSender`/`DropReceiver` disconnects.
+fn chan(cap: Option<usize>) -> ChannelSpec {
+    ChannelSpec::new(cap, 1, 1)
+}
+
+fn channel_accepts(spec: ChannelSpec, calls: &[(usize, u64, u64, Call)]) {
+    if let Err(report) = history(calls).check_from(&spec) {
+        panic!("a linearizable channel history was rejected:\n{report}");
+    }
+}
+
+fn channel_rejects(spec: ChannelSpec, calls: &[(usize, u64, u64, Call)]) {
+    let h = history(calls);
+    assert!(
+        h.check_from(&spec).is_err(),
+        "a non-linearizable channel history was accepted:\n{h}"
+    );
+}
+
+#[test]
+fn channel_checker_keeps_the_capacity() {
+    use Received::Got;
+    // bounded(1): the second send can only complete once the first value was received.
+    let waits = [
+        (0, 0, 1, send(1, Sent::Ok)),
+        (0, 2, 9, send(2, Sent::Ok)),
+        (1, 3, 4, try_recv(Got(1))),
+        (AFTER, 10, 11, try_recv(Got(2))),
+        (AFTER, 12, 13, try_recv(Received::Empty)),
+    ];
+    channel_accepts(chan(Some(1)), &waits);
+    let overfull = [
+        (0, 0, 1, send(1, Sent::Ok)),
+        (0, 2, 3, send(2, Sent::Ok)),
+        (1, 4, 5, try_recv(Got(1))),
+        (AFTER, 10, 11, try_recv(Got(2))),
+    ];
+    channel_rejects(chan(Some(1)), &overfull);
+    channel_accepts(chan(Some(2)), &overfull);
+    channel_accepts(chan(None), &overfull);
+    // A rendezvous send returns only once a receiver took its value.
+    channel_rejects(
+        chan(Some(0)),
+        &[(0, 0, 1, send(1, Sent::Ok)), (1, 2, 3, try_recv(Got(1)))],
+    );
+}
+
+#[test]
+fn channel_checker_keeps_fifo_order_through_the_buffer_end() {
+    use Received::Got;
+    // bounded(1): 1 is buffered, 2 blocks; the receive of 1 releases 2 into the buffer.
+    let released = [
+        (0, 0, 1, send(1, Sent::Ok)),
+        (1, 2, 20, send(2, Sent::Ok)),
+        (0, 3, 4, try_recv(Got(1))),
+        (AFTER, 21, 22, try_recv(Got(2))),
+    ];
+    channel_accepts(chan(Some(1)), &released);
+    // A value received before the one buffered ahead of it.
+    channel_rejects(
+        chan(Some(1)),
+        &[
+            (0, 0, 1, send(1, Sent::Ok)),
+            (1, 2, 20, send(2, Sent::Ok)),
+            (0, 3, 4, try_recv(Got(2))),
+        ],
+    );
+    // A withdrawn send is never delivered.
+    channel_rejects(
+        chan(Some(1)),
+        &[
+            (0, 0, 1, send(1, Sent::Ok)),
+            (1, 2, 20, send(2, Sent::TimedOut(2))),
+            (0, 3, 4, try_recv(Got(1))),
+            (0, 5, 6, try_recv(Got(2))),
+        ],
+    );
+}
+
+#[test]
+fn channel_checker_allows_a_spurious_full_but_no_other_lie() {
+    // try_send may say Full on a channel with room (documented), but not on an unbounded one,
+    // and not on a rendezvous channel whose receiver waits.
+    let spurious = [
+        (0, 0, 1, try_send(1, Sent::Full(1))),
+        (AFTER, 2, 3, try_recv(Received::Empty)),
+    ];
+    channel_accepts(chan(Some(1)), &spurious);
+    channel_rejects(chan(None), &spurious);
+    let receiver_waits = |second: Sent| {
+        [
+            (0, 0, 20, recv(Received::Got(1))),
+            (1, 1, 2, try_send(5, Sent::Full(5))),
+            (1, 3, 4, try_send(1, Sent::Ok)),
+            (1, 5, 6, try_send(2, second)),
+        ]
+    };
+    // Once the receiver has been served, nobody waits: Full is the only honest answer on a
+    // rendezvous channel, and Ok would have handed 2 to nobody.
+    channel_accepts(chan(Some(0)), &receiver_waits(Sent::Full(2)));
+    channel_rejects(chan(Some(0)), &receiver_waits(Sent::Ok));
+    // Likewise a send_timeout may time out on a bounded channel with room (a withdrawn send's
+    // cell still counts until a receiver passes it), but never on an unbounded one.
+    let timed_out = [
+        (0, 0, 1, send(1, Sent::TimedOut(1))),
+        (AFTER, 2, 3, try_recv(Received::Empty)),
+    ];
+    channel_accepts(chan(Some(1)), &timed_out);
+    channel_rejects(chan(None), &timed_out);
+}
+
+#[test]
+fn channel_checker_follows_disconnection() {
+    use Received::{Disconnected, Got};
+    // The last sender gone: receivers drain, then get Disconnected.
+    let drained = [
+        (0, 0, 1, send(1, Sent::Ok)),
+        (0, 2, 3, Call::DropSender),
+        (1, 4, 5, recv(Got(1))),
+        (1, 6, 7, recv(Disconnected)),
+    ];
+    channel_accepts(chan(None), &drained);
+    channel_rejects(
+        chan(None),
+        &[
+            (0, 0, 1, send(1, Sent::Ok)),
+            (0, 2, 3, Call::DropSender),
+            (1, 4, 5, recv(Disconnected)),
+        ],
+    );
+    // A receiver blocked when the last sender goes wakes with Disconnected.
+    channel_accepts(
+        chan(Some(1)),
+        &[
+            (1, 0, 9, recv(Disconnected)),
+            (0, 1, 2, try_send(7, Sent::Full(7))),
+            (0, 3, 4, Call::DropSender),
+        ],
+    );
+    // The last receiver gone: sends fail with their value, and nothing that was inside comes
+    // out again.
+    let refused = [
+        (1, 0, 1, Call::DropReceiver),
+        (0, 2, 3, send(1, Sent::Disconnected(1))),
+        (0, 4, 5, try_send(2, Sent::Disconnected(2))),
+    ];
+    channel_accepts(chan(Some(1)), &refused);
+    channel_rejects(
+        chan(Some(1)),
+        &[(1, 0, 1, Call::DropReceiver), (0, 2, 3, send(1, Sent::Ok))],
+    );
+    // A sender blocked when the last receiver goes gets its value back.
+    channel_accepts(
+        chan(Some(1)),
+        &[
+            (0, 0, 1, send(1, Sent::Ok)),
+            (0, 2, 9, send(2, Sent::Disconnected(2))),
+            (1, 3, 4, Call::DropReceiver),
+        ],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Recorded histories.
 //
 // A *scenario* (generated from a seed) gives each of 3–4 threads a script of 3–5 calls. A batch
@@ -756,4 +946,327 @@ fn dual_stack_histories_are_linearizable() {
 #[test]
 fn segmented_dual_queue_histories_are_linearizable() {
     check_recorded::<dualq::SegmentedDualQueue<Val>, QueueSpec>();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recorded channel histories: `bounded(1)`, `bounded(2)`, rendezvous and unbounded, with
+// disconnection.
+//
+// As for the structures, with channels: each worker thread has its own `Sender` and `Receiver`
+// (clones) and runs a script of 3–5 calls from `send_timeout`, `try_send`, `recv_timeout` and
+// `try_recv`. A scenario ends in one of three ways: nobody leaves (the checking thread holds a
+// `Sender` and a `Receiver` too, and drains the channel once the workers are done); the senders
+// leave (each worker drops its `Sender` as its last call, while others may still receive; the
+// checking thread holds only a `Receiver`, and its drain ends in `Disconnected`); or the
+// receivers leave (each worker drops its `Receiver` somewhere in its script and sends from then
+// on; the checking thread holds only a `Sender`, so the last drop disconnects the channel while
+// others may be sending or blocked). Each history is checked against `ChannelSpec` with the
+// channel's capacity and handle counts.
+
+/// One call of a channel script (values are assigned when it runs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ChanAction {
+    SendTimeout(u32),
+    TrySend,
+    RecvTimeout(u32),
+    TryRecv,
+    DropSender,
+    DropReceiver,
+}
+
+/// How a channel scenario ends (see above).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ending {
+    Connected,
+    SendersLeave,
+    ReceiversLeave,
+}
+
+/// A generated channel scenario.
+#[derive(Clone, Debug)]
+struct ChanScenario {
+    seed: u64,
+    /// `None`: unbounded; `Some(0)`: rendezvous.
+    cap: Option<usize>,
+    ending: Ending,
+    threads: Vec<Vec<(Pause, ChanAction)>>,
+}
+
+/// The channel scenario for `seed`, on a channel of capacity `cap`.
+fn chan_scenario(seed: u64, cap: Option<usize>) -> ChanScenario {
+    let mut rng = Rng::new(seed);
+    let ending = [
+        Ending::Connected,
+        Ending::SendersLeave,
+        Ending::ReceiversLeave,
+    ][rng.weighted(&[2, 1, 1])];
+    let threads = 3 + rng.below(2) as usize;
+    let scripts = (0..threads)
+        .map(|_| {
+            let calls = 3 + rng.below(3) as usize;
+            let mut script: Vec<(Pause, ChanAction)> = (0..calls)
+                .map(|_| {
+                    let pause = match rng.below(8) {
+                        0..=4 => Pause::None,
+                        5 | 6 => Pause::Spin(1 + rng.below(400) as u32),
+                        _ => Pause::Yield,
+                    };
+                    let timeout = TIMEOUTS[rng.weighted(&[1, 2, 3, 3, 1])];
+                    let action = match rng.weighted(&[4, 2, 4, 2]) {
+                        0 => ChanAction::SendTimeout(timeout),
+                        1 => ChanAction::TrySend,
+                        2 => ChanAction::RecvTimeout(timeout),
+                        _ => ChanAction::TryRecv,
+                    };
+                    (pause, action)
+                })
+                .collect();
+            match ending {
+                Ending::Connected => {}
+                Ending::SendersLeave => script.push((Pause::None, ChanAction::DropSender)),
+                Ending::ReceiversLeave => {
+                    let at = rng.below(calls as u64 + 1) as usize;
+                    for (_, action) in &mut script[at..] {
+                        *action = match *action {
+                            ChanAction::RecvTimeout(t) => ChanAction::SendTimeout(t),
+                            ChanAction::TryRecv => ChanAction::TrySend,
+                            other => other,
+                        };
+                    }
+                    script.insert(at, (Pause::None, ChanAction::DropReceiver));
+                }
+            }
+            script
+        })
+        .collect();
+    ChanScenario {
+        seed,
+        cap,
+        ending,
+        threads: scripts,
+    }
+}
+
+/// Runs one worker's channel script.
+fn run_chan_script(
+    ends: Ends<Val>,
+    recording: &Arc<Recording>,
+    thread: usize,
+    script: &[(Pause, ChanAction)],
+) {
+    let mut rec = recording.recorder(ends, thread);
+    let us = |micros: u32| Duration::from_micros(u64::from(micros));
+    for (k, &(pause, action)) in script.iter().enumerate() {
+        match pause {
+            Pause::None => {}
+            Pause::Spin(n) => (0..n).for_each(|_| std::hint::spin_loop()),
+            Pause::Yield => std::thread::yield_now(),
+        }
+        let v = (thread * 100 + k + 1) as Val;
+        match action {
+            ChanAction::SendTimeout(micros) => drop(rec.send_timeout(v, us(micros))),
+            ChanAction::TrySend => drop(rec.try_send(v)),
+            ChanAction::RecvTimeout(micros) => drop(rec.recv_timeout(us(micros))),
+            ChanAction::TryRecv => drop(rec.try_recv()),
+            ChanAction::DropSender => rec.drop_sender(),
+            ChanAction::DropReceiver => rec.drop_receiver(),
+        }
+    }
+}
+
+/// The handles of one scenario: each worker's, the checking thread's, and the specification's
+/// initial state (capacity and handle counts).
+struct ChanSetup {
+    workers: Vec<std::sync::Mutex<Option<Ends<Val>>>>,
+    checker: std::sync::Mutex<Option<Ends<Val>>>,
+    initial: ChannelSpec,
+}
+
+fn chan_setup(scenario: &ChanScenario) -> ChanSetup {
+    let (tx, rx): (Sender<Val>, Receiver<Val>) = match scenario.cap {
+        Some(n) => bounded(n),
+        None => unbounded(),
+    };
+    let n = scenario.threads.len();
+    let workers = (0..n)
+        .map(|_| std::sync::Mutex::new(Some(Ends::both(tx.clone(), rx.clone()))))
+        .collect();
+    let checker = match scenario.ending {
+        Ending::Connected => Ends::both(tx, rx),
+        Ending::SendersLeave => Ends::receiver(rx),
+        Ending::ReceiversLeave => Ends::sender(tx),
+    };
+    let initial = ChannelSpec::new(
+        scenario.cap,
+        n + usize::from(checker.tx.is_some()),
+        n + usize::from(checker.rx.is_some()),
+    );
+    ChanSetup {
+        workers,
+        checker: std::sync::Mutex::new(Some(checker)),
+        initial,
+    }
+}
+
+/// Runs every channel scenario and returns its history and its specification's initial state.
+fn record_channels(scenarios: &[ChanScenario]) -> Vec<(History, ChannelSpec)> {
+    let n = scenarios.len();
+    let workers = scenarios.iter().map(|s| s.threads.len()).max().unwrap_or(0);
+    let setups: Vec<ChanSetup> = scenarios.iter().map(chan_setup).collect();
+    let recordings: Vec<Arc<Recording>> = (0..n).map(|_| Recording::new()).collect();
+    let barrier = Barrier::new(workers + 1);
+    let (setups, recordings, barrier) = (&setups, &recordings, &barrier);
+    std::thread::scope(|s| {
+        for w in 0..workers {
+            s.spawn(move || {
+                for h in 0..n {
+                    barrier.wait();
+                    if let Some(script) = scenarios[h].threads.get(w) {
+                        let ends = setups[h].workers[w].lock().unwrap().take().unwrap();
+                        run_chan_script(ends, &recordings[h], w, script);
+                    }
+                    barrier.wait();
+                }
+            });
+        }
+        for h in 0..n {
+            barrier.wait(); // start
+            barrier.wait(); // every worker is done
+            let ends = setups[h].checker.lock().unwrap().take().unwrap();
+            let mut after = recordings[h].recorder(ends, QUIESCENT);
+            if after.target().rx.is_some() {
+                after.drain();
+            }
+        }
+    });
+    recordings
+        .iter()
+        .zip(scenarios)
+        .zip(setups)
+        .map(|((recording, scenario), setup)| {
+            let label = format!(
+                "{} {:?} seed {:#x}",
+                channel_name(scenario.cap),
+                scenario.ending,
+                scenario.seed
+            );
+            (recording.history(label), setup.initial.clone())
+        })
+        .collect()
+}
+
+/// What the recorded channel histories exercised: calls by kind and result.
+fn chan_coverage(
+    histories: &[(History, ChannelSpec)],
+) -> std::collections::BTreeMap<String, usize> {
+    let mut seen = std::collections::BTreeMap::new();
+    for (h, _) in histories {
+        for r in h.records.iter().filter(|r| r.thread != QUIESCENT) {
+            let kind = match &r.call {
+                Call::Send { result, .. } => format!("send_timeout {}", sent_word(*result)),
+                Call::TrySend(_, result) => format!("try_send {}", sent_word(*result)),
+                Call::Recv { result, .. } => format!("recv_timeout {}", received_word(*result)),
+                Call::TryRecv(result) => format!("try_recv {}", received_word(*result)),
+                other => format!("{other}"),
+            };
+            *seen.entry(kind).or_default() += 1;
+        }
+    }
+    seen
+}
+
+fn sent_word(sent: Sent) -> &'static str {
+    match sent {
+        Sent::Ok => "Ok",
+        Sent::Full(_) => "Full",
+        Sent::TimedOut(_) => "TimedOut",
+        Sent::Disconnected(_) => "Disconnected",
+    }
+}
+
+fn received_word(received: Received) -> &'static str {
+    match received {
+        Received::Got(_) => "Ok",
+        Received::Empty => "Empty",
+        Received::TimedOut => "TimedOut",
+        Received::Disconnected => "Disconnected",
+    }
+}
+
+/// Records and checks `history_count()` channel histories of capacity `cap`.
+fn check_recorded_channels(cap: Option<usize>) {
+    let name = channel_name(cap);
+    const BATCH: u64 = 2_000;
+    let total = history_count();
+    let base = env_u64("DUALQ_LIN_SEED").unwrap_or(0xC4A7_5EED_0000);
+    let started = Instant::now();
+    let mut coverage = std::collections::BTreeMap::<String, usize>::new();
+    let mut failures: Vec<(u64, String)> = Vec::new();
+    let mut start = 0;
+    while start < total {
+        let end = total.min(start + BATCH);
+        let scenarios: Vec<_> = (start..end)
+            .map(|i| chan_scenario(base.wrapping_add(i), cap))
+            .collect();
+        let histories = record_channels(&scenarios);
+        for (kind, n) in chan_coverage(&histories) {
+            *coverage.entry(kind).or_default() += n;
+        }
+        let mut bad: Vec<(u64, String)> = histories
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, (h, initial))| {
+                h.check_from(initial).err().map(|e| (start + i as u64, e))
+            })
+            .collect();
+        bad.sort_by_key(|b| b.0);
+        failures.extend(bad);
+        start = end;
+    }
+    eprintln!(
+        "{name}: {total} histories in {:.1?}; {coverage:?}",
+        started.elapsed()
+    );
+    if let Some((first, _)) = failures.first() {
+        for (_, report) in failures.iter().take(3) {
+            eprintln!("{report}");
+        }
+        panic!(
+            "{name}: {} of {} histories are not linearizable; the first is history #{} \
+             (seed {:#x})",
+            failures.len(),
+            total,
+            first,
+            base.wrapping_add(*first)
+        );
+    }
+}
+
+#[test]
+fn bounded_1_channel_histories_are_linearizable() {
+    check_recorded_channels(Some(1));
+}
+
+#[test]
+fn bounded_2_channel_histories_are_linearizable() {
+    check_recorded_channels(Some(2));
+}
+
+#[test]
+fn rendezvous_channel_histories_are_linearizable() {
+    check_recorded_channels(Some(0));
+}
+
+#[test]
+fn unbounded_channel_histories_are_linearizable() {
+    check_recorded_channels(None);
+}
+
+/// How a report names a channel of capacity `cap`.
+fn channel_name(cap: Option<usize>) -> String {
+    match cap {
+        None => "unbounded".to_owned(),
+        Some(0) => "rendezvous".to_owned(),
+        Some(n) => format!("bounded({n})"),
+    }
 }

@@ -8,8 +8,8 @@
 //! What it gives the test files:
 //!
 //! * [`Subject`]: the structures under test, through the test kit's adapter ([`Dual`],
-//!   [`Census`]), so that one scenario function runs on both ([`both!`] makes the two
-//!   `#[test]`s).
+//!   [`Census`]), so that one scenario function runs on each of `DualQueue`, `DualStack` and
+//!   `SegmentedDualQueue` ([`each!`] makes the three `#[test]`s, each with its own bound).
 //! * [`Recorded`]: records every call of an execution and checks the history against the
 //!   sequential specification of a dual queue or stack (the test kit's checker, the same code
 //!   `tests/linearizability.rs` runs on real threads).
@@ -34,6 +34,7 @@ compile_error!(
 );
 
 use dualq_testkit::lincheck::{Call, Key, Recorder, Recording};
+pub use dualq_testkit::lincheck::{ChannelSpec, Ends};
 use dualq_testkit::Ledger;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::{BTreeMap, BTreeSet};
@@ -61,49 +62,47 @@ impl<D: Census<Val> + 'static> Subject for D {}
 /// loom interleaves with it. Timed calls go on spawned threads only (loom bug #249).
 pub const TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Makes two `#[test]`s, `<scenario>::queue` and `<scenario>::stack`, that run the generic
-/// scenario function `<scenario>::<D: Subject>()` on each structure.
+/// Makes three `#[test]`s, `<scenario>::queue`, `<scenario>::stack` and `<scenario>::segmented`,
+/// that run the generic scenario function `<scenario>::<D: Subject>(bound)` on `DualQueue`,
+/// `DualStack` and `SegmentedDualQueue`, each at its own preemption bound (the segmented queue
+/// takes many more atomic steps per call, so its models often need a lower bound to stay
+/// within CI's budget):
 ///
-/// `both!(name, ignore_queue = "reason")` (or `ignore_stack`) marks one of them `#[ignore]`,
-/// for a scenario that documents a known bug of that structure.
+/// ```ignore
+/// each!(push_pop, queue: 3, stack: 3, segmented: 3);
+/// each!(expensive, queue: 2, stack: 2, segmented: (1, ignore = "why it does not run in CI"));
+/// ```
 #[macro_export]
-macro_rules! both {
-    ($scenario:ident) => {
+macro_rules! each {
+    ($scenario:ident, queue: $queue:tt, stack: $stack:tt, segmented: $segmented:tt) => {
         mod $scenario {
-            #[test]
-            fn queue() {
-                super::$scenario::<dualq::DualQueue<$crate::Val>>()
-            }
-            #[test]
-            fn stack() {
-                super::$scenario::<dualq::DualStack<$crate::Val>>()
-            }
+            $crate::structure_test!(queue, dualq::DualQueue<$crate::Val>, $scenario, $queue);
+            $crate::structure_test!(stack, dualq::DualStack<$crate::Val>, $scenario, $stack);
+            $crate::structure_test!(
+                segmented,
+                dualq::SegmentedDualQueue<$crate::Val>,
+                $scenario,
+                $segmented
+            );
         }
     };
-    ($scenario:ident, ignore_queue = $why:literal) => {
-        mod $scenario {
-            #[test]
-            #[ignore = $why]
-            fn queue() {
-                super::$scenario::<dualq::DualQueue<$crate::Val>>()
-            }
-            #[test]
-            fn stack() {
-                super::$scenario::<dualq::DualStack<$crate::Val>>()
-            }
+}
+
+/// One `#[test]` of [`each!`]: `bound`, or `(bound, ignore = "reason")`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! structure_test {
+    ($test:ident, $ty:ty, $scenario:ident, ($bound:expr, ignore = $why:literal)) => {
+        #[test]
+        #[ignore = $why]
+        fn $test() {
+            super::$scenario::<$ty>($bound)
         }
     };
-    ($scenario:ident, ignore_stack = $why:literal) => {
-        mod $scenario {
-            #[test]
-            fn queue() {
-                super::$scenario::<dualq::DualQueue<$crate::Val>>()
-            }
-            #[test]
-            #[ignore = $why]
-            fn stack() {
-                super::$scenario::<dualq::DualStack<$crate::Val>>()
-            }
+    ($test:ident, $ty:ty, $scenario:ident, $bound:expr) => {
+        #[test]
+        fn $test() {
+            super::$scenario::<$ty>($bound)
         }
     };
 }
@@ -129,6 +128,11 @@ impl Values {
             ledger: std::sync::Arc::clone(&self.0),
             _track: loom::alloc::Track::new(()),
         }
+    }
+
+    /// How many times value `id` has been dropped so far.
+    pub fn drops(&self, id: usize) -> u32 {
+        self.0.drops(id)
     }
 
     /// Asserts that every value was dropped exactly once. Call at the end of the model, after
@@ -232,12 +236,7 @@ impl<D: Subject> Recorded<D> {
         R: Send + 'static,
     {
         assert_ne!(n, 0, "thread 0 is the main thread");
-        let mut rec = self.thread(n);
-        Spawned {
-            handle: spawn(move || f(&mut rec)),
-            recording: std::sync::Arc::clone(&self.recording),
-            thread: n,
-        }
+        spawn_recorder(&self.recording, n, self.thread(n), f)
     }
 
     /// The structure itself, for calls that are not part of the history.
@@ -283,10 +282,102 @@ impl<D: Subject> Recorded<D> {
     }
 }
 
-/// A model thread spawned by [`Recorded::spawn`].
+/// Spawns model thread `n` with its recorder `rec`, and reports the join to `recording`.
+fn spawn_recorder<P, R, F>(
+    recording: &std::sync::Arc<Recording>,
+    n: usize,
+    mut rec: Recorder<Val, P>,
+    f: F,
+) -> Spawned<R>
+where
+    P: Send + 'static,
+    F: FnOnce(&mut Recorder<Val, P>) -> R + Send + 'static,
+    R: Send + 'static,
+{
+    Spawned {
+        handle: spawn(move || f(&mut rec)),
+        recording: std::sync::Arc::clone(recording),
+        thread: n,
+    }
+}
+
+/// A channel whose calls are recorded, for one execution, as [`Recorded`] does for the
+/// structures: each thread makes its calls through its own recorder, with its own handles
+/// ([`Ends`]), and [`RecordedChannel::check`] ends the execution by checking the history against
+/// the channel's sequential specification ([`ChannelSpec`]: capacity, FIFO buffer, blocked
+/// senders and receivers served in order, disconnection).
+///
+/// The specification starts with the number of `Sender` and `Receiver` handles the scenario
+/// creates; every drop of one while other threads run goes through a recorder
+/// ([`ChannelRecorder::drop_sender`], [`ChannelRecorder::drop_receiver`]).
+#[derive(Debug)]
+pub struct RecordedChannel {
+    recording: std::sync::Arc<Recording>,
+    initial: ChannelSpec,
+    label: String,
+}
+
+/// The recorder of one model thread's channel calls.
+pub type ChannelRecorder = Recorder<Val, Ends<Val>>;
+
+impl RecordedChannel {
+    /// An empty history of a channel that starts as `initial` (its capacity and how many
+    /// handles of each kind exist); `label` names it in a report.
+    pub fn new(label: &str, initial: ChannelSpec) -> Self {
+        RecordedChannel {
+            recording: Recording::causal(),
+            initial,
+            label: label.to_owned(),
+        }
+    }
+
+    /// The recorder of model thread `n` (0: the main thread), making its calls with `ends`.
+    pub fn thread(&self, n: usize, ends: Ends<Val>) -> ChannelRecorder {
+        if n != 0 {
+            self.recording.fork(0, n);
+        }
+        self.recording.recorder(ends, n)
+    }
+
+    /// Spawns model thread `n`, which makes its calls with `ends` through its own recorder.
+    pub fn spawn<R, F>(&self, n: usize, ends: Ends<Val>, f: F) -> Spawned<R>
+    where
+        F: FnOnce(&mut ChannelRecorder) -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        assert_ne!(n, 0, "thread 0 is the main thread");
+        spawn_recorder(&self.recording, n, self.thread(n, ends), f)
+    }
+
+    /// Ends the history, once every other thread has been joined: drains the channel with
+    /// `try_recv` through `left` (handles that lived through the whole execution, counted in the
+    /// initial state), if it holds a `Receiver`, then checks the history. A history that is not
+    /// linearizable fails the model with the history, the longest legal prefix and the state it
+    /// ends in. Returns the values drained.
+    pub fn check(&self, left: Ends<Val>) -> Vec<Val> {
+        let drained = {
+            let after_all = dualq_testkit::lincheck::QUIESCENT;
+            self.recording.fork(0, after_all);
+            let mut after = self.recording.recorder(left, after_all);
+            if after.target().rx.is_some() {
+                after.drain()
+            } else {
+                Vec::new()
+            }
+        };
+        let history = self.recording.history(&self.label);
+        if let Err(report) = history.check_from(&self.initial) {
+            panic!("{report}");
+        }
+        count_checked();
+        drained
+    }
+}
+
+/// A model thread spawned by [`Recorded::spawn`] or [`RecordedChannel::spawn`].
 #[derive(Debug)]
 pub struct Spawned<R> {
-    handle: JoinHandle<R>,
+    handle: Joinable<R>,
     recording: std::sync::Arc<Recording>,
     thread: usize,
 }
@@ -378,6 +469,7 @@ where
     let start = Instant::now();
     builder.check(move || {
         counter.fetch_add(1, Ordering::Relaxed);
+        TEARDOWN.with(Teardown::reset);
         register_with_epoch();
         f();
     });
@@ -442,16 +534,102 @@ fn take_outcomes(test: &str) -> String {
 }
 
 /// Spawns a model thread that first registers with crossbeam-epoch (see
-/// [`register_with_epoch`]), then runs `f`.
-pub fn spawn<T, F>(f: F) -> JoinHandle<T>
+/// [`register_with_epoch`]), then runs `f`. Join it with [`Joinable::join`].
+pub fn spawn<T, F>(f: F) -> Joinable<T>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    loom::thread::spawn(move || {
+    TEARDOWN.with(|t| {
+        t.resume();
+        t.busy.set(t.busy.get() + 1);
+    });
+    Joinable(loom::thread::spawn(move || {
         register_with_epoch();
-        f()
-    })
+        let r = f();
+        TEARDOWN.with(|t| {
+            t.busy.set(t.busy.get() - 1);
+            if t.busy.get() == 0 && t.main_joining.get() {
+                t.pause();
+            }
+        });
+        r
+    }))
+}
+
+/// A model thread spawned by [`spawn`].
+#[derive(Debug)]
+pub struct Joinable<T>(JoinHandle<T>);
+
+impl<T> Joinable<T> {
+    /// Joins the thread from the main thread, as `std`'s `join` does.
+    ///
+    /// While the main thread waits here and every spawned thread has finished its work, the
+    /// threads' exits (crossbeam-epoch's teardown: a pin, a push of the thread's garbage bag onto
+    /// the global queue, an unpin) are run without exploring their interleavings: nothing of
+    /// dualq's runs then, and exploring them multiplied the executions of every model (two idle
+    /// threads: 1,024 executions at bound 1). Exploration resumes when the join returns, so a
+    /// teardown that is still to come interleaves with the main thread's next calls as usual.
+    pub fn join(self) -> std::thread::Result<T> {
+        TEARDOWN.with(|t| {
+            t.main_joining.set(true);
+            if t.busy.get() == 0 {
+                t.pause();
+            }
+        });
+        let r = self.0.join();
+        TEARDOWN.with(|t| {
+            t.main_joining.set(false);
+            t.resume();
+        });
+        r
+    }
+}
+
+/// What decides whether a thread's exit is explored (see [`Joinable::join`]), for the execution
+/// running on this OS thread (loom runs every model thread of a test on the test's own thread).
+struct Teardown {
+    /// Spawned model threads still running their closure.
+    busy: std::cell::Cell<usize>,
+    /// Whether the main thread is blocked in [`Joinable::join`].
+    main_joining: std::cell::Cell<bool>,
+    /// Whether exploration was stopped here (and must resume after the join).
+    paused: std::cell::Cell<bool>,
+}
+
+impl Teardown {
+    const fn new() -> Self {
+        Teardown {
+            busy: std::cell::Cell::new(0),
+            main_joining: std::cell::Cell::new(false),
+            paused: std::cell::Cell::new(false),
+        }
+    }
+
+    /// Stops exploring until the main thread's join returns.
+    fn pause(&self) {
+        if !self.paused.replace(true) {
+            loom::stop_exploring();
+        }
+    }
+
+    /// Explores again, if [`pause`](Self::pause) stopped it.
+    fn resume(&self) {
+        if self.paused.replace(false) {
+            loom::explore();
+        }
+    }
+
+    /// A new execution starts (exploration is on again: loom resets it).
+    fn reset(&self) {
+        self.busy.set(0);
+        self.main_joining.set(false);
+        self.paused.set(false);
+    }
+}
+
+thread_local! {
+    static TEARDOWN: Teardown = const { Teardown::new() };
 }
 
 /// Registers the current thread with crossbeam-epoch's default collector, without exploring

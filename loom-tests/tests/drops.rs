@@ -5,14 +5,14 @@
 //! destructor is what these scenarios test).
 #![cfg(loom)]
 
-use dualq_loom_tests::{both, id_of, model, outcome, Recorded, Subject, Values, TIMEOUT};
+use dualq_loom_tests::{each, id_of, model, outcome, Recorded, Subject, Values, TIMEOUT};
 
 /// A `pop_timeout` races a `push`, then the main thread pushes a second value and drops the
 /// structure: loom explores the drop finding a cancelled reservation before, among or after the
 /// data; the destructor must drop each value still inside once and skip dead nodes (dropping a
 /// delivered value again would be a double drop, skipping a live one a leak).
-fn drop_with_values_and_cancelled_reservation<D: Subject>() {
-    model(3, || {
+fn drop_with_values_and_cancelled_reservation<D: Subject>(bound: usize) {
+    model(bound, || {
         let values = Values::new(2);
         let h = Recorded::<D>::new();
         let consumer = h.spawn(1, |rec| rec.pop_timeout(TIMEOUT));
@@ -30,14 +30,14 @@ fn drop_with_values_and_cancelled_reservation<D: Subject>() {
         values.assert_all_dropped_once();
     });
 }
-both!(drop_with_values_and_cancelled_reservation);
+each!(drop_with_values_and_cancelled_reservation, queue: 3, stack: 3, segmented: 2);
 
 /// A `transfer_timeout` races a `push` and a `try_pop` on the main thread, then the structure is
 /// dropped: loom explores the try_pop taking the transferred value (the transfer succeeds) or
 /// the pushed one while the transfer withdraws; the outcomes must agree, and the destructor
 /// must not drop the withdrawn value again (it went back to the producer) nor leak the other.
-fn drop_with_withdrawn_transfer<D: Subject>() {
-    model(2, || {
+fn drop_with_withdrawn_transfer<D: Subject>(bound: usize) {
+    model(bound, || {
         let values = Values::new(2);
         let h = Recorded::<D>::new();
         let producer = {
@@ -68,4 +68,4 @@ fn drop_with_withdrawn_transfer<D: Subject>() {
         values.assert_all_dropped_once();
     });
 }
-both!(drop_with_withdrawn_transfer);
+each!(drop_with_withdrawn_transfer, queue: 2, stack: 2, segmented: 2);

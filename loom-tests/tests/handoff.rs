@@ -3,15 +3,15 @@
 //! execution's history is checked against the sequential specification (`Recorded::check`).
 #![cfg(loom)]
 
-use dualq_loom_tests::{both, model, observe_waiting, wait_until, Recorded, Subject, Values};
+use dualq_loom_tests::{each, model, observe_waiting, wait_until, Recorded, Subject, Values};
 
 /// A consumer `pop`s while the main thread `push`es, so loom explores the push landing before,
 /// during and after the consumer links its reservation; a missing Release/Acquire pair on the
 /// link or on the fulfil CAS shows as a causality violation on the value cell, a lost wake-up
 /// as a deadlock, and a lost or doubled value as a leak, a double drop or a history that is not
 /// linearizable.
-fn push_pop<D: Subject>() {
-    model(3, || {
+fn push_pop<D: Subject>(bound: usize) {
+    model(bound, || {
         let values = Values::new(1);
         let h = Recorded::<D>::new();
         let consumer = h.spawn(1, |rec| rec.pop());
@@ -23,14 +23,14 @@ fn push_pop<D: Subject>() {
         values.assert_all_dropped_once();
     });
 }
-both!(push_pop);
+each!(push_pop, queue: 3, stack: 3, segmented: 3);
 
 /// Two producers race each other and a consumer: loom explores both appends contending for the
 /// tail (or head) while the consumer links or takes, so a lost append (two CASes succeeding on
 /// one link) or a value taken twice would show as a missing value, a leak, a double drop, or a
 /// history in which a value appears twice or never.
-fn push_push_pop<D: Subject>() {
-    model(1, || {
+fn push_push_pop<D: Subject>(bound: usize) {
+    model(bound, || {
         let values = Values::new(2);
         let h = Recorded::<D>::new();
         let consumer = h.spawn(1, |rec| rec.pop());
@@ -48,7 +48,7 @@ fn push_push_pop<D: Subject>() {
         values.assert_all_dropped_once();
     });
 }
-both!(push_push_pop);
+each!(push_push_pop, queue: 1, stack: 1, segmented: 1);
 
 /// Two consumers wait while the main thread pushes two values, in any interleaving with the
 /// pops linking their reservations: each consumer must get exactly one value. Without the
@@ -56,8 +56,8 @@ both!(push_push_pop);
 /// consumer stuck: a deadlock), and without mark-then-swing a fulfilled node could stay linked.
 /// (Both pops span the whole execution, so any service order is linearizable here: the order
 /// is checked by `waiters_served_in_order`.)
-fn pop_pop_push_push<D: Subject>() {
-    model(1, || {
+fn pop_pop_push_push<D: Subject>(bound: usize) {
+    model(bound, || {
         let values = Values::new(2);
         let h = Recorded::<D>::new();
         let consumers: Vec<_> = (1..=2).map(|t| h.spawn(t, |rec| rec.pop())).collect();
@@ -74,7 +74,7 @@ fn pop_pop_push_push<D: Subject>() {
         values.assert_all_dropped_once();
     });
 }
-both!(pop_pop_push_push);
+each!(pop_pop_push_push, queue: 1, stack: 1, segmented: 1);
 
 /// Consumer A's reservation is linked before consumer B's (B is spawned once A waits, which the
 /// main thread records as a `has_waiting_consumer() -> true` that pins A's request in the
@@ -82,8 +82,8 @@ both!(pop_pop_push_push);
 /// stack B first (newest first). Loom explores every interleaving of the two fulfilments with
 /// the waiters waking; a structure that fulfilled the wrong end hands the first value to the
 /// wrong consumer, which makes the history not linearizable.
-fn waiters_served_in_order<D: Subject>() {
-    model(2, || {
+fn waiters_served_in_order<D: Subject>(bound: usize) {
+    model(bound, || {
         let values = Values::new(2);
         let h = Recorded::<D>::new();
         let d = h.structure().clone();
@@ -113,4 +113,4 @@ fn waiters_served_in_order<D: Subject>() {
         values.assert_all_dropped_once();
     });
 }
-both!(waiters_served_in_order);
+each!(waiters_served_in_order, queue: 2, stack: 2, segmented: 1);

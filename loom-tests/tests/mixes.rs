@@ -137,20 +137,24 @@ fn mix<D: Subject>(bound: usize, scripts: &'static [&'static [Act]]) {
     });
 }
 
-/// `mix!(name, bound, [[main's calls], [thread 1's calls], …])` makes `name::queue` and
-/// `name::stack`.
+/// `mix!(name, queue: 2, stack: 2, segmented: 1, [[main's calls], [thread 1's calls], …])`
+/// makes `name::queue`, `name::stack` and `name::segmented`, each at its preemption bound.
 macro_rules! mix {
-    ($name:ident, $bound:expr, $scripts:expr) => {
+    ($name:ident, queue: $q:expr, stack: $s:expr, segmented: $g:expr, $scripts:expr) => {
         mod $name {
             use super::*;
             const SCRIPTS: &[&[Act]] = &$scripts;
             #[test]
             fn queue() {
-                mix::<dualq::DualQueue<Val>>($bound, SCRIPTS)
+                mix::<dualq::DualQueue<Val>>($q, SCRIPTS)
             }
             #[test]
             fn stack() {
-                mix::<dualq::DualStack<Val>>($bound, SCRIPTS)
+                mix::<dualq::DualStack<Val>>($s, SCRIPTS)
+            }
+            #[test]
+            fn segmented() {
+                mix::<dualq::SegmentedDualQueue<Val>>($g, SCRIPTS)
             }
         }
     };
@@ -160,7 +164,9 @@ macro_rules! mix {
 // value served out of order, or a timed-out pop that still took one (or lost it), shows.
 mix!(
     push_push_vs_try_pop_pop_timeout,
-    2,
+    queue: 2,
+    stack: 2,
+    segmented: 2,
     [&[Push, Push], &[TryPop, PopTimeout]]
 );
 
@@ -168,7 +174,9 @@ mix!(
 // already linked, and must not leave its value inside when it fails.
 mix!(
     try_transfer_push_vs_pop_timeout,
-    2,
+    queue: 2,
+    stack: 2,
+    segmented: 2,
     [&[TryTransfer, Push], &[PopTimeout]]
 );
 
@@ -176,7 +184,9 @@ mix!(
 // value only while it is inside, has_waiting_consumer only a request that is linked.
 mix!(
     transfer_vs_pop_observed,
-    2,
+    queue: 2,
+    stack: 2,
+    segmented: 1,
     [&[IsEmpty, HasWaitingConsumer], &[Transfer], &[Pop]]
 );
 
@@ -184,6 +194,8 @@ mix!(
 // never also take, and whatever is left after both must still be there for the drain.
 mix!(
     transfer_timeout_vs_pop_timeout_and_try_pop,
-    1,
+    queue: 1,
+    stack: 1,
+    segmented: 1,
     [&[TryPop, Push], &[TransferTimeout], &[PopTimeout]]
 );

@@ -5,14 +5,14 @@
 //! is recorded, and each execution's history checked.
 #![cfg(loom)]
 
-use dualq_loom_tests::{both, model, outcome, reclaim, Recorded, Subject, Values};
+use dualq_loom_tests::{each, model, outcome, reclaim, Recorded, Subject, Values};
 
 /// A consumer takes the front node, unlinks it and drives reclamation while the main thread
 /// reads the same front (`is_empty`, `has_waiting_consumer`) and walks the list (`len`,
 /// `waiting_consumers`); without the readers' epoch pins (or with a node freed at unlink
 /// instead of retired), a reader would dereference the freed node and hit the poison.
-fn readers_pin_the_front<D: Subject>() {
-    model(2, || {
+fn readers_pin_the_front<D: Subject>(bound: usize) {
+    model(bound, || {
         let values = Values::new(2);
         let h = Recorded::<D>::new();
         let d = h.structure().clone();
@@ -43,14 +43,14 @@ fn readers_pin_the_front<D: Subject>() {
         values.assert_all_dropped_once();
     });
 }
-both!(readers_pin_the_front);
+each!(readers_pin_the_front, queue: 2, stack: 2, segmented: 2);
 
 /// A waiting consumer's node is fulfilled, unlinked and reclaimed by the main thread (a push
 /// fulfils it; for the queue a second push and a `try_pop` move the head past it) while the
 /// consumer, unpinned, has yet to read its slot; the consumer's own reference must keep the
 /// node alive, or it would read its state from a freed node.
-fn waiter_outlives_unlink<D: Subject>() {
-    model(2, || {
+fn waiter_outlives_unlink<D: Subject>(bound: usize) {
+    model(bound, || {
         let values = Values::new(2);
         let h = Recorded::<D>::new();
         let consumer = h.spawn(1, |rec| rec.pop());
@@ -75,4 +75,4 @@ fn waiter_outlives_unlink<D: Subject>() {
         values.assert_all_dropped_once();
     });
 }
-both!(waiter_outlives_unlink);
+each!(waiter_outlives_unlink, queue: 2, stack: 2, segmented: 1);

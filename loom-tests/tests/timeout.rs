@@ -5,15 +5,15 @@
 //! linearizable.
 #![cfg(loom)]
 
-use dualq_loom_tests::{both, id_of, model, outcome, Recorded, Subject, Values, TIMEOUT};
+use dualq_loom_tests::{each, id_of, model, outcome, Recorded, Subject, Values, TIMEOUT};
 
 /// A `pop_timeout` races a `push`: loom explores the push landing before the reservation is
 /// linked (data path), while it waits (fulfil), and after it cancels (the value stays inside),
 /// and the cancel CAS against the fulfil CAS; without the one-winner slot (or if a waiter that
 /// lost the race to a fulfiller dropped the value), the value would be lost (leak), delivered
 /// and kept (double drop), or the dead reservation would still count as waiting.
-fn pop_timeout_races_push<D: Subject>() {
-    model(3, || {
+fn pop_timeout_races_push<D: Subject>(bound: usize) {
+    model(bound, || {
         let values = Values::new(1);
         let h = Recorded::<D>::new();
         let consumer = h.spawn(1, |rec| rec.pop_timeout(TIMEOUT));
@@ -38,14 +38,14 @@ fn pop_timeout_races_push<D: Subject>() {
         values.assert_all_dropped_once();
     });
 }
-both!(pop_timeout_races_push);
+each!(pop_timeout_races_push, queue: 3, stack: 3, segmented: 3);
 
 /// Two `pop_timeout`s race one `push`: loom explores both reservations cancelling while the
 /// push fulfils one of them, including a cancelled reservation being unlinked from the middle
 /// of the list while the other is fulfilled; at most one consumer may get the value, and if
 /// neither does it must still be inside (nothing lost, nothing duplicated, no waiter left).
-fn two_pop_timeouts_race_push<D: Subject>() {
-    model(1, || {
+fn two_pop_timeouts_race_push<D: Subject>(bound: usize) {
+    model(bound, || {
         let values = Values::new(1);
         let h = Recorded::<D>::new();
         let consumers: Vec<_> = (1..=2)
@@ -70,14 +70,14 @@ fn two_pop_timeouts_race_push<D: Subject>() {
         values.assert_all_dropped_once();
     });
 }
-both!(two_pop_timeouts_race_push);
+each!(two_pop_timeouts_race_push, queue: 1, stack: 1, segmented: 1);
 
 /// A `transfer_timeout` races a blocking `pop`: loom explores the consumer taking the value just
 /// before, during and after the producer's cancel CAS; the value must come back to the producer
 /// XOR reach the consumer, never both (a double drop) and never neither (a leak). If it came
 /// back, the main thread pushes a second value so the consumer can finish.
-fn transfer_timeout_races_pop<D: Subject>() {
-    model(2, || {
+fn transfer_timeout_races_pop<D: Subject>(bound: usize) {
+    model(bound, || {
         let values = Values::new(2);
         let h = Recorded::<D>::new();
         let producer = {
@@ -106,14 +106,14 @@ fn transfer_timeout_races_pop<D: Subject>() {
         values.assert_all_dropped_once();
     });
 }
-both!(transfer_timeout_races_pop);
+each!(transfer_timeout_races_pop, queue: 2, stack: 2, segmented: (1, ignore = "255,000 executions at bound 1 (40 s) on SegmentedDualQueue: its race is covered by drop_with_withdrawn_transfer and transfer_timeout_races_pop_timeout"));
 
 /// A `transfer_timeout` races a `pop_timeout`: both may give up, so loom explores the
 /// producer's cancel, the consumer's cancel and the match in every order; the outcomes must
 /// agree (delivered to the consumer XOR returned to the producer) and both nodes must end
 /// unlinked.
-fn transfer_timeout_races_pop_timeout<D: Subject>() {
-    model(2, || {
+fn transfer_timeout_races_pop_timeout<D: Subject>(bound: usize) {
+    model(bound, || {
         let values = Values::new(1);
         let h = Recorded::<D>::new();
         let producer = {
@@ -143,4 +143,4 @@ fn transfer_timeout_races_pop_timeout<D: Subject>() {
         values.assert_all_dropped_once();
     });
 }
-both!(transfer_timeout_races_pop_timeout);
+each!(transfer_timeout_races_pop_timeout, queue: 2, stack: 2, segmented: 1);

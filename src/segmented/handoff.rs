@@ -30,7 +30,12 @@ pub(crate) const COUNT: u64 = !GONE;
 /// sender from blocking the caller (crossbeam-channel #997), and poisoning at once (Kotlin)
 /// would waste cells when both run. A receive that may wait never poisons: it waits in line
 /// (see `recv_from_cell_slow`).
-const LAGGING_SENDER_ROUNDS: u32 = if cfg!(loom) { 1 } else { 12 };
+///
+/// Under loom, none: the receive poisons at once. A round there is a yield, which makes the
+/// lagging sender write before the receive may look again, so poisoning was out of reach of
+/// every model; with no round, loom explores the sender writing before the receive's look or
+/// after its poison, which covers every real outcome of the wait.
+const LAGGING_SENDER_ROUNDS: u32 = if cfg!(loom) { 0 } else { 12 };
 
 /// What a send waits for once its value has a cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -20,7 +20,7 @@
 //! the search of [`super::wgl`] on them; a failure is reported with the history drawn as a
 //! timeline, the longest legal prefix the search found, and the state it ended in.
 
-use super::spec::{CallId, Op, QueueSpec, StackSpec, Val};
+use super::spec::{CallId, Op, QueueSpec, Received, Sent, StackSpec, Val};
 use super::wgl::{self, Event, Spec, Verdict};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -67,6 +67,31 @@ pub enum Call {
         /// What `waiting_producers()` returned.
         producers: usize,
     },
+    /// A channel's `send(v)` (`micros: None`) or `send_timeout(v, micros)`, and what it
+    /// returned.
+    Send {
+        /// The value offered.
+        v: Val,
+        /// The timeout in microseconds, for `send_timeout`.
+        micros: Option<u32>,
+        /// What it returned.
+        result: Sent,
+    },
+    /// A channel's `try_send(v)` and what it returned.
+    TrySend(Val, Sent),
+    /// A channel's `recv()` (`micros: None`) or `recv_timeout(micros)`, and what it returned.
+    Recv {
+        /// The timeout in microseconds, for `recv_timeout`.
+        micros: Option<u32>,
+        /// What it returned.
+        result: Received,
+    },
+    /// A channel's `try_recv()` and what it returned.
+    TryRecv(Received),
+    /// A `Sender` handle dropped.
+    DropSender,
+    /// A `Receiver` handle dropped.
+    DropReceiver,
 }
 
 impl fmt::Display for Call {
@@ -91,6 +116,28 @@ impl fmt::Display for Call {
                 f,
                 "waiting_consumers() -> {consumers}, waiting_producers() -> {producers}"
             ),
+            Call::Send {
+                v,
+                micros: None,
+                result,
+            } => write!(f, "send({v}) -> {result:?}"),
+            Call::Send {
+                v,
+                micros: Some(micros),
+                result,
+            } => write!(f, "send_timeout({v}, {micros}µs) -> {result:?}"),
+            Call::TrySend(v, result) => write!(f, "try_send({v}) -> {result:?}"),
+            Call::Recv {
+                micros: None,
+                result,
+            } => write!(f, "recv() -> {result:?}"),
+            Call::Recv {
+                micros: Some(micros),
+                result,
+            } => write!(f, "recv_timeout({micros}µs) -> {result:?}"),
+            Call::TryRecv(result) => write!(f, "try_recv() -> {result:?}"),
+            Call::DropSender => write!(f, "drop(Sender)"),
+            Call::DropReceiver => write!(f, "drop(Receiver)"),
         }
     }
 }
@@ -126,6 +173,38 @@ impl Call {
                 match result {
                     Ok(()) => Op::TransferDone(c),
                     Err(back) => Op::TransferTimedOut(c, back),
+                },
+            ],
+            Call::TrySend(v, result) => vec![Op::TrySend(v, result)],
+            Call::TryRecv(result) => vec![Op::TryRecv(result)],
+            Call::DropSender => vec![Op::DropSender],
+            Call::DropReceiver => vec![Op::DropReceiver],
+            // A send that timed out never went in: its request waited in line.
+            Call::Send {
+                v,
+                result: Sent::TimedOut(back),
+                ..
+            } => vec![Op::SendWaits(c, v), Op::SendTimedOut(c, back)],
+            Call::Send { v, result, .. } => vec![
+                Op::SendReq(c, v),
+                match result {
+                    Sent::Ok => Op::SendDone(c),
+                    Sent::TimedOut(back) => Op::SendTimedOut(c, back),
+                    Sent::Disconnected(back) => Op::SendDisconnected(c, back),
+                    // A blocking send never says `Full`: an impossible follow-up (the
+                    // specification accepts no `try_send` that timed out).
+                    Sent::Full(back) => Op::TrySend(v, Sent::TimedOut(back)),
+                },
+            ],
+            Call::Recv { result, .. } => vec![
+                Op::RecvReq(c),
+                match result {
+                    Received::Got(v) => Op::RecvDone(c, v),
+                    Received::TimedOut => Op::RecvTimedOut(c),
+                    Received::Disconnected => Op::RecvDisconnected(c),
+                    // A blocking receive never says `Empty`: an impossible follow-up (the
+                    // specification accepts no `try_recv` that timed out).
+                    Received::Empty => Op::TryRecv(Received::TimedOut),
                 },
             ],
         }
@@ -212,12 +291,19 @@ impl History {
         (events, origin)
     }
 
-    /// Checks the history against `S`. On failure, returns a readable report.
+    /// Checks the history against `S`, starting from its default state. On failure, returns a
+    /// readable report.
     pub fn check<S: Spec<Op = Op> + Default + fmt::Debug>(&self) -> Result<(), String> {
+        self.check_from(&S::default())
+    }
+
+    /// Checks the history against the specification starting in state `init` (a channel's
+    /// capacity and handles, for instance). On failure, returns a readable report.
+    pub fn check_from<S: Spec<Op = Op> + fmt::Debug>(&self, init: &S) -> Result<(), String> {
         let (events, _) = self.events();
-        match wgl::check(&S::default(), &events, BUDGET) {
+        match wgl::check(init, &events, BUDGET) {
             Verdict::Linearizable(_) => Ok(()),
-            Verdict::NotLinearizable { longest } => Err(self.report::<S>(&events, &longest)),
+            Verdict::NotLinearizable { longest } => Err(self.report(init, &events, &longest)),
             Verdict::GaveUp { steps } => Err(format!(
                 "{}: the search gave up after {steps} steps\n{self}",
                 self.label
@@ -235,8 +321,9 @@ impl History {
     }
 
     /// The history, the longest legal prefix found, and the state it ends in.
-    fn report<S: Spec<Op = Op> + Default + fmt::Debug>(
+    fn report<S: Spec<Op = Op> + fmt::Debug>(
         &self,
+        init: &S,
         events: &[Event<Op>],
         longest: &[usize],
     ) -> String {
@@ -248,7 +335,7 @@ impl History {
             longest.len(),
             events.len()
         );
-        let mut state = S::default();
+        let mut state = init.clone();
         for &i in longest {
             let _ = writeln!(out, "    {}", events[i].op);
             state = state.apply(&events[i].op).expect("a legal prefix");

@@ -183,22 +183,24 @@ fn micros(d: Duration) -> u32 {
     u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
 }
 
-impl<T: Key, P: Deref> Recorder<T, P>
-where
-    P::Target: Dual<T>,
-{
-    /// The structure, for calls that are not to be recorded.
-    pub fn target(&self) -> &P::Target {
+impl<T, P> Recorder<T, P> {
+    /// What the calls are made on (a structure, or a thread's channel handles), for calls that
+    /// are not to be recorded.
+    pub fn target(&self) -> &P {
         &self.target
     }
 
-    /// Makes one call between two stamps. `f` makes the call and says what to record; use it
-    /// for calls the methods below do not cover.
-    pub fn call<R>(&mut self, f: impl FnOnce(&P::Target) -> (R, Call)) -> R {
+    /// As [`target`](Self::target), mutably.
+    pub fn target_mut(&mut self) -> &mut P {
+        &mut self.target
+    }
+
+    /// Makes one call on the target between two stamps, and records what `f` says it was.
+    pub(super) fn stamp<R>(&mut self, f: impl FnOnce(&mut P) -> (R, Call)) -> R {
         let recording = &*self.recording;
         let seen = recording.causal.then(|| recording.seen_by(self.thread));
         let inv = recording.tick();
-        let (result, call) = f(&self.target);
+        let (result, call) = f(&mut self.target);
         let ret = recording.tick();
         let causal = seen.map(|seen| Causal {
             seen,
@@ -212,6 +214,17 @@ where
             causal,
         });
         result
+    }
+}
+
+impl<T: Key, P: Deref> Recorder<T, P>
+where
+    P::Target: Dual<T>,
+{
+    /// Makes one call between two stamps. `f` makes the call and says what to record; use it
+    /// for calls the methods below do not cover.
+    pub fn call<R>(&mut self, f: impl FnOnce(&P::Target) -> (R, Call)) -> R {
+        self.stamp(|target| f(target))
     }
 
     /// `push(v)`.

@@ -86,6 +86,62 @@ pub enum Op {
         /// Transfers waiting.
         producers: usize,
     },
+    // Channels ([`super::channel`]).
+    /// The request of channel send `c` of `v`: hand it to a waiting receiver, put it in the
+    /// buffer, or wait in line for room (or, every receiver gone, be refused).
+    SendReq(CallId, Val),
+    /// The request of channel send `c` of `v` that later timed out: it waited in line. Legal
+    /// where a send request would block, and also, as for a `try_send` that says `Full`, on a
+    /// bounded channel with room that no receiver waits on ([`super::channel`]).
+    SendWaits(CallId, Val),
+    /// The follow-up of send `c`: its value went in (it returned `Ok`).
+    SendDone(CallId),
+    /// The follow-up of send `c`: it gave up waiting and got `v` back.
+    SendTimedOut(CallId, Val),
+    /// The follow-up of send `c`: every receiver was gone; it got `v` back.
+    SendDisconnected(CallId, Val),
+    /// `try_send(v)` and what it returned.
+    TrySend(Val, Sent),
+    /// The request of channel receive `c`: take the next value, or wait in line.
+    RecvReq(CallId),
+    /// The follow-up of receive `c`: it returned `v`.
+    RecvDone(CallId, Val),
+    /// The follow-up of receive `c`: it gave up waiting.
+    RecvTimedOut(CallId),
+    /// The follow-up of receive `c`: the channel is empty and every sender is gone.
+    RecvDisconnected(CallId),
+    /// `try_recv()` and what it returned.
+    TryRecv(Received),
+    /// A `Sender` handle was dropped.
+    DropSender,
+    /// A `Receiver` handle was dropped.
+    DropReceiver,
+}
+
+/// What a channel send returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Sent {
+    /// `Ok(())`: the value went in.
+    Ok,
+    /// `Full(v)` (`try_send` only).
+    Full(Val),
+    /// `Timeout(v)` (`send_timeout` only).
+    TimedOut(Val),
+    /// `Disconnected(v)`, or `SendError(v)`: every receiver is gone.
+    Disconnected(Val),
+}
+
+/// What a channel receive returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Received {
+    /// `Ok(v)`.
+    Got(Val),
+    /// `Empty` (`try_recv` only).
+    Empty,
+    /// `Timeout` (`recv_timeout` only).
+    TimedOut,
+    /// `Disconnected`, or `RecvError`: the channel is empty and every sender is gone.
+    Disconnected,
 }
 
 impl fmt::Display for Op {
@@ -110,6 +166,21 @@ impl fmt::Display for Op {
                 f,
                 "waiting consumers {consumers}, waiting producers {producers}"
             ),
+            Op::SendReq(c, v) => write!(f, "#{c} send({v}): request"),
+            Op::SendWaits(c, v) => write!(f, "#{c} send({v}): request, waits"),
+            Op::SendDone(c) => write!(f, "#{c} send: follow-up, went in"),
+            Op::SendTimedOut(c, v) => write!(f, "#{c} send: follow-up, timed out ({v} back)"),
+            Op::SendDisconnected(c, v) => {
+                write!(f, "#{c} send: follow-up, disconnected ({v} back)")
+            }
+            Op::TrySend(v, r) => write!(f, "try_send({v}) -> {r:?}"),
+            Op::RecvReq(c) => write!(f, "#{c} recv: request"),
+            Op::RecvDone(c, v) => write!(f, "#{c} recv: follow-up, got {v}"),
+            Op::RecvTimedOut(c) => write!(f, "#{c} recv: follow-up, timed out"),
+            Op::RecvDisconnected(c) => write!(f, "#{c} recv: follow-up, disconnected"),
+            Op::TryRecv(r) => write!(f, "try_recv -> {r:?}"),
+            Op::DropSender => write!(f, "drop a Sender"),
+            Op::DropReceiver => write!(f, "drop a Receiver"),
         }
     }
 }
@@ -132,12 +203,12 @@ pub type QueueSpec = DualSpec<false>;
 /// The dual stack's specification: LIFO data, LIFO requests.
 pub type StackSpec = DualSpec<true>;
 
-fn insert_sorted<K: Ord>(v: &mut Vec<K>, k: K) {
+pub(super) fn insert_sorted<K: Ord>(v: &mut Vec<K>, k: K) {
     let at = v.binary_search(&k).unwrap_or_else(|at| at);
     v.insert(at, k);
 }
 
-fn remove<K: PartialEq>(v: &mut Vec<K>, k: &K) -> Option<K> {
+pub(super) fn remove<K: PartialEq>(v: &mut Vec<K>, k: &K) -> Option<K> {
     let at = v.iter().position(|x| x == k)?;
     Some(v.remove(at))
 }
@@ -222,6 +293,7 @@ impl<const LIFO: bool> Spec for DualSpec<LIFO> {
                 let held_by_producers = s.data.iter().filter(|d| d.1.is_some()).count();
                 (s.waiting.len() == consumers && held_by_producers == producers).then_some(())?
             }
+            channel_op => panic!("{channel_op} is a channel's operation, not a dual structure's"),
         }
         Some(s)
     }
