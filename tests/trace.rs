@@ -37,6 +37,25 @@ fn step(thread: &str, node: u64, step: Step) -> (String, u64, Step) {
     (thread.to_owned(), node, step)
 }
 
+/// Freezes thread `name` right after it records a step that `at` accepts, until the returned
+/// sender is used (the hook blocks that thread, pinned). The receiver hears once it is frozen.
+fn freeze_after(
+    trace: &dualq::trace::Trace,
+    name: &'static str,
+    at: impl Fn(&Step) -> bool + Send + Sync + 'static,
+) -> (mpsc::Receiver<()>, mpsc::Sender<()>) {
+    let (frozen_tx, frozen_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = Mutex::new(release_rx);
+    trace.set_hook(move |event| {
+        if event.thread == name && at(&event.step) {
+            frozen_tx.send(()).unwrap();
+            release_rx.lock().unwrap().recv().unwrap();
+        }
+    });
+    (frozen_rx, release_tx)
+}
+
 #[test]
 fn queue_pop_waits_then_push_fulfils() {
     let queue = Arc::new(DualQueue::<u32>::new());
@@ -108,14 +127,8 @@ fn stack_fulfilling_node_is_helped_by_a_third_thread() {
     });
     stack.trace().wait_for("t1", Step::Parked);
 
-    let (frozen_tx, frozen_rx) = mpsc::channel();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let release_rx = Mutex::new(release_rx);
-    stack.trace().set_hook(move |event| {
-        if event.thread == "t2" && matches!(event.step, Step::PushedFulfilling(_)) {
-            frozen_tx.send(()).unwrap();
-            release_rx.lock().unwrap().recv().unwrap();
-        }
+    let (frozen_rx, release_tx) = freeze_after(stack.trace(), "t2", |step| {
+        matches!(step, Step::PushedFulfilling(_))
     });
     let producer = spawn_named("t2", {
         let stack = Arc::clone(&stack);
@@ -218,14 +231,8 @@ fn stack_observers_change_nothing() {
         move || stack.pop()
     });
     stack.trace().wait_for("t1", Step::Parked);
-    let (frozen_tx, frozen_rx) = mpsc::channel();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let release_rx = Mutex::new(release_rx);
-    stack.trace().set_hook(move |event| {
-        if event.thread == "t2" && matches!(event.step, Step::PushedFulfilling(_)) {
-            frozen_tx.send(()).unwrap();
-            release_rx.lock().unwrap().recv().unwrap();
-        }
+    let (frozen_rx, release_tx) = freeze_after(stack.trace(), "t2", |step| {
+        matches!(step, Step::PushedFulfilling(_))
     });
     let producer = spawn_named("t2", {
         let stack = Arc::clone(&stack);
@@ -330,25 +337,6 @@ fn segmented_values_wait_in_their_cells_and_segments_come_and_go() {
     );
 }
 
-/// Freezes thread `name` right after it records `step` on a segmented queue (its claim), until
-/// the returned sender is used; returns once it is frozen.
-fn freeze_after(
-    queue: &dualq::SegmentedDualQueue<u32>,
-    name: &'static str,
-    step: Step,
-) -> (mpsc::Receiver<()>, mpsc::Sender<()>) {
-    let (frozen_tx, frozen_rx) = mpsc::channel();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let release_rx = Mutex::new(release_rx);
-    queue.trace().set_hook(move |event| {
-        if event.thread == name && event.step == step {
-            frozen_tx.send(()).unwrap();
-            release_rx.lock().unwrap().recv().unwrap();
-        }
-    });
-    (frozen_rx, release_tx)
-}
-
 /// A parked `pop_timeout` whose sender has claimed its cell (and is frozen before writing)
 /// does not time out: a later push is already buffered behind it, so a pop that left now
 /// would have been overtaken by that value's receiver. Before the fix the pop returned `None`
@@ -362,7 +350,9 @@ fn segmented_a_receive_whose_sender_has_claimed_its_cell_does_not_time_out() {
         move || queue.pop_timeout(Duration::from_millis(20))
     });
     queue.trace().wait_for("t1", Step::Parked);
-    let (frozen, release) = freeze_after(&queue, "t2", Step::Claimed(NodeKind::Data));
+    let (frozen, release) = freeze_after(queue.trace(), "t2", |step| {
+        *step == Step::Claimed(NodeKind::Data)
+    });
     let producer = spawn_named("t2", {
         let queue = Arc::clone(&queue);
         move || queue.push(1)
@@ -392,7 +382,9 @@ fn segmented_a_transfer_whose_receiver_has_claimed_its_cell_does_not_time_out() 
         move || queue.transfer_timeout(1, Duration::from_millis(20))
     });
     queue.trace().wait_for("t1", Step::Parked);
-    let (frozen, release) = freeze_after(&queue, "t2", Step::Claimed(NodeKind::Request));
+    let (frozen, release) = freeze_after(queue.trace(), "t2", |step| {
+        *step == Step::Claimed(NodeKind::Request)
+    });
     let consumer = spawn_named("t2", {
         let queue = Arc::clone(&queue);
         move || queue.pop()
