@@ -39,7 +39,8 @@ pub(crate) trait AsyncImp: 'static {
     const NAME: &'static str;
     /// Whether more than one task may receive (false: tokio's mpsc).
     const MULTI_CONSUMER: bool = true;
-    type Tx: Send + 'static;
+    /// A sending handle; each sending task gets a clone.
+    type Tx: Clone + Send + 'static;
     type Rx: Send + 'static;
     /// Whether `new` can make this flavor.
     fn supports(flavor: Flavor) -> bool {
@@ -47,7 +48,6 @@ pub(crate) trait AsyncImp: 'static {
         true
     }
     fn new(flavor: Flavor) -> (Self::Tx, Self::Rx);
-    fn sender(tx: &Self::Tx) -> Self::Tx;
     /// `n` receiving handles (`n` = 1 where not [`MULTI_CONSUMER`](AsyncImp::MULTI_CONSUMER)).
     fn receivers(rx: Self::Rx, n: usize) -> Vec<Self::Rx>;
     fn send(tx: &Self::Tx, v: usize) -> impl Future<Output = Result<(), Disconnected>> + Send;
@@ -76,9 +76,6 @@ impl AsyncImp for DualqTasks {
             Flavor::Bounded(cap) => dualq::channel::bounded(cap),
         }
     }
-    fn sender(tx: &Self::Tx) -> Self::Tx {
-        tx.clone()
-    }
     fn receivers(rx: Self::Rx, n: usize) -> Vec<Self::Rx> {
         clones(rx, n)
     }
@@ -105,9 +102,6 @@ impl AsyncImp for FlumeTasks {
             Flavor::Bounded(cap) => flume::bounded(cap),
         }
     }
-    fn sender(tx: &Self::Tx) -> Self::Tx {
-        tx.clone()
-    }
     fn receivers(rx: Self::Rx, n: usize) -> Vec<Self::Rx> {
         clones(rx, n)
     }
@@ -133,9 +127,6 @@ impl AsyncImp for KanalTasks {
             Flavor::Rendezvous => kanal::bounded_async(0),
             Flavor::Bounded(cap) => kanal::bounded_async(cap),
         }
-    }
-    fn sender(tx: &Self::Tx) -> Self::Tx {
-        tx.clone()
     }
     fn receivers(rx: Self::Rx, n: usize) -> Vec<Self::Rx> {
         clones(rx, n)
@@ -166,9 +157,6 @@ impl AsyncImp for AsyncChannel {
             Flavor::Rendezvous => panic!("async-channel has no rendezvous form"),
         }
     }
-    fn sender(tx: &Self::Tx) -> Self::Tx {
-        tx.clone()
-    }
     fn receivers(rx: Self::Rx, n: usize) -> Vec<Self::Rx> {
         clones(rx, n)
     }
@@ -185,7 +173,7 @@ impl AsyncImp for AsyncChannel {
 pub(crate) struct TokioMpsc;
 
 /// Either kind of tokio sender.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum TokioTx {
     Unbounded(tokio::sync::mpsc::UnboundedSender<usize>),
     Bounded(tokio::sync::mpsc::Sender<usize>),
@@ -217,12 +205,6 @@ impl AsyncImp for TokioMpsc {
                 (TokioTx::Bounded(tx), TokioRx::Bounded(rx))
             }
             Flavor::Rendezvous => panic!("tokio's mpsc has no rendezvous form"),
-        }
-    }
-    fn sender(tx: &Self::Tx) -> Self::Tx {
-        match tx {
-            TokioTx::Unbounded(tx) => TokioTx::Unbounded(tx.clone()),
-            TokioTx::Bounded(tx) => TokioTx::Bounded(tx.clone()),
         }
     }
     fn receivers(rx: Self::Rx, n: usize) -> Vec<Self::Rx> {
@@ -277,7 +259,7 @@ pub(crate) fn throughput<I: AsyncImp>(
     let t0 = Instant::now();
     let senders: Vec<_> = (0..producers as u64)
         .map(|p| {
-            let tx = I::sender(&tx);
+            let tx = tx.clone();
             let (from, to) = (
                 messages * p / producers as u64,
                 messages * (p + 1) / producers as u64,
