@@ -48,7 +48,7 @@ macro_rules! dual_api {
             pub fn push(&self, value: T) {
                 // `Async` never waits and a bare structure has no other side to lose: it cannot
                 // fail.
-                let result = self.put(value, $crate::waiter::Patience::Async);
+                let result = self.put(value, $crate::patience::Patience::Async);
                 debug_assert!(result.is_ok(), "an asynchronous push failed");
             }
 
@@ -76,7 +76,7 @@ macro_rules! dual_api {
             /// assert_eq!(consumer.join().unwrap(), 10);
             /// ```
             pub fn pop(&self) -> T {
-                match self.take($crate::waiter::Patience::Wait($crate::sync::Timer::forever())) {
+                match self.take($crate::patience::Patience::Wait($crate::sync::Timer::forever())) {
                     Ok(value) => value,
                     Err(failure) => unreachable!("an untimed pop failed: {failure:?}"),
                 }
@@ -96,7 +96,7 @@ macro_rules! dual_api {
             /// assert_eq!(x.try_pop(), Some(3));
             /// ```
             pub fn try_pop(&self) -> Option<T> {
-                self.take($crate::waiter::Patience::Now).ok()
+                self.take($crate::patience::Patience::Now).ok()
             }
 
             /// Like [`pop`](Self::pop), but gives up after `timeout`, withdrawing its
@@ -115,7 +115,7 @@ macro_rules! dual_api {
             /// assert!(!x.has_waiting_consumer()); // the reservation was withdrawn
             /// ```
             pub fn pop_timeout(&self, timeout: std::time::Duration) -> Option<T> {
-                self.take($crate::waiter::Patience::timeout(timeout)).ok()
+                self.take($crate::patience::Patience::timeout(timeout)).ok()
             }
 
             /// Like [`pop_timeout`](Self::pop_timeout), with a deadline instead of a duration.
@@ -132,7 +132,7 @@ macro_rules! dual_api {
             /// assert_eq!(x.pop_deadline(Instant::now()), None);
             /// ```
             pub fn pop_deadline(&self, deadline: std::time::Instant) -> Option<T> {
-                self.take($crate::waiter::Patience::until(Some(deadline))).ok()
+                self.take($crate::patience::Patience::until(Some(deadline))).ok()
             }
 
             /// Hands `value` to a consumer and waits until one has taken it (a synchronous
@@ -159,7 +159,7 @@ macro_rules! dual_api {
             /// ```
             pub fn transfer(&self, value: T) {
                 let patience =
-                    $crate::waiter::Patience::Wait($crate::sync::Timer::forever());
+                    $crate::patience::Patience::Wait($crate::sync::Timer::forever());
                 if let Err((_, failure)) = self.put(value, patience) {
                     unreachable!("an untimed transfer failed: {failure:?}");
                 }
@@ -176,7 +176,7 @@ macro_rules! dual_api {
             /// assert!(x.is_empty());
             /// ```
             pub fn try_transfer(&self, value: T) -> Result<(), T> {
-                self.put(value, $crate::waiter::Patience::Now)
+                self.put(value, $crate::patience::Patience::Now)
                     .map_err(|(value, _)| value)
             }
 
@@ -196,7 +196,7 @@ macro_rules! dual_api {
                 value: T,
                 timeout: std::time::Duration,
             ) -> Result<(), T> {
-                self.put(value, $crate::waiter::Patience::timeout(timeout))
+                self.put(value, $crate::patience::Patience::timeout(timeout))
                     .map_err(|(value, _)| value)
             }
 
@@ -215,7 +215,7 @@ macro_rules! dual_api {
                 value: T,
                 deadline: std::time::Instant,
             ) -> Result<(), T> {
-                self.put(value, $crate::waiter::Patience::until(Some(deadline)))
+                self.put(value, $crate::patience::Patience::until(Some(deadline)))
                     .map_err(|(value, _)| value)
             }
 
@@ -311,7 +311,7 @@ macro_rules! dual_api {
         // SAFETY: values of type `T` move between threads through the structure (a push on one
         // thread, a pop on another), which needs `T: Send`; it never hands out `&T`, so
         // `T: Sync` is not needed. Every shared field is an atomic, and each value cell is
-        // accessed by one thread at a time as the slot protocol (`waiter.rs`) decides.
+        // accessed by one thread at a time as the slot protocol (`slot.rs`) decides.
         unsafe impl<T: Send> Send for $ty<T> {}
         // SAFETY: as above: a shared reference only lets threads move owned `T`s in and out.
         unsafe impl<T: Send> Sync for $ty<T> {}

@@ -181,14 +181,15 @@
 mod api;
 pub mod channel;
 mod node;
+mod patience;
 mod queue;
 mod segmented;
+mod slot;
 mod stack;
 mod sync;
 #[cfg_attr(not(feature = "trace"), doc(hidden))]
 pub mod trace;
 mod wait;
-mod waiter;
 
 pub use queue::DualQueue;
 pub use segmented::SegmentedDualQueue;

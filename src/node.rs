@@ -36,12 +36,13 @@
 //! reaches freed memory: a node reached through a frozen `next` was still linked when that
 //! `next` froze, which was after the walker pinned.
 
+use crate::patience::Failure;
+use crate::slot::{Slot, TAKEN};
 use crate::sync::{AtomicUsize, Ordering, Thread, Timer};
 #[cfg(feature = "trace")]
 use crate::trace::trace_event;
 use crate::trace::{TraceId, Tracer, UNTRACED};
 use crate::wait::WaitPolicy;
-use crate::waiter::{Failure, Slot, TAKEN};
 use crossbeam_epoch::{Atomic, Guard, Owned, Shared};
 use crossbeam_utils::CachePadded;
 use std::fmt;

@@ -16,7 +16,7 @@
 //! ```
 //!
 //! A node is **live** while its slot is `PENDING` and **dead** once decided (matched or
-//! cancelled); see `waiter.rs` for the slot's states:
+//! cancelled); see `slot.rs` for the slot's states:
 //!
 //! ```text
 //!              link CAS                  match CAS (one winner)
@@ -63,16 +63,17 @@
 //!
 //! Links and swings are Release CASes, and every load of `head`, `tail` or `next` is Acquire:
 //! a thread that reaches a node through a pointer sees it fully initialised (its kind, its
-//! value, its waiting thread). The slot's CAS is AcqRel (see `waiter.rs`).
+//! value, its waiting thread). The slot's CAS is AcqRel (see `slot.rs`).
 
 use crate::api::dual_api;
 use crate::node::{
     await_taken, await_value, count_live, drop_list, first_live, unlink_marked, Census, Host, Kind,
     Linked, Node, Placed, Support, Walk, MARK,
 };
+use crate::patience::{Failure, Patience};
+use crate::slot::TAKEN;
 use crate::sync::{current_thread, Ordering};
 use crate::trace::trace_event;
-use crate::waiter::{Failure, Patience, TAKEN};
 use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
 use crossbeam_utils::CachePadded;
 use std::marker::PhantomData;

@@ -103,7 +103,7 @@
 //! Every push (plain or fulfilling) is a Release CAS of `head`, and every load of `head` or
 //! `next` is Acquire: a thread that reaches a node sees it fully initialised (kind, fulfilling
 //! flag, value, waiting thread), because the node's fields were written before the CAS that
-//! published it. Slot decisions are the slot's AcqRel CAS (`waiter.rs`). A match's Release
+//! published it. Slot decisions are the slot's AcqRel CAS (`slot.rs`). A match's Release
 //! publishes the fulfilling node (and so its value) to the waiter, whose Acquire load of its
 //! slot then reads the value. A claim's Acquire pairs with the Release push of the data node
 //! (the value was written before it), and its Release with the waiting producer's Acquire load
@@ -116,9 +116,10 @@ use crate::node::{
     await_taken, await_value, count_live, drop_list, first_live, unlink_marked, Census, Host, Kind,
     Leaving, Linked, Node, Placed, Support, Walk,
 };
+use crate::patience::{Failure, Patience};
+use crate::slot::TAKEN;
 use crate::sync::{current_thread, Ordering};
 use crate::trace::trace_event;
-use crate::waiter::{Failure, Patience, TAKEN};
 use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned, Shared};
 use crossbeam_utils::CachePadded;
 use std::marker::PhantomData;
@@ -652,7 +653,7 @@ impl<T> Drop for DualStack<T> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::waiter::CANCELLED;
+    use crate::slot::CANCELLED;
 
     /// Links a plain request node on top, as a waiting `pop` would (the test plays its waiter).
     fn push_request<'g>(stack: &DualStack<u32>, guard: &'g Guard) -> Shared<'g, Node<u32>> {

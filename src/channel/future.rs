@@ -3,8 +3,9 @@
 //!
 //! # One line for threads and tasks
 //!
-//! An async operation is the blocking operation on the same cells (`segmented/handoff.rs`): it
-//! claims its cell with the same fetch-and-add, so an async receiver stands in the same FIFO
+//! An async operation is the blocking operation on the same cells (`segmented/send.rs` and
+//! `segmented/recv.rs`): it claims its cell with the same fetch-and-add, so an async receiver
+//! stands in the same FIFO
 //! line as blocked threads, and the `k`-th value goes to the `k`-th receiver whichever kind it
 //! is. Only the way it waits differs. A thread spins on its cell for a moment, then parks; a
 //! task must do neither, so a task that finds no partner parks at once: it leaves a waiter in
@@ -26,7 +27,7 @@
 //!
 //! # Dropping a waiting future
 //!
-//! A drop withdraws the waiter with the CAS a timeout uses (`WAITING -> CANCELLED`), so exactly
+//! A drop withdraws the waiter with the CAS a timeout uses (`Waiting -> Cancelled`), so exactly
 //! one of the withdrawal and the partner wins:
 //!
 //! * a **receive** that wins leaves its place in line (the next value goes to the next
@@ -46,9 +47,9 @@
 //! operations never wait for a forgotten future.
 
 use super::{Channel, Receiver, RecvError, SendError, Sender};
+use crate::patience::{Failure, Patience};
 use crate::segmented::{SendKind, Start, Ticket, Waiting};
 use crate::sync::Timer;
-use crate::waiter::{Failure, Patience};
 use crate::SegmentedDualQueue;
 use futures_core::future::FusedFuture;
 use std::fmt;

@@ -204,9 +204,9 @@ pub use future::{RecvFut, SendFut};
 #[cfg(feature = "async")]
 pub use stream::{RecvStream, SendSink};
 
+use crate::patience::{Failure, Patience};
 use crate::segmented::{Bound, SendKind};
 use crate::sync::{Arc, AtomicUsize, Ordering, Timer};
-use crate::waiter::{Failure, Patience};
 use crate::SegmentedDualQueue;
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -337,7 +337,7 @@ impl<T> Channel<T> {
         match self.queue.bound() {
             Bound::Unbounded => SendKind::Push,
             Bound::Rendezvous => SendKind::Transfer,
-            Bound::Bounded(cap) => SendKind::Room(cap),
+            Bound::Bounded(_) => SendKind::Room,
         }
     }
 
@@ -519,7 +519,7 @@ impl<T> Receiver<T> {
     pub fn recv(&self) -> Result<T, RecvError> {
         self.channel
             .queue
-            .take(Patience::Wait(Timer::forever()))
+            .recv(Patience::Wait(Timer::forever()))
             .map_err(|_| RecvError)
     }
 
@@ -537,7 +537,7 @@ impl<T> Receiver<T> {
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         self.channel
             .queue
-            .take(Patience::Now)
+            .recv(Patience::Now)
             .map_err(|failure| match failure {
                 Failure::Disconnected => TryRecvError::Disconnected,
                 Failure::NoPartner | Failure::TimedOut => TryRecvError::Empty,
@@ -569,7 +569,7 @@ impl<T> Receiver<T> {
     fn recv_deadline_opt(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         self.channel
             .queue
-            .take(Patience::until(deadline))
+            .recv(Patience::until(deadline))
             .map_err(|failure| match failure {
                 Failure::Disconnected => RecvTimeoutError::Disconnected,
                 Failure::NoPartner | Failure::TimedOut => RecvTimeoutError::Timeout,

@@ -8,30 +8,27 @@
 //! them, in index order, and settles it:
 //!
 //! * **last sender gone** (`close_senders`): cells `S..R` belong to receivers that will never
-//!   get a value. Empty cells are closed (a receiver still on its way finds `CLOSED`); parked
+//!   get a value. Empty cells are closed (a receiver still on its way finds `Closed`); parked
 //!   receivers are woken with `Disconnected`, oldest first. Cells below `S` keep their values
 //!   for the receivers that drain them.
 //! * **last receiver gone** (`close_receivers`): cells `R..S` belong to senders that no
 //!   receiver will serve. Buffered values are taken and dropped now (every value whose send
 //!   returned `Ok` is dropped by the time the receiver's drop returns: nothing is stranded;
-//!   `TAKEN`, so a released sender still spinning on its cell sees its send succeed); cells not
+//!   `Taken`, so a released sender still spinning on its cell sees its send succeed); cells not
 //!   yet written are closed (their send fails and returns its value); spinning and parked
 //!   senders get their value back with `Disconnected`.
 //!
 //! A `T::drop` that panics does not stop a sweep or the destructor: the rest are still dropped,
 //! and the first panic is resumed at the end (as `Vec` does).
 
-use super::cell::{
-    Cell, State, BUFFERED, CANCELLED_RECV, CANCELLED_SEND, CLOSED, EMPTY, IN_BUFFER, PARKING,
-    SPIN_SEND, TAKEN,
-};
-use super::handoff::{COUNT, GONE};
-use super::segment::{Position, Segment, SEG};
-use super::waiter::{self as w, Waiter};
+use super::cell::{Phase, State};
+use super::claim::{Claimed, COUNT, GONE};
+use super::segment::{Position, SEG};
+use super::waiter::{Outcome, Waiter};
 use super::SegmentedDualQueue;
 use crate::sync::{Arc, Ordering};
 use crate::trace::trace_event;
-use crossbeam_epoch::{self as epoch, Guard, Shared};
+use crossbeam_epoch::{self as epoch, Guard};
 use crossbeam_utils::Backoff;
 use std::any::Any;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -64,44 +61,39 @@ impl<T> SegmentedDualQueue<T> {
         let claimed = self.list.receivers.counter.fetch_or(GONE, Ordering::SeqCst) & COUNT;
         let sent = self.list.senders.counter.load(Ordering::SeqCst) & COUNT;
         let backoff = Backoff::new();
-        self.for_each_cell(
-            &self.list.senders,
-            sent,
-            claimed,
-            guard,
-            |segment, cell, _index| {
-                loop {
-                    let word = cell.load();
-                    match State::<T>::decode(word) {
-                        State::Plain(EMPTY | IN_BUFFER) => {
-                            if cell.cas(word, CLOSED).is_ok() {
-                                return;
-                            }
-                        }
-                        State::Receiver(waiter_ptr) => {
-                            // SAFETY: kept alive by the cell's reference until released through the
-                            // epoch, after we unpin.
-                            let waiter = unsafe { &*waiter_ptr };
-                            match waiter.decide(w::CLOSED) {
-                                Ok(()) => {
-                                    trace_event!(self.tracer(), _index, Disconnected);
-                                    waiter.wake();
-                                    self.finalize(segment, cell, word, CLOSED, guard);
-                                }
-                                Err(_) => {
-                                    self.finalize(segment, cell, word, CANCELLED_RECV, guard);
-                                }
-                            }
+        self.for_each_cell(&self.list.senders, sent, claimed, guard, |at| {
+            let cell = at.cell;
+            loop {
+                let word = cell.load();
+                match word.decode::<T>() {
+                    State::Phase(Phase::Empty | Phase::InBuffer) => {
+                        if cell.cas(word, Phase::Closed).is_ok() {
                             return;
                         }
-                        State::Plain(PARKING) => backoff.snooze(),
-                        // Withdrawn, poisoned, already closed, or a value (a sender's cell skipped
-                        // into this range is dead): nothing to do.
-                        _ => return,
                     }
+                    State::Receiver(waiter_ptr) => {
+                        // SAFETY: kept alive by the cell's reference until released through the
+                        // epoch, after we unpin.
+                        let waiter = unsafe { &*waiter_ptr };
+                        match waiter.decide(Outcome::Closed) {
+                            Ok(()) => {
+                                trace_event!(self.tracer(), at.index, Disconnected);
+                                waiter.wake();
+                                self.finalize(at, word, Phase::Closed);
+                            }
+                            Err(_) => {
+                                self.finalize(at, word, Phase::CancelledRecv);
+                            }
+                        }
+                        return;
+                    }
+                    State::Phase(Phase::Parking) => backoff.snooze(),
+                    // Withdrawn, poisoned, already closed, or a value (a sender's cell skipped
+                    // into this range is dead): nothing to do.
+                    _ => return,
                 }
-            },
-        );
+            }
+        });
     }
 
     /// The last receiver is gone: senders fail from now on, and nothing stays inside (module
@@ -114,52 +106,47 @@ impl<T> SegmentedDualQueue<T> {
             let sent = self.list.senders.counter.fetch_or(GONE, Ordering::SeqCst) & COUNT;
             let claimed = self.list.receivers.counter.load(Ordering::SeqCst) & COUNT;
             let backoff = Backoff::new();
-            self.for_each_cell(
-                &self.list.receivers,
-                claimed,
-                sent,
-                guard,
-                |segment, cell, _index| loop {
-                    let word = cell.load();
-                    match State::<T>::decode(word) {
-                        State::Plain(EMPTY | IN_BUFFER | SPIN_SEND) => {
-                            // A spinning sender finds `CLOSED` and takes its value back.
-                            if cell.cas(word, CLOSED).is_ok() {
-                                return;
-                            }
-                        }
-                        State::Plain(BUFFERED) => {
-                            // `TAKEN`, not `CLOSED`: the sweep takes the value in place of the
-                            // receiver. A sender that the buffer end released from `SPIN_SEND`
-                            // may not have looked at its cell yet; `CLOSED` would tell it that
-                            // the value in the cell is still its own, and it would return (and
-                            // later drop) the value we drop here.
-                            if cell.cas(BUFFERED, TAKEN).is_ok() {
-                                // SAFETY: a buffered value belongs to the cell's receiver, and no
-                                // receiver is left: our CAS made it ours.
-                                panics.drop_value(unsafe { cell.read() });
-                                return;
-                            }
-                        }
-                        State::Plain(PARKING) => backoff.snooze(),
-                        State::Sender(waiter_ptr) => {
-                            // SAFETY: as in `close_senders`.
-                            let waiter = unsafe { &*waiter_ptr };
-                            match waiter.decide(w::CLOSED) {
-                                Ok(()) => {
-                                    waiter.wake();
-                                    self.finalize(segment, cell, word, CLOSED, guard);
-                                }
-                                Err(_) => {
-                                    self.finalize(segment, cell, word, CANCELLED_SEND, guard);
-                                }
-                            }
+            self.for_each_cell(&self.list.receivers, claimed, sent, guard, |at| loop {
+                let cell = at.cell;
+                let word = cell.load();
+                match word.decode::<T>() {
+                    State::Phase(Phase::Empty | Phase::InBuffer | Phase::SpinSend) => {
+                        // A spinning sender finds `Closed` and takes its value back.
+                        if cell.cas(word, Phase::Closed).is_ok() {
                             return;
                         }
-                        _ => return,
                     }
-                },
-            );
+                    State::Phase(Phase::Buffered) => {
+                        // `Taken`, not `Closed`: the sweep takes the value in place of the
+                        // receiver. A sender that the buffer end released from `SpinSend`
+                        // may not have looked at its cell yet; `Closed` would tell it that
+                        // the value in the cell is still its own, and it would return (and
+                        // later drop) the value we drop here.
+                        if cell.cas(Phase::Buffered, Phase::Taken).is_ok() {
+                            // SAFETY: a buffered value belongs to the cell's receiver, and no
+                            // receiver is left: our CAS made it ours.
+                            panics.drop_value(unsafe { cell.read() });
+                            return;
+                        }
+                    }
+                    State::Phase(Phase::Parking) => backoff.snooze(),
+                    State::Sender(waiter_ptr) => {
+                        // SAFETY: as in `close_senders`.
+                        let waiter = unsafe { &*waiter_ptr };
+                        match waiter.decide(Outcome::Closed) {
+                            Ok(()) => {
+                                waiter.wake();
+                                self.finalize(at, word, Phase::Closed);
+                            }
+                            Err(_) => {
+                                self.finalize(at, word, Phase::CancelledSend);
+                            }
+                        }
+                        return;
+                    }
+                    _ => return,
+                }
+            });
         }
         panics.resume();
     }
@@ -172,7 +159,7 @@ impl<T> SegmentedDualQueue<T> {
         from: u64,
         to: u64,
         guard: &'g Guard,
-        mut visit: impl FnMut(Shared<'g, Segment<T>>, &Cell<T>, u64),
+        mut visit: impl FnMut(Claimed<'g, T>),
     ) where
         T: 'g,
     {
@@ -189,11 +176,7 @@ impl<T> SegmentedDualQueue<T> {
             // A removed segment in between holds only withdrawn cells: skip to the next one.
             index = index.max(segment.start());
             while index < to && index < segment.start() + SEG as u64 {
-                visit(
-                    current,
-                    &segment.cells[(index - segment.start()) as usize],
-                    index,
-                );
+                visit(Claimed::at(current, index, guard));
                 index += 1;
             }
             if index >= to {
@@ -213,11 +196,11 @@ impl<T> Drop for SegmentedDualQueue<T> {
         unsafe {
             self.list.free_all(|segment| {
                 for (index, cell) in (segment.start()..).zip(&segment.cells) {
-                    match State::<T>::decode(cell.load()) {
+                    match cell.load().decode::<T>() {
                         // SAFETY: a buffered cell at or above `R` was never claimed by a
                         // receiver (below `R`, its receiver took the value), and we have
                         // exclusive access.
-                        State::Plain(BUFFERED) if index >= received => {
+                        State::Phase(Phase::Buffered) if index >= received => {
                             panics.drop_value(cell.read())
                         }
                         // A waiter whose party never came back (a leaked future): give up the

@@ -36,7 +36,7 @@
 //! # Waiting
 //!
 //! A party at the front of its line that finds no partner first **waits actively** on its own
-//! cell, pinned (a sender with its value in the cell, state `SPIN_SEND`; a receiver on the
+//! cell, pinned (a sender with its value in the cell, state `SpinSend`; a receiver on the
 //! empty cell): it spins, or yields its CPU, as the side's learned waiting policy says
 //! (`wait.rs`). A partner that comes meanwhile completes it with one CAS: no allocation, no
 //! system call on the partner's side. Then it **parks**: it allocates a [`Waiter`](waiter) (a
@@ -102,26 +102,32 @@
 //! x86 a locked read-modify-write is a full barrier already; `sync::loom_sc_fence` adds, under
 //! loom only, the fence loom needs to model that.
 
+mod buffer_end;
+mod cancel;
 mod cell;
+mod claim;
 mod close;
-mod handoff;
+mod recv;
 mod segment;
+mod send;
 mod waiter;
 
-pub(crate) use handoff::SendKind;
+pub(crate) use claim::SendKind;
 // The async futures (`channel/future.rs`) drive operations through these.
 #[cfg(feature = "async")]
-pub(crate) use handoff::{Start, Ticket, Waiting};
+pub(crate) use claim::{Start, Ticket, Waiting};
 
+use crate::patience::Patience;
 use crate::sync::{Ordering, Timer};
 use crate::wait::WaitPolicy;
-use crate::waiter::{Failure, Patience};
+use cell::{Phase, State};
+use claim::COUNT;
 use crossbeam_utils::CachePadded;
-use handoff::COUNT;
 use segment::List;
 use std::fmt;
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
+use waiter::Outcome;
 
 /// How many values the queue may hold before a send waits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -186,7 +192,8 @@ pub struct SegmentedDualQueue<T> {
     list: List<T>,
     /// Fixed at creation.
     bound: Bound,
-    /// How a party at the front waits before parking: `[receivers, senders]`.
+    /// How a party at the front waits before parking, indexed by `claim::Side`: `[receivers,
+    /// senders]`.
     spin: [CachePadded<WaitPolicy>; 2],
     /// The queue owns values of type `T`.
     _values: PhantomData<T>,
@@ -450,20 +457,20 @@ impl<T> SegmentedDualQueue<T> {
         let mut census = Census::default();
         if sent > received {
             // Cells claimed by producers only: values, waiting producers, sends in flight. A
-            // send in flight (`EMPTY` or `IN_BUFFER`: no value written yet) is not counted: its
+            // send in flight (`Empty` or `InBuffer`: no value written yet) is not counted: its
             // value is not in the queue yet, and a `try_pop` racing it may find nothing.
             // Counted, it made `is_empty()` say false while nothing could be popped (a history
             // the linearizability test rejected).
-            self.for_each_cell(&self.list.receivers, received, sent, guard, |_, cell, _| {
-                let live = match cell::State::<T>::decode(cell.load()) {
-                    cell::State::Plain(cell::BUFFERED) => {
+            self.for_each_cell(&self.list.receivers, received, sent, guard, |at| {
+                let live = match at.cell.load().decode::<T>() {
+                    State::Phase(Phase::Buffered) => {
                         census.values += 1;
                         false
                     }
-                    cell::State::Plain(cell::SPIN_SEND | cell::PARKING) => true,
+                    State::Phase(Phase::SpinSend | Phase::Parking) => true,
                     // SAFETY: the cell's reference keeps the waiter alive while we are pinned
                     // (it is released through the epoch).
-                    cell::State::Sender(waiter) => unsafe { &*waiter }.state() == waiter::WAITING,
+                    State::Sender(waiter) => unsafe { &*waiter }.state() == Outcome::Waiting,
                     _ => false,
                 };
                 census.values += usize::from(live);
@@ -471,11 +478,11 @@ impl<T> SegmentedDualQueue<T> {
             });
         } else {
             // Cells claimed by consumers only: consumers spinning, parked, or on their way.
-            self.for_each_cell(&self.list.senders, sent, received, guard, |_, cell, _| {
-                census.consumers += usize::from(match cell::State::<T>::decode(cell.load()) {
-                    cell::State::Plain(cell::EMPTY) => true,
+            self.for_each_cell(&self.list.senders, sent, received, guard, |at| {
+                census.consumers += usize::from(match at.cell.load().decode::<T>() {
+                    State::Phase(Phase::Empty) => true,
                     // SAFETY: as above.
-                    cell::State::Receiver(waiter) => unsafe { &*waiter }.state() == waiter::WAITING,
+                    State::Receiver(waiter) => unsafe { &*waiter }.state() == Outcome::Waiting,
                     _ => false,
                 });
             });
@@ -502,11 +509,6 @@ impl<T> SegmentedDualQueue<T> {
     pub(crate) fn bound(&self) -> Bound {
         self.bound
     }
-
-    /// Receives without a timeout or with one, or without waiting, as a channel asks.
-    pub(crate) fn take(&self, patience: Patience) -> Result<T, Failure> {
-        self.recv(patience)
-    }
 }
 
 #[cfg(feature = "trace")]
@@ -528,7 +530,6 @@ impl<T> SegmentedDualQueue<T> {
     /// and receivers have claimed (`B`, the buffer end, for a bounded channel). A snapshot: other
     /// threads may change the cells while it is drawn.
     pub fn picture(&self) -> String {
-        use cell::{State, BUFFERED, CANCELLED_RECV, CANCELLED_SEND, CLOSED, EMPTY, IN_BUFFER};
         let guard = &crossbeam_epoch::pin();
         let (sent, received) = self.counters();
         let mut picture = String::new();
@@ -546,17 +547,18 @@ impl<T> SegmentedDualQueue<T> {
                     // only through the epoch, and we are pinned.
                     unsafe { &*waiter }.thread_name().unwrap_or_default()
                 };
-                let label = match State::<T>::decode(cell.load()) {
-                    State::Plain(EMPTY) if index < received && index >= sent => "[r]".to_owned(),
-                    State::Plain(EMPTY) => "[ ]".to_owned(),
-                    State::Plain(BUFFERED) if index >= received => "[D]".to_owned(),
-                    State::Plain(BUFFERED | cell::TAKEN) => "[·]".to_owned(),
-                    State::Plain(cell::SPIN_SEND | cell::PARKING) => "[s]".to_owned(),
-                    State::Plain(IN_BUFFER) => "[b]".to_owned(),
-                    State::Plain(CANCELLED_RECV | CANCELLED_SEND) => "[x]".to_owned(),
-                    State::Plain(cell::POISONED) => "[p]".to_owned(),
-                    State::Plain(CLOSED) => "[c]".to_owned(),
-                    State::Plain(_) => "[?]".to_owned(),
+                let label = match cell.load().decode::<T>() {
+                    State::Phase(Phase::Empty) if index < received && index >= sent => {
+                        "[r]".to_owned()
+                    }
+                    State::Phase(Phase::Empty) => "[ ]".to_owned(),
+                    State::Phase(Phase::Buffered) if index >= received => "[D]".to_owned(),
+                    State::Phase(Phase::Buffered | Phase::Taken) => "[·]".to_owned(),
+                    State::Phase(Phase::SpinSend | Phase::Parking) => "[s]".to_owned(),
+                    State::Phase(Phase::InBuffer) => "[b]".to_owned(),
+                    State::Phase(Phase::CancelledRecv | Phase::CancelledSend) => "[x]".to_owned(),
+                    State::Phase(Phase::Poisoned) => "[p]".to_owned(),
+                    State::Phase(Phase::Closed) => "[c]".to_owned(),
                     State::Receiver(waiter) => format!("[R {}]", name(waiter)),
                     State::Sender(waiter) => format!("[S {}]", name(waiter)),
                 };

@@ -23,7 +23,7 @@
 //!
 //! * **passed**: every side's pointer has moved beyond it. Pointers only move forward, so no
 //!   operation that starts later can reach it; `advance_head` unlinks it from the front.
-//! * **removed**: all its cells were cancelled (`CANCELLED_RECV`/`CANCELLED_SEND`), no side
+//! * **removed**: all its cells were cancelled (`CancelledRecv`/`CancelledSend`), no side
 //!   pointer refers to it, and it is not the last segment. Such a segment can sit between live
 //!   ones (one receiver waiting forever at the front, a million timed-out receivers behind it),
 //!   so it is unlinked from the middle, and nothing grows with timeouts.
@@ -55,7 +55,7 @@
 //!    reached: the walk stops at the first live segment whose id is at least the claimed
 //!    cell's segment. Hence "counter ≤ i" (read while pinned) means that side's pointer has
 //!    not passed cell `i`'s segment, so the segment is not retired while the reader stays
-//!    pinned. `core.rs` relies on this when a woken waiter cleans its own cell.
+//!    pinned. `cancel.rs` relies on this when a withdrawn waiter cleans its own cell.
 //! 4. Every walk starts from a pointer (or the head) read while pinned, and each segment it
 //!    reaches was linked at some moment after the walker pinned (a frozen `next` still names the
 //!    successor the segment had when it left), so nothing a walker can reach has been freed.
@@ -146,7 +146,7 @@ impl<T> Segment<T> {
 /// One side of the queue: its counter and the segment its next claim starts walking from.
 pub(crate) struct Position<T> {
     /// Cells claimed by this side (low 63 bits), and the `GONE` flag (bit 63) that the opposite
-    /// side sets when it disconnects (see `core.rs`).
+    /// side sets when it disconnects (see `close.rs`).
     pub(crate) counter: AtomicU64,
     /// A segment at or before the segment of the next cell this side will claim.
     pub(crate) segment: Atomic<Segment<T>>,
@@ -398,7 +398,7 @@ impl<T> List<T> {
     }
 
     /// Counts one more cell of `segment` as cancelled (the caller's CAS finalized it as
-    /// `CANCELLED_RECV` or `CANCELLED_SEND`); removes the segment if that was the last cell.
+    /// `CancelledRecv` or `CancelledSend`); removes the segment if that was the last cell.
     pub(crate) fn cell_cancelled(&self, segment: Shared<'_, Segment<T>>, guard: &Guard) {
         // SAFETY: the caller finalized a cell of this segment while pinned; the segment cannot
         // be removed before that cell is counted, so it is not freed.

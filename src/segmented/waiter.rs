@@ -3,19 +3,19 @@
 //!
 //! A sender or receiver that has spun for its budget and found no partner allocates a
 //! [`Waiter`] and stores a pointer to it in its cell. From then on the **waiter's state word**,
-//! not the cell, decides the outcome, by one CAS away from `WAITING`:
+//! not the cell, decides the outcome, by one CAS away from `Waiting`:
 //!
 //! | state | receiver's waiter | sender's waiter |
 //! | --- | --- | --- |
-//! | `WAITING` | nobody has decided | nobody has decided; the value is in the waiter |
-//! | `DELIVERED` | a sender wrote the value into the waiter, then won | — |
-//! | `TAKEN` | — | a receiver won and moves the value out of the waiter |
-//! | `BUFFERED` | — | the buffer end won and moves the value into the cell (bounded channels) |
-//! | `CANCELLED` | the receiver withdrew (deadline passed, future dropped) | the sender withdrew and takes its value back |
-//! | `CLOSED` | the other side disconnected | the other side disconnected; the sender takes its value back |
+//! | `Waiting` | nobody has decided | nobody has decided; the value is in the waiter |
+//! | `Delivered` | a sender wrote the value into the waiter, then won | — |
+//! | `Taken` | — | a receiver won and moves the value out of the waiter |
+//! | `Buffered` | — | the buffer end won and moves the value into the cell (bounded channels) |
+//! | `Cancelled` | the receiver withdrew (deadline passed, future dropped) | the sender withdrew and takes its value back |
+//! | `Closed` | the other side disconnected | the other side disconnected; the sender takes its value back |
 //!
-//! Every state but `WAITING` is final. The winner of the CAS owns the value slot afterwards
-//! (for `DELIVERED`, `CANCELLED` and `CLOSED` that is the waiting party itself).
+//! Every state but `Waiting` is final. The winner of the CAS owns the value slot afterwards
+//! (for `Delivered`, `Cancelled` and `Closed` that is the waiting party itself).
 //!
 //! # Who keeps a waiter alive
 //!
@@ -24,8 +24,8 @@
 //! from the waiter pointer to a terminal state), **through the epoch** (`release_deferred`):
 //! other pinned threads (the partner, the buffer end, a sweep) may have read the pointer from
 //! the cell and still be about to look at the waiter. The waiting party parks without an epoch
-//! guard and, once woken, never touches the segment again unless the rule in `core.rs`
-//! (`cancel`) says the segment is still alive.
+//! guard and, once woken, never touches the segment again unless the rule in `cancel.rs`
+//! (`clean_cancelled`) says the segment is still alive.
 //!
 //! A woken thread reads its outcome from the waiter alone: a value for a receiver travels in
 //! the waiter, never in the segment, so the segment may be reclaimed while the receiver sleeps.
@@ -44,18 +44,42 @@ use crossbeam_epoch::Guard;
 use std::mem::MaybeUninit;
 use std::task::Waker;
 
-pub(super) const WAITING: usize = 0;
-pub(super) const DELIVERED: usize = 1;
-pub(super) const TAKEN: usize = 2;
-pub(super) const BUFFERED: usize = 3;
-pub(super) const CANCELLED: usize = 4;
-pub(super) const CLOSED: usize = 5;
+/// A waiter's state word (the table above). Every outcome but `Waiting` is final.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
+pub(crate) enum Outcome {
+    Waiting = 0,
+    Delivered = 1,
+    Taken = 2,
+    Buffered = 3,
+    Cancelled = 4,
+    Closed = 5,
+}
+
+impl Outcome {
+    const ALL: [Outcome; 6] = [
+        Outcome::Waiting,
+        Outcome::Delivered,
+        Outcome::Taken,
+        Outcome::Buffered,
+        Outcome::Cancelled,
+        Outcome::Closed,
+    ];
+
+    #[inline]
+    fn from_word(word: usize) -> Outcome {
+        match Outcome::ALL.get(word) {
+            Some(&outcome) => outcome,
+            None => unreachable!("a waiter's state word {word} is no outcome"),
+        }
+    }
+}
 
 /// A parked sender or receiver (module docs).
 pub(crate) struct Waiter<T> {
-    /// The state word (table above): changed once, by CAS from `WAITING`.
+    /// The state word (table above): changed once, by CAS from `Waiting`.
     state: AtomicUsize,
-    /// A receiver's value once `DELIVERED`; a sender's value until it is taken or comes back.
+    /// A receiver's value once `Delivered`; a sender's value until it is taken or comes back.
     /// Owned as the state says (module docs).
     value: UnsafeCell<MaybeUninit<T>>,
     /// How to wake the waiting party. The variant is chosen before the waiter is published
@@ -87,7 +111,7 @@ impl<T> Waiter<T> {
 
     fn with(wake: Wake) -> Arc<Self> {
         Arc::new(Waiter {
-            state: AtomicUsize::new(WAITING),
+            state: AtomicUsize::new(Outcome::Waiting as usize),
             value: UnsafeCell::new(MaybeUninit::uninit()),
             wake,
         })
@@ -95,25 +119,31 @@ impl<T> Waiter<T> {
 
     /// The current state.
     #[inline]
-    pub(super) fn state(&self) -> usize {
-        // Acquire: pairs with the AcqRel CAS in `decide`; a receiver that reads `DELIVERED`
+    pub(super) fn state(&self) -> Outcome {
+        // Acquire: pairs with the AcqRel CAS in `decide`; a receiver that reads `Delivered`
         // sees the value written before it.
-        self.state.load(Ordering::Acquire)
+        Outcome::from_word(self.state.load(Ordering::Acquire))
     }
 
-    /// Moves the state from `WAITING` to `outcome`. Exactly one caller ever succeeds; on
+    /// Moves the state from `Waiting` to `outcome`. Exactly one caller ever succeeds; on
     /// failure, returns the state that won.
     #[inline]
-    pub(super) fn decide(&self, outcome: usize) -> Result<(), usize> {
-        debug_assert_ne!(outcome, WAITING);
+    pub(super) fn decide(&self, outcome: Outcome) -> Result<(), Outcome> {
+        debug_assert_ne!(outcome, Outcome::Waiting);
         // AcqRel. Release: publishes a delivered value (written into the slot before this CAS)
         // to the waiter's Acquire in `state`. Acquire: a receiver or buffer end that wins a
         // sender's waiter reads the value the sender wrote before publishing the waiter (that
         // publication already synchronised through the cell; this keeps the chain explicit).
         // The failure load is Acquire so a loser reads the winner's outcome consistently.
         self.state
-            .compare_exchange(WAITING, outcome, Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange(
+                Outcome::Waiting as usize,
+                outcome as usize,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
             .map(|_| ())
+            .map_err(Outcome::from_word)
     }
 
     /// Wakes the waiting party: unparks its thread, or wakes its task. Called by the winner of
@@ -149,9 +179,9 @@ impl<T> Waiter<T> {
     /// comes after ours and takes the new waker, or ours comes after its CAS and we see the
     /// decided state.
     #[cfg_attr(not(feature = "async"), allow(dead_code))] // reached through `poll_ticket`
-    pub(super) fn poll(&self, waker: &Waker) -> Option<usize> {
+    pub(super) fn poll(&self, waker: &Waker) -> Option<Outcome> {
         let state = self.state();
-        if state != WAITING {
+        if state != Outcome::Waiting {
             return Some(state);
         }
         let Wake::Task(slot) = &self.wake else {
@@ -165,7 +195,7 @@ impl<T> Waiter<T> {
             }
         }
         match self.state() {
-            WAITING => None,
+            Outcome::Waiting => None,
             decided => Some(decided),
         }
     }
@@ -175,7 +205,7 @@ impl<T> Waiter<T> {
     /// # Safety
     ///
     /// The slot is empty, and the caller is its only possible user now: the cell's sender
-    /// delivering to a receiver's waiter (the receiver reads only after `DELIVERED`), or a
+    /// delivering to a receiver's waiter (the receiver reads only after `Delivered`), or a
     /// sender filling its own waiter before publishing it.
     #[inline]
     pub(super) unsafe fn put(&self, value: T) {
@@ -188,7 +218,7 @@ impl<T> Waiter<T> {
     /// # Safety
     ///
     /// The slot holds a value and the caller owns it (module docs: it won the state, or it is
-    /// the waiting party after `DELIVERED`, `CANCELLED` or `CLOSED`, or a sender whose delivery
+    /// the waiting party after `Delivered`, `Cancelled` or `Closed`, or a sender whose delivery
     /// CAS just failed and takes back what it wrote).
     #[inline]
     pub(super) unsafe fn take(&self) -> T {
@@ -197,15 +227,15 @@ impl<T> Waiter<T> {
             .with_mut(|slot| unsafe { (*slot).assume_init_read() })
     }
 
-    /// Parks until the state leaves `WAITING`, or until `timer` expires; then, if still
-    /// undecided, cancels. Returns the final state (never `WAITING`).
+    /// Parks until the state leaves `Waiting`, or until `timer` expires; then, if still
+    /// undecided, cancels. Returns the final state (never `Waiting`).
     ///
     /// A waiter that loses its cancel CAS to a resumer returns the resumer's outcome, even past
     /// its deadline: a value must not be lost.
-    pub(super) fn wait(&self, timer: &mut Timer, may_withdraw: impl Fn() -> bool) -> usize {
+    pub(super) fn wait(&self, timer: &mut Timer, may_withdraw: impl Fn() -> bool) -> Outcome {
         loop {
             let state = self.state();
-            if state != WAITING {
+            if state != Outcome::Waiting {
                 return state;
             }
             if timer.expired() {
@@ -215,8 +245,8 @@ impl<T> Waiter<T> {
                     crate::sync::yield_now();
                     continue;
                 }
-                return match self.decide(CANCELLED) {
-                    Ok(()) => CANCELLED,
+                return match self.decide(Outcome::Cancelled) {
+                    Ok(()) => Outcome::Cancelled,
                     Err(winner) => winner,
                 };
             }

@@ -1,0 +1,144 @@
+//! Withdrawn waits: a parked party whose deadline passed or whose future was dropped, the
+//! cleaning of its cell, and the counters moved past withdrawn cells.
+//!
+//! A parked party withdraws with one CAS on its waiter (`Waiting -> Cancelled`), the CAS its
+//! partner uses to complete it, so exactly one of them wins. The cell still holds the waiter
+//! pointer afterwards; it is *finalized* (moved to `CancelledRecv`/`CancelledSend`, the cell's
+//! reference to the waiter released, the segment's cancellation counted) exactly once, by
+//! whichever thread's CAS on the cell wins: the owner here, or a party that reaches the cell.
+
+use super::cell::Word;
+use super::claim::{Claimed, Side, Ticket, COUNT};
+use super::segment::{Segment, SEG};
+use super::waiter::Outcome;
+use super::SegmentedDualQueue;
+use crate::sync::{Arc, Ordering};
+use crossbeam_epoch::{self as epoch, Guard, Shared};
+use std::task::Waker;
+
+impl<T> SegmentedDualQueue<T> {
+    /// Polls a parked operation's waiter: its final state, or `None` once `waker` is
+    /// registered to be woken when it is decided.
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    pub(crate) fn poll_ticket(ticket: &Ticket<T>, waker: &Waker) -> Option<Outcome> {
+        ticket.waiter.poll(waker)
+    }
+
+    /// A parked send whose future was dropped: withdraws the value (dropped here) unless a
+    /// receiver or the buffer end already has it, in which case the send simply happened.
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    pub(crate) fn abandon_send(&self, ticket: Ticket<T>) {
+        let outcome = match ticket.waiter.decide(Outcome::Cancelled) {
+            Ok(()) => Outcome::Cancelled,
+            Err(winner) => winner,
+        };
+        // A withdrawn or closed send gives its value back; it goes with the future.
+        drop(self.send_outcome(ticket, outcome));
+    }
+
+    /// A parked receive whose future was dropped: withdraws from its place in line. Returns a
+    /// value that was already handed to it: the caller sends it again or drops it.
+    ///
+    /// The engine does not send it again itself: once the last sender is gone, a receiver
+    /// that claims a cell at or past `S` leaves it untouched and reports the disconnection, so
+    /// a send after that could land in a cell no receiver will ever visit, below `R`, where
+    /// neither a receiver, the sweep nor the destructor would drop it. The channel knows
+    /// whether a sender is still there (`channel/future.rs`, `resend`).
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    pub(crate) fn abandon_recv(&self, ticket: Ticket<T>) -> Option<T> {
+        let outcome = match ticket.waiter.decide(Outcome::Cancelled) {
+            Ok(()) => Outcome::Cancelled,
+            Err(winner) => winner,
+        };
+        self.recv_outcome(ticket, outcome).ok()
+    }
+
+    /// A parked party that withdrew cleans its cell, if its partner cannot reach it yet;
+    /// otherwise the partner will (it finds the waiter cancelled).
+    ///
+    /// Why the segment is alive here: we pin, then read the partner's counter. If it has not
+    /// reached our index, the partner's pointer has not passed our segment (segment.rs,
+    /// invariant 3), so the segment is neither passed nor (with our cell unfinalized) removed,
+    /// and it cannot be freed before we unpin. If the partner's counter has reached it, we do
+    /// not touch the segment at all.
+    pub(super) fn clean_cancelled(&self, ticket: &Ticket<T>, side: Side) {
+        let guard = &epoch::pin();
+        let partner = match side {
+            Side::Sender => &self.list.receivers,
+            Side::Receiver => &self.list.senders,
+        };
+        // SeqCst: read after the pin's SeqCst fence, in the total order of the claims.
+        if partner.counter.load(Ordering::SeqCst) & COUNT > ticket.index {
+            return;
+        }
+        let segment = Shared::from(ticket.segment);
+        let at = Claimed::at(segment, ticket.index, guard);
+        let raw = Arc::as_ptr(&ticket.waiter);
+        let (word, to) = match side {
+            Side::Sender => (Word::sender(raw), super::cell::Phase::CancelledSend),
+            Side::Receiver => (Word::receiver(raw), super::cell::Phase::CancelledRecv),
+        };
+        if self.finalize(at, word, to) {
+            self.pass_withdrawn(side, segment, ticket.index, guard);
+        }
+    }
+
+    /// After the `side` party of cell `index` withdrew from it, moves the partner's counter
+    /// past it, and past withdrawn cells right behind it, if the partner's next claim would
+    /// land there. Then `len` and `waiting_consumers` stop counting the withdrawn party as soon
+    /// as nothing live is in front of it, and the partner does not visit the dead cell.
+    ///
+    /// Safe because every skipped cell is finalized as withdrawn (dead for the partner), and the
+    /// CAS from exactly `index` fails if a partner claimed it meanwhile (that partner then finds
+    /// the cell dead and claims again, as it would anyway).
+    pub(super) fn pass_withdrawn<'g>(
+        &self,
+        side: Side,
+        mut segment: Shared<'g, Segment<T>>,
+        mut index: u64,
+        guard: &'g Guard,
+    ) {
+        if side == Side::Sender {
+            self.note_send_withdrawal();
+        }
+        let (partner, dead) = match side {
+            Side::Receiver => (
+                &self.list.senders.counter,
+                super::cell::Phase::CancelledRecv,
+            ),
+            Side::Sender => (
+                &self.list.receivers.counter,
+                super::cell::Phase::CancelledSend,
+            ),
+        };
+        loop {
+            // SeqCst: in the total order of the claims on this counter.
+            let word = partner.load(Ordering::SeqCst);
+            if word & COUNT != index {
+                return;
+            }
+            // SAFETY: the caller's segment is alive while it is pinned (it was found, or the
+            // rule of `clean_cancelled` holds); later ones are found while pinned.
+            let current = unsafe { segment.deref() };
+            if index >= current.start() + SEG as u64 {
+                segment = self.list.find(segment, current.id + 1, guard);
+                // SAFETY: found while pinned.
+                if unsafe { segment.deref() }.start() != index {
+                    return; // a removed segment in between: claims skip it on their own
+                }
+                continue;
+            }
+            if current.cells[(index - current.start()) as usize].load() != dead {
+                return;
+            }
+            // SeqCst: a claim like the fetch-and-adds (keeps the `GONE` bit).
+            if partner
+                .compare_exchange(word, word + 1, Ordering::SeqCst, Ordering::Relaxed)
+                .is_err()
+            {
+                return;
+            }
+            index += 1;
+        }
+    }
+}
