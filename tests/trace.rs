@@ -400,3 +400,93 @@ fn segmented_a_transfer_whose_receiver_has_claimed_its_cell_does_not_time_out() 
     assert_eq!(consumer.join().unwrap(), 1);
     assert_eq!(producer.join().unwrap(), Ok(()));
 }
+
+/// The tests that need a retired segment really freed run one at a time: another test's pinned
+/// thread holds the epoch back.
+static EPOCH_TESTS: Mutex<()> = Mutex::new(());
+
+/// Advances crossbeam-epoch's global epoch far enough that what was retired before is freed
+/// (other threads of the test binary unpin within the pauses).
+fn let_the_epoch_free_retired_segments() {
+    for _ in 0..32 {
+        crossbeam_epoch::pin().flush();
+        thread::sleep(Duration::from_micros(200));
+    }
+}
+
+/// A parked `send_timeout` that has withdrawn (its waiter is `Cancelled`) but not yet cleaned its
+/// cell, while another party finalizes that cell and the segment goes: the sender must not touch
+/// the segment afterwards. Here the third party is the buffer end of a bounded channel; the
+/// review found the same with the disconnection sweeps. Before the fix, the withdrawn sender read
+/// the freed segment (a failed canary assertion in debug builds; a heap use after free under
+/// AddressSanitizer and valgrind).
+#[test]
+fn segmented_a_withdrawn_sender_does_not_touch_a_segment_the_buffer_end_removed() {
+    use dualq::channel::{bounded, SendTimeoutError};
+    const SEG: u64 = 32;
+    let _alone = EPOCH_TESTS.lock().unwrap_or_else(|e| e.into_inner());
+    let (tx, rx) = bounded::<u64>(1);
+    tx.send(0).unwrap(); // cell 0: the channel is full
+    let wait = Duration::from_millis(1);
+    // Cells 1..2·SEG-1 are withdrawn sends: the rest of segment 0 and all of segment 1 but its
+    // last cell, which the frozen sender takes.
+    for v in 1..2 * SEG - 1 {
+        assert_eq!(tx.send_timeout(v, wait), Err(SendTimeoutError::Timeout(v)));
+    }
+    let (frozen, release) = freeze_after(tx.trace(), "victim", |step| *step == Step::Cancelled);
+    let victim = spawn_named("victim", {
+        let tx = tx.clone();
+        move || tx.send_timeout(2 * SEG - 1, wait)
+    });
+    frozen.recv().unwrap(); // withdrawn (waiter cancelled), cell not yet cleaned
+                            // One more withdrawn send in segment 2 moves the senders' pointer past segment 1.
+    assert_eq!(
+        tx.send_timeout(99, wait),
+        Err(SendTimeoutError::Timeout(99))
+    );
+    // The receive frees a slot: the buffer end walks over the withdrawn cells, finalizes the
+    // frozen sender's, and segment 1, now all withdrawn, is removed and retired.
+    assert_eq!(rx.recv(), Ok(0));
+    let_the_epoch_free_retired_segments();
+    release.send(()).unwrap();
+    let result = victim.join();
+    tx.trace().clear_hook();
+    assert!(
+        matches!(result, Ok(Err(SendTimeoutError::Timeout(_)))),
+        "the withdrawn sender failed: {result:?}"
+    );
+    assert_eq!(rx.try_recv().ok(), None);
+}
+
+/// The same with the other kind of third party: the disconnection sweep of the last receiver's
+/// drop finalizes the withdrawn sender's cell, and the segment, all withdrawn, is removed.
+#[test]
+fn segmented_a_withdrawn_sender_does_not_touch_a_segment_the_disconnection_removed() {
+    use dualq::channel::{rendezvous, SendTimeoutError};
+    const SEG: u64 = 32;
+    let _alone = EPOCH_TESTS.lock().unwrap_or_else(|e| e.into_inner());
+    let (tx, rx) = rendezvous::<u64>();
+    let wait = Duration::from_millis(1);
+    for v in 0..2 * SEG - 1 {
+        assert_eq!(tx.send_timeout(v, wait), Err(SendTimeoutError::Timeout(v)));
+    }
+    let (frozen, release) = freeze_after(tx.trace(), "victim", |step| *step == Step::Cancelled);
+    let victim = spawn_named("victim", {
+        let tx = tx.clone();
+        move || tx.send_timeout(2 * SEG - 1, wait)
+    });
+    frozen.recv().unwrap();
+    assert_eq!(
+        tx.send_timeout(99, wait),
+        Err(SendTimeoutError::Timeout(99))
+    );
+    drop(rx); // the sweep finalizes the frozen sender's cell; segment 1 is removed
+    let_the_epoch_free_retired_segments();
+    release.send(()).unwrap();
+    let result = victim.join();
+    tx.trace().clear_hook();
+    assert!(
+        matches!(result, Ok(Err(SendTimeoutError::Timeout(_)))),
+        "the withdrawn sender failed: {result:?}"
+    );
+}

@@ -612,6 +612,29 @@ impl<T> Receiver<T> {
     }
 }
 
+#[cfg(feature = "trace")]
+impl<T> Sender<T> {
+    /// The event log of the channel's queue (feature `trace`): every step of every operation,
+    /// by cell. The same log as [`Receiver::trace`].
+    pub fn trace(&self) -> &crate::trace::Trace {
+        self.channel.queue.trace()
+    }
+
+    /// The channel's cells as they are now (feature `trace`); see
+    /// [`SegmentedDualQueue::picture`].
+    pub fn picture(&self) -> String {
+        self.channel.queue.picture()
+    }
+}
+
+#[cfg(feature = "trace")]
+impl<T> Receiver<T> {
+    /// The event log of the channel's queue (feature `trace`); see [`Sender::trace`].
+    pub fn trace(&self) -> &crate::trace::Trace {
+        self.channel.queue.trace()
+    }
+}
+
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
         // Relaxed: a new handle is made from a live one, so the count is at least 1 and cannot

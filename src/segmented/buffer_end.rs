@@ -11,6 +11,7 @@
 
 use super::cell::{Phase, State};
 use super::claim::{Claimed, COUNT};
+use super::segment::Segment;
 use super::waiter::Outcome;
 use super::{Bound, SegmentedDualQueue};
 use crate::sync::{loom_sc_fence, Ordering};
@@ -45,7 +46,7 @@ impl<T> SegmentedDualQueue<T> {
             }
             let found = self.list.locate(end, start, index, guard);
             // SAFETY: found while pinned.
-            let segment = unsafe { found.deref() };
+            let segment = unsafe { Segment::checked(found) };
             if segment.start() > index {
                 // Removed: every cell up to it was a withdrawn send, which frees no room.
                 // Skip them; if another expansion moved B meanwhile, it covers its own cells.

@@ -7,11 +7,11 @@
 //! reference to the waiter released, the segment's cancellation counted) exactly once, by
 //! whichever thread's CAS on the cell wins: the owner here, or a party that reaches the cell.
 
-use super::cell::Word;
-use super::claim::{Claimed, Side, Ticket, COUNT};
+use super::cell::{Phase, Word};
+use super::claim::{Claimed, Side, Ticket, COUNT, GONE};
 use super::segment::{Segment, SEG};
 use super::waiter::Outcome;
-use super::SegmentedDualQueue;
+use super::{Bound, SegmentedDualQueue};
 use crate::sync::{Arc, Ordering};
 use crossbeam_epoch::{self as epoch, Guard, Shared};
 use std::task::Waker;
@@ -53,33 +53,59 @@ impl<T> SegmentedDualQueue<T> {
         self.recv_outcome(ticket, outcome).ok()
     }
 
-    /// A parked party that withdrew cleans its cell, if its partner cannot reach it yet;
-    /// otherwise the partner will (it finds the waiter cancelled).
+    /// A parked party that withdrew cleans its cell, if no other party can have reached it;
+    /// otherwise the party that reaches it finalizes it (it finds the waiter cancelled).
     ///
-    /// Why the segment is alive here: we pin, then read the partner's counter. If it has not
-    /// reached our index, the partner's pointer has not passed our segment (segment.rs,
-    /// invariant 3), so the segment is neither passed nor (with our cell unfinalized) removed,
-    /// and it cannot be freed before we unpin. If the partner's counter has reached it, we do
-    /// not touch the segment at all.
+    /// Why the segment is alive when we touch it. After our cancel CAS, the cell still holds
+    /// our waiter, and four other parties may finalize it, each only after moving a counter
+    /// past our index or setting a `GONE` bit: the partner (its counter), the buffer end of a
+    /// bounded channel, for a sender's cell (`B`), and the two disconnection sweeps
+    /// (`close.rs`: `GONE` in `R` before sweeping receivers' cells, in `S` before sweeping
+    /// senders' cells). Once one of them has finalized our cell, the segment may be removed
+    /// (all its cells withdrawn) and freed, so we may not read it at all.
+    ///
+    /// So we pin, then read those counters. If none has reached our index (and no `GONE` bit
+    /// is set on the counter a sweep of our side sets), nobody else has finalized our cell,
+    /// so the segment is not removed; the partner's pointer has not passed it (segment.rs,
+    /// invariant 3), so it is not passed either; whatever happens from now on retires it
+    /// through the epoch after our pin. If any of them has reached it, we leave the cell to
+    /// that party and never look at the segment.
     pub(super) fn clean_cancelled(&self, ticket: &Ticket<T>, side: Side) {
         let guard = &epoch::pin();
-        let partner = match side {
-            Side::Sender => &self.list.receivers,
-            Side::Receiver => &self.list.senders,
-        };
-        // SeqCst: read after the pin's SeqCst fence, in the total order of the claims.
-        if partner.counter.load(Ordering::SeqCst) & COUNT > ticket.index {
+        if self.cell_may_be_reached(ticket.index, side) {
             return;
         }
         let segment = Shared::from(ticket.segment);
         let at = Claimed::at(segment, ticket.index, guard);
         let raw = Arc::as_ptr(&ticket.waiter);
         let (word, to) = match side {
-            Side::Sender => (Word::sender(raw), super::cell::Phase::CancelledSend),
-            Side::Receiver => (Word::receiver(raw), super::cell::Phase::CancelledRecv),
+            Side::Sender => (Word::sender(raw), Phase::CancelledSend),
+            Side::Receiver => (Word::receiver(raw), Phase::CancelledRecv),
         };
         if self.finalize(at, word, to) {
             self.pass_withdrawn(side, segment, ticket.index, guard);
+        }
+    }
+
+    /// Whether a party other than the owner may have reached the `side` party's cell `index`
+    /// (and so may finalize it): the partner's counter, the buffer end (senders of a bounded
+    /// queue), or a disconnection sweep of the owner's side (see
+    /// [`clean_cancelled`](Self::clean_cancelled)). Read while pinned.
+    fn cell_may_be_reached(&self, index: u64, side: Side) -> bool {
+        // SeqCst (all): read after the pin's SeqCst fence, in the total order of the claims
+        // and of the `fetch_or`s that set `GONE`.
+        let senders = self.list.senders.counter.load(Ordering::SeqCst);
+        let receivers = self.list.receivers.counter.load(Ordering::SeqCst);
+        match side {
+            // `close_receivers` sets `GONE` in `S`, then sweeps senders' cells.
+            Side::Sender => {
+                receivers & COUNT > index
+                    || senders & GONE != 0
+                    || matches!(self.bound, Bound::Bounded(_))
+                        && self.list.buffer_end.counter.load(Ordering::SeqCst) > index
+            }
+            // `close_senders` sets `GONE` in `R`, then sweeps receivers' cells.
+            Side::Receiver => senders & COUNT > index || receivers & GONE != 0,
         }
     }
 
@@ -102,14 +128,8 @@ impl<T> SegmentedDualQueue<T> {
             self.note_send_withdrawal();
         }
         let (partner, dead) = match side {
-            Side::Receiver => (
-                &self.list.senders.counter,
-                super::cell::Phase::CancelledRecv,
-            ),
-            Side::Sender => (
-                &self.list.receivers.counter,
-                super::cell::Phase::CancelledSend,
-            ),
+            Side::Receiver => (&self.list.senders.counter, Phase::CancelledRecv),
+            Side::Sender => (&self.list.receivers.counter, Phase::CancelledSend),
         };
         loop {
             // SeqCst: in the total order of the claims on this counter.
@@ -119,11 +139,11 @@ impl<T> SegmentedDualQueue<T> {
             }
             // SAFETY: the caller's segment is alive while it is pinned (it was found, or the
             // rule of `clean_cancelled` holds); later ones are found while pinned.
-            let current = unsafe { segment.deref() };
+            let current = unsafe { Segment::checked(segment) };
             if index >= current.start() + SEG as u64 {
                 segment = self.list.find(segment, current.id + 1, guard);
                 // SAFETY: found while pinned.
-                if unsafe { segment.deref() }.start() != index {
+                if unsafe { Segment::checked(segment) }.start() != index {
                     return; // a removed segment in between: claims skip it on their own
                 }
                 continue;

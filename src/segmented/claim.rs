@@ -100,7 +100,7 @@ impl<'g, T> Claimed<'g, T> {
     pub(super) fn at(segment: Shared<'g, Segment<T>>, index: u64, guard: &'g Guard) -> Self {
         // SAFETY: the caller found `segment` while pinned by `guard` (segment.rs, invariant 4),
         // so it stays allocated for `'g`.
-        let seg = unsafe { segment.deref() };
+        let seg = unsafe { Segment::checked(segment) };
         debug_assert!(seg.start() <= index && index < seg.start() + seg.cells.len() as u64);
         Claimed {
             segment,
@@ -232,7 +232,7 @@ impl<T> SegmentedDualQueue<T> {
     ) -> Option<Claimed<'g, T>> {
         let found = self.list.locate(position, start, index, guard);
         // SAFETY: found while pinned (segment.rs, invariant 4).
-        let segment = unsafe { found.deref() };
+        let segment = unsafe { Segment::checked(found) };
         if segment.start() > index {
             self.skip_to(&position.counter, segment.start());
             return None;

@@ -23,7 +23,7 @@
 
 use super::cell::{Phase, State};
 use super::claim::{Claimed, COUNT, GONE};
-use super::segment::{Position, SEG};
+use super::segment::{Position, Segment, SEG};
 use super::waiter::{Outcome, Waiter};
 use super::SegmentedDualQueue;
 use crate::sync::{Arc, Ordering};
@@ -172,7 +172,7 @@ impl<T> SegmentedDualQueue<T> {
         let mut current = self.list.find(start, index / SEG as u64, guard);
         loop {
             // SAFETY: found while pinned (segment.rs, invariant 4).
-            let segment = unsafe { current.deref() };
+            let segment = unsafe { Segment::checked(current) };
             // A removed segment in between holds only withdrawn cells: skip to the next one.
             index = index.max(segment.start());
             while index < to && index < segment.start() + SEG as u64 {

@@ -41,8 +41,10 @@
 //! (`wait.rs`). A partner that comes meanwhile completes it with one CAS: no allocation, no
 //! system call on the partner's side. Then it **parks**: it allocates a [`Waiter`](waiter) (a
 //! sender moves its value into it), stores the waiter in the cell, and sleeps unpinned. From
-//! then on the waiter's own state word decides the outcome (`waiter.rs`), so a timeout is one
-//! CAS that never needs the segment, and a woken thread reads its result from the waiter.
+//! then on the waiter's own state word decides the outcome (`waiter.rs`): a timeout is one CAS
+//! on the waiter, and a woken thread reads its result from the waiter, not from the segment.
+//! Only a party that withdrew goes back to its cell afterwards, to clean it, and only under
+//! the rule of invariant 4.
 //!
 //! # Invariants
 //!
@@ -57,8 +59,12 @@
 //! 3. **No value is lost or duplicated.** The value slot of a cell or waiter is touched by one
 //!    thread at a time, as the state word says (the "who may touch" rules of `cell.rs` and
 //!    `waiter.rs`); moving it out is always the act of the thread whose CAS decided it.
-//! 4. **A parked party never reads its segment** unless its partner's counter has not reached
-//!    its cell (read while pinned), which keeps the segment alive (`segment.rs`, invariant 3).
+//! 4. **A parked party never reads its segment** once its waiter is decided, unless no other
+//!    party can have reached its cell: neither the partner's counter nor (for a sender of a
+//!    bounded queue) the buffer end has reached the index, and no disconnection sweep of its
+//!    side has begun, all read while pinned. Then nobody else has finalized the cell, so the
+//!    segment is neither removed nor passed (`segment.rs`, invariant 3), and anything that
+//!    happens later retires it through the epoch after the pin (`cancel.rs`).
 //! 5. **Nothing grows with timeouts.** A withdrawn cell is finalized (by its owner, or by the
 //!    partner that meets it) and counted; a segment whose cells are all withdrawn is unlinked
 //!    even between live ones, and counters skip over dead segments.

@@ -73,7 +73,7 @@ impl<T> SegmentedDualQueue<T> {
             Claimed(crate::trace::NodeKind::Request)
         );
         // SAFETY: read from the position while pinned (segment.rs, invariant 4).
-        let segment = unsafe { start.deref() };
+        let segment = unsafe { Segment::checked(start) };
         if word & GONE == 0 && segment.id == index / SEG as u64 {
             let cell = &segment.cells[(index - segment.start()) as usize];
             if cell.load() == Phase::Buffered {

@@ -54,8 +54,11 @@
 //! 3. A side pointer never moves past the segment of a cell whose index its counter has not
 //!    reached: the walk stops at the first live segment whose id is at least the claimed
 //!    cell's segment. Hence "counter ≤ i" (read while pinned) means that side's pointer has
-//!    not passed cell `i`'s segment, so the segment is not retired while the reader stays
-//!    pinned. `cancel.rs` relies on this when a withdrawn waiter cleans its own cell.
+//!    not passed cell `i`'s segment: the segment is not **passed**. That alone does not keep
+//!    it: it is **removed** once all its cells are finalized as withdrawn, whatever the
+//!    counters say. A reader that relies on this (`cancel.rs`, a withdrawn waiter cleaning its
+//!    own cell) must also know that its cell is not finalized yet, so that the segment cannot
+//!    have been removed before it pinned.
 //! 4. Every walk starts from a pointer (or the head) read while pinned, and each segment it
 //!    reaches was linked at some moment after the walker pinned (a frozen `next` still names the
 //!    successor the segment had when it left), so nothing a walker can reach has been freed.
@@ -89,7 +92,21 @@ pub(crate) struct Segment<T> {
     life: AtomicU32,
     /// The cells.
     pub(crate) cells: [Cell<T>; SEG],
+    /// Debug builds: [`ALIVE`] from creation until the segment is dropped, then [`DESTROYED`],
+    /// checked on every access that goes through [`Segment::checked`], so that a use after free
+    /// shows up as a failed assertion (while the memory is not reused; valgrind and
+    /// AddressSanitizer catch the rest). A std atomic even under loom: a check, not part of
+    /// the algorithm.
+    #[cfg(debug_assertions)]
+    canary: std::sync::atomic::AtomicU64,
 }
+
+/// The canary of a live segment (debug builds).
+#[cfg(debug_assertions)]
+const ALIVE: u64 = 0x5E67_A11E_5E67_A11E;
+/// The canary of a dropped segment (debug builds).
+#[cfg(debug_assertions)]
+const DESTROYED: u64 = 0xDEAD_5E67_DEAD_5E67;
 
 impl<T> Segment<T> {
     fn new(id: u64, pointers: u32) -> Owned<Self> {
@@ -98,7 +115,33 @@ impl<T> Segment<T> {
             next: Atomic::null(),
             life: AtomicU32::new(pointers * POINTER),
             cells: std::array::from_fn(|_| Cell::new()),
+            #[cfg(debug_assertions)]
+            canary: std::sync::atomic::AtomicU64::new(ALIVE),
         })
+    }
+
+    /// The segment behind `shared`, checked not to have been dropped (debug builds).
+    ///
+    /// # Safety
+    ///
+    /// As for [`Shared::deref`]: `shared` points to a segment that the caller's pin keeps
+    /// allocated (invariant 4, or the rule of the caller).
+    #[inline]
+    pub(crate) unsafe fn checked<'g>(shared: Shared<'g, Segment<T>>) -> &'g Segment<T> {
+        // SAFETY: the caller's contract.
+        let segment = unsafe { shared.deref() };
+        #[cfg(debug_assertions)]
+        {
+            // Relaxed: a check of a value written before the segment was shared (or by its
+            // drop); a use after free reads whatever is there.
+            let canary = segment.canary.load(std::sync::atomic::Ordering::Relaxed);
+            assert!(
+                canary == ALIVE,
+                "segment {} used after it was destroyed (canary {canary:#x})",
+                segment.id
+            );
+        }
+        segment
     }
 
     /// The index of this segment's first cell.
@@ -140,6 +183,15 @@ impl<T> Segment<T> {
                 Err(now) => life = now,
             }
         }
+    }
+}
+
+#[cfg(debug_assertions)]
+impl<T> Drop for Segment<T> {
+    fn drop(&mut self) {
+        // Relaxed: `&mut self`; read back only by a use after free.
+        self.canary
+            .store(DESTROYED, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -227,7 +279,7 @@ impl<T> List<T> {
         guard: &'g Guard,
     ) -> Shared<'g, Segment<T>> {
         // SAFETY: `start` was read from the position while pinned (invariant 4).
-        if unsafe { start.deref() }.id == index / SEG as u64 {
+        if unsafe { Segment::checked(start) }.id == index / SEG as u64 {
             // The common case (SEG - 1 claims in SEG): the side's pointer is at our segment
             // already. It is not removed: our own cell in it is not finalized yet.
             return start;
@@ -267,7 +319,7 @@ impl<T> List<T> {
         loop {
             // SAFETY: `current` was read from a position or reached through `next` links while
             // pinned (invariant 4), so it is not freed.
-            let segment = unsafe { current.deref() };
+            let segment = unsafe { Segment::checked(current) };
             if segment.id >= id && !segment.is_removed() {
                 return current;
             }
@@ -318,13 +370,13 @@ impl<T> List<T> {
         let id = index / SEG as u64;
         let mut current = start;
         // SAFETY: `start` was read from the position while pinned (invariant 4).
-        if unsafe { current.deref() }.id >= id {
+        if unsafe { Segment::checked(current) }.id >= id {
             return; // the common case: the pointer is at the claim's segment (or beyond)
         }
         loop {
             // SAFETY: read from the position or reached through `next` links while pinned
             // (invariant 4).
-            let segment = unsafe { current.deref() };
+            let segment = unsafe { Segment::checked(current) };
             // Acquire: pairs with the Release CAS that linked the successor.
             let next = segment.next.load(Ordering::Acquire, guard).with_tag(0);
             if segment.id < id && !next.is_null() {
@@ -349,14 +401,14 @@ impl<T> List<T> {
         guard: &Guard,
     ) -> bool {
         // SAFETY: `to` was found while pinned (invariant 4).
-        let target = unsafe { to.deref() };
+        let target = unsafe { Segment::checked(to) };
         loop {
             // Acquire: pairs with the AcqRel CAS below that installed it (the segment was
             // published by its link; this keeps the chain explicit).
             let current = position.segment.load(Ordering::Acquire, guard);
             // SAFETY: a position's segment is linked and not freed (invariant 2), and we are
             // pinned.
-            if unsafe { current.deref() }.id >= target.id {
+            if unsafe { Segment::checked(current) }.id >= target.id {
                 return true;
             }
             if !target.try_add_pointer() {
@@ -387,7 +439,7 @@ impl<T> List<T> {
     fn drop_pointer(&self, segment: Shared<'_, Segment<T>>, guard: &Guard) {
         // SAFETY: the caller just held (or just failed to install) a pointer to it while
         // pinned, so it is not freed.
-        let life = unsafe { segment.deref() }
+        let life = unsafe { Segment::checked(segment) }
             .life
             // AcqRel: totally ordered with the other updates of the word; the thread that
             // makes it removable must see every cancellation counted before.
@@ -402,7 +454,7 @@ impl<T> List<T> {
     pub(crate) fn cell_cancelled(&self, segment: Shared<'_, Segment<T>>, guard: &Guard) {
         // SAFETY: the caller finalized a cell of this segment while pinned; the segment cannot
         // be removed before that cell is counted, so it is not freed.
-        let life = unsafe { segment.deref() }
+        let life = unsafe { Segment::checked(segment) }
             .life
             // AcqRel: as in `drop_pointer`.
             .fetch_add(1, Ordering::AcqRel);
@@ -418,7 +470,7 @@ impl<T> List<T> {
     /// Removes `segment` if it is removable and not the last segment.
     fn try_remove(&self, segment: Shared<'_, Segment<T>>, guard: &Guard) {
         // SAFETY: reached while pinned by the caller (see its callers).
-        let seg = unsafe { segment.deref() };
+        let seg = unsafe { Segment::checked(segment) };
         // Acquire: pairs with the Release CAS that appended a successor.
         if seg
             .next
@@ -452,7 +504,7 @@ impl<T> List<T> {
     /// that `target` is unreachable when this returns.
     fn unlink(&self, target: Shared<'_, Segment<T>>, guard: &Guard) {
         // SAFETY: the caller holds `target` while pinned.
-        let target_id = unsafe { target.deref() }.id;
+        let target_id = unsafe { Segment::checked(target) }.id;
         'walk: loop {
             let mut link = &self.head;
             // Acquire: pairs with the Release swings of the head and of `next` links.
@@ -507,7 +559,7 @@ impl<T> List<T> {
             // Acquire: pairs with the Release swings of the head.
             let head = self.head.load(Ordering::Acquire, guard);
             // SAFETY: the head is linked, read while pinned.
-            let first = unsafe { head.deref() };
+            let first = unsafe { Segment::checked(head) };
             // Acquire: pairs with the Release CAS that linked the successor.
             let next = first.next.load(Ordering::Acquire, guard);
             if next.with_tag(0).is_null() {
@@ -543,7 +595,7 @@ impl<T> List<T> {
             // Acquire: pairs with the pointer CAS in `move_forward`.
             let segment = position.segment.load(Ordering::Acquire, guard);
             // SAFETY: a position's segment is linked and not freed (invariant 2).
-            unsafe { segment.deref() }.id > id
+            unsafe { Segment::checked(segment) }.id > id
         };
         beyond(&self.senders)
             && beyond(&self.receivers)

@@ -6,7 +6,7 @@
 
 use super::cell::{Phase, State};
 use super::claim::{Claim, Claimed, SendKind, Side, Start, Ticket, Waiting, COUNT, GONE};
-use super::segment::SEG;
+use super::segment::{Segment, SEG};
 use super::waiter::Outcome;
 use super::{Bound, SegmentedDualQueue};
 use crate::patience::{Failure, Patience};
@@ -64,7 +64,7 @@ impl<T> SegmentedDualQueue<T> {
             trace_event!(self.tracer(), index, Claimed(crate::trace::NodeKind::Data));
         }
         // SAFETY: read from the position while pinned (segment.rs, invariant 4).
-        let segment = unsafe { start.deref() };
+        let segment = unsafe { Segment::checked(start) };
         if word & GONE == 0 && segment.id == index / SEG as u64 && self.may_buffer(index, kind) {
             let cell = &segment.cells[(index - segment.start()) as usize];
             // SAFETY: as in `send_to_cell`: the slot of a claimed, unpublished cell is ours.
@@ -169,7 +169,7 @@ impl<T> SegmentedDualQueue<T> {
                 SendStep::Retry(back) => {
                     value = back;
                     // SAFETY: found while pinned (segment.rs, invariant 4).
-                    let segment = unsafe { at.segment.deref() };
+                    let segment = unsafe { Segment::checked(at.segment) };
                     if segment.is_dead() {
                         // Nothing here can be used any more: later sends need not try it.
                         self.skip_to(&senders.counter, segment.start() + SEG as u64);
