@@ -490,3 +490,76 @@ fn segmented_a_withdrawn_sender_does_not_touch_a_segment_the_disconnection_remov
         "the withdrawn sender failed: {result:?}"
     );
 }
+
+/// Polls `fut` once with a waker nobody watches.
+fn poll_once<F: std::future::Future + Unpin>(fut: &mut F) -> std::task::Poll<F::Output> {
+    let waker = futures::task::noop_waker();
+    std::pin::Pin::new(fut).poll(&mut std::task::Context::from_waker(&waker))
+}
+
+/// Dropping a receive future whose sender has claimed its cell (and is frozen before writing)
+/// does not withdraw it: the drop waits for that sender, whose value then goes to the front,
+/// ahead of a value sent after it. Before the fix the drop withdrew at once, and the frozen
+/// sender, finding its cell withdrawn, went to the back of the line: behind the later value.
+#[test]
+fn segmented_a_dropped_receive_waits_for_a_sender_that_has_claimed_its_cell() {
+    use dualq::channel::unbounded;
+    let (tx, rx) = unbounded::<u32>();
+    let mut fut = rx.clone().into_recv_async();
+    assert!(poll_once(&mut fut).is_pending()); // parked in cell 0
+    let (frozen, release) = freeze_after(tx.trace(), "sender", |step| {
+        *step == Step::Claimed(NodeKind::Data)
+    });
+    let sender = spawn_named("sender", {
+        let tx = tx.clone();
+        move || tx.send(1)
+    });
+    frozen.recv().unwrap(); // it has claimed cell 0, and not written
+    tx.trace().clear_hook();
+    tx.send(2).unwrap(); // cell 1, after it
+    let dropper = thread::spawn(move || drop(fut));
+    thread::sleep(Duration::from_millis(50));
+    assert!(
+        !dropper.is_finished(),
+        "the dropped receive withdrew from a cell its sender had claimed"
+    );
+    release.send(()).unwrap();
+    sender.join().unwrap().unwrap();
+    dropper.join().unwrap();
+    assert_eq!(rx.try_recv(), Ok(1), "the value of the earlier send came second");
+    assert_eq!(rx.try_recv(), Ok(2));
+}
+
+/// The mirror image, the review's scenario: on a rendezvous channel, senders' futures A
+/// (cell 0) and B (cell 1) are parked, receiver r0 has claimed cell 0 and is frozen before
+/// taking, r1 takes B. Dropping A's future then must not withdraw A: r0 is due to take it.
+/// Before the fix A withdrew, and r0 went to the back of the line and timed out.
+#[test]
+fn segmented_a_dropped_send_waits_for_a_receiver_that_has_claimed_its_cell() {
+    use dualq::channel::rendezvous;
+    let (tx, rx) = rendezvous::<u32>();
+    let mut a = tx.clone().into_send_async(1);
+    let mut b = tx.clone().into_send_async(2);
+    assert!(poll_once(&mut a).is_pending()); // cell 0
+    assert!(poll_once(&mut b).is_pending()); // cell 1
+    let (frozen, release) = freeze_after(tx.trace(), "r0", |step| {
+        *step == Step::Claimed(NodeKind::Request)
+    });
+    let r0 = spawn_named("r0", {
+        let rx = rx.clone();
+        move || rx.recv_timeout(Duration::from_millis(500))
+    });
+    frozen.recv().unwrap(); // r0 has claimed cell 0
+    tx.trace().clear_hook();
+    assert_eq!(rx.recv(), Ok(2)); // r1 takes B from cell 1
+    assert!(poll_once(&mut b).is_ready());
+    let dropper = thread::spawn(move || drop(a));
+    thread::sleep(Duration::from_millis(50));
+    assert!(
+        !dropper.is_finished(),
+        "the dropped send withdrew from a cell its receiver had claimed"
+    );
+    release.send(()).unwrap();
+    dropper.join().unwrap();
+    assert_eq!(r0.join().unwrap(), Ok(1), "r0 lost its place in line");
+}

@@ -48,7 +48,7 @@
 
 use super::{Channel, Receiver, RecvError, SendError, Sender};
 use crate::patience::{Failure, Patience};
-use crate::segmented::{SendKind, Start, Ticket, Waiting};
+use crate::segmented::{Start, Ticket, Waiting};
 use crate::sync::Timer;
 use crate::SegmentedDualQueue;
 use futures_core::future::FusedFuture;
@@ -132,12 +132,10 @@ impl<T> Receiving<T> {
     }
 
     /// Withdraws a parked receive (its future or stream was dropped). A value already handed to
-    /// it is sent again (module docs).
+    /// it goes back to the front of the channel (module docs).
     pub(super) fn abandon(&mut self, channel: &Channel<T>) {
         if let Receiving::Waiting(ticket) = mem::replace(self, Receiving::Idle) {
-            if let Some(value) = channel.queue.abandon_recv(ticket) {
-                channel.resend(value);
-            }
+            channel.queue.abandon_recv(ticket);
         }
     }
 }
@@ -204,46 +202,13 @@ impl<T> Sending<T> {
     /// unless a receiver already took it (module docs). An unstarted value is simply dropped.
     pub(super) fn abandon(&mut self, channel: &Channel<T>) {
         if let Sending::Waiting(ticket) = mem::replace(self, Sending::Finished) {
-            channel.queue.abandon_send(ticket);
+            channel.queue.abandon_send(ticket, channel.send_kind());
         }
     }
 
     /// Whether the send has returned `Ready` (or there is none).
     pub(super) fn is_finished(&self) -> bool {
         matches!(self, Sending::Finished)
-    }
-}
-
-impl<T> Channel<T> {
-    /// Sends `value` again, at the back of the line: it had been handed to a receive whose
-    /// future was dropped before it saw it.
-    ///
-    /// The send borrows a sender handle for its duration (the count goes up only while it is
-    /// not zero), so the senders cannot disconnect in the middle of it: disconnection then
-    /// comes after it, and receivers drain the value first. If every sender is already gone,
-    /// the value is dropped here: a send after the disconnection sweep could land in a cell
-    /// that a receiver has already passed (it saw no sender left), where nobody would ever
-    /// take or drop it.
-    fn resend(&self, value: T) {
-        // Relaxed: as in `Sender::clone`: the count is at least 1 when the CAS succeeds, and
-        // the release below orders the send before any disconnection.
-        let borrowed = self
-            .senders
-            .fetch_update(
-                crate::sync::Ordering::Relaxed,
-                crate::sync::Ordering::Relaxed,
-                |n| (n > 0).then(|| n + 1),
-            )
-            .is_ok();
-        if !borrowed {
-            drop(value);
-            return;
-        }
-        // The future's own receiver is alive, so this cannot fail for lack of receivers; an
-        // unbounded push never waits (the value was inside the bound once already).
-        let sent = self.queue.send(value, SendKind::Push, Patience::Async);
-        debug_assert!(sent.is_ok(), "a resend failed while a receiver was alive");
-        self.release_sender();
     }
 }
 

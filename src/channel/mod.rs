@@ -345,14 +345,16 @@ impl<T> Channel<T> {
         self.queue.send(value, self.send_kind(), patience)
     }
 
-    /// Values buffered right now (never more than the capacity; 0 for a rendezvous channel).
+    /// Values in the channel right now: buffered ones (blocked senders' values are not in the
+    /// channel yet: at most the capacity), and values handed back by cancelled receives.
     fn len(&self) -> usize {
-        let held = self.queue.claimed_ahead();
-        match self.queue.bound() {
-            Bound::Unbounded => held,
-            Bound::Rendezvous => 0,
-            Bound::Bounded(cap) => held.min(cap as usize),
-        }
+        let (cells, front) = self.queue.cells_and_front();
+        front
+            + match self.queue.bound() {
+                Bound::Unbounded => cells,
+                Bound::Rendezvous => 0,
+                Bound::Bounded(cap) => cells.min(cap as usize),
+            }
     }
 
     fn capacity(&self) -> Option<usize> {

@@ -8,11 +8,11 @@
 //! whichever thread's CAS on the cell wins: the owner here, or a party that reaches the cell.
 
 use super::cell::{Phase, Word};
-use super::claim::{Claimed, Side, Ticket, COUNT, GONE};
+use super::claim::{Claimed, SendKind, Side, Ticket, COUNT, GONE};
 use super::segment::{Segment, SEG};
 use super::waiter::Outcome;
 use super::{Bound, SegmentedDualQueue};
-use crate::sync::{Arc, Ordering};
+use crate::sync::{Arc, Ordering, Timer};
 use crossbeam_epoch::{self as epoch, Guard, Shared};
 use std::task::Waker;
 
@@ -26,31 +26,38 @@ impl<T> SegmentedDualQueue<T> {
 
     /// A parked send whose future was dropped: withdraws the value (dropped here) unless a
     /// receiver or the buffer end already has it, in which case the send simply happened.
+    ///
+    /// Like a timed-out `send`, it does not withdraw once a receiver (or the buffer end) has
+    /// claimed its cell: that partner completes it within a few steps, and receivers behind it
+    /// may already have been served (withdrawing then would let a later sender's value go
+    /// first). It waits those steps.
     #[cfg_attr(not(feature = "async"), allow(dead_code))]
-    pub(crate) fn abandon_send(&self, ticket: Ticket<T>) {
-        let outcome = match ticket.waiter.decide(Outcome::Cancelled) {
-            Ok(()) => Outcome::Cancelled,
-            Err(winner) => winner,
-        };
+    pub(crate) fn abandon_send(&self, ticket: Ticket<T>, kind: SendKind) {
+        let outcome = Self::abandon(&ticket, || self.send_partner_due(ticket.index, kind));
         // A withdrawn or closed send gives its value back; it goes with the future.
         drop(self.send_outcome(ticket, outcome));
     }
 
-    /// A parked receive whose future was dropped: withdraws from its place in line. Returns a
-    /// value that was already handed to it: the caller sends it again or drops it.
-    ///
-    /// The engine does not send it again itself: once the last sender is gone, a receiver
-    /// that claims a cell at or past `S` leaves it untouched and reports the disconnection, so
-    /// a send after that could land in a cell no receiver will ever visit, below `R`, where
-    /// neither a receiver, the sweep nor the destructor would drop it. The channel knows
-    /// whether a sender is still there (`channel/future.rs`, `resend`).
+    /// A parked receive whose future was dropped: withdraws from its place in line. A value
+    /// that was already handed to it goes back to the front (`front.rs`), where the next
+    /// receive finds it. As in [`abandon_send`](Self::abandon_send), it does not withdraw once
+    /// its sender has claimed its cell: it waits for that value and hands it back.
     #[cfg_attr(not(feature = "async"), allow(dead_code))]
-    pub(crate) fn abandon_recv(&self, ticket: Ticket<T>) -> Option<T> {
-        let outcome = match ticket.waiter.decide(Outcome::Cancelled) {
-            Ok(()) => Outcome::Cancelled,
-            Err(winner) => winner,
-        };
-        self.recv_outcome(ticket, outcome).ok()
+    pub(crate) fn abandon_recv(&self, ticket: Ticket<T>) {
+        let outcome = Self::abandon(&ticket, || self.recv_partner_due(ticket.index));
+        let index = ticket.index;
+        if let Ok(value) = self.recv_outcome(ticket, outcome) {
+            self.hand_back(index, value, &epoch::pin());
+        }
+    }
+
+    /// Decides a parked party's waiter as withdrawn, unless its partner is due (`partner_due`),
+    /// in which case it waits for the partner's decision, as a timed-out wait does. Returns the
+    /// waiter's final state.
+    fn abandon(ticket: &Ticket<T>, partner_due: impl Fn() -> bool) -> Outcome {
+        // A deadline that has passed: `wait` withdraws at once unless the partner is due.
+        let mut now = Timer::until(Some(std::time::Instant::now()));
+        ticket.waiter.wait(&mut now, || !partner_due())
     }
 
     /// A parked party that withdrew cleans its cell, if no other party can have reached it;
@@ -157,6 +164,9 @@ impl<T> SegmentedDualQueue<T> {
                 .is_err()
             {
                 return;
+            }
+            if side == Side::Sender {
+                self.count_withdrawn_sends_passed(1);
             }
             index += 1;
         }

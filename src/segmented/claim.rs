@@ -219,9 +219,10 @@ impl<T> SegmentedDualQueue<T> {
         }
     }
 
-    /// The cell with the claimed `index`, walking from `start`; `None` if its segment was
-    /// removed (every cell up to the next live segment is dead: the side's counter is moved
-    /// past them, and the caller claims again).
+    /// The cell with the claimed `index`, walking from `start`. `Err` if its segment was
+    /// removed: every cell from `index` up to the next live segment is dead, the side's counter
+    /// is moved past them, and the caller claims again; the error says how many cells this
+    /// call's move of the counter passed (beside the caller's own).
     #[inline]
     pub(super) fn cell_of<'g>(
         &self,
@@ -229,15 +230,14 @@ impl<T> SegmentedDualQueue<T> {
         start: Shared<'g, Segment<T>>,
         index: u64,
         guard: &'g Guard,
-    ) -> Option<Claimed<'g, T>> {
+    ) -> Result<Claimed<'g, T>, u64> {
         let found = self.list.locate(position, start, index, guard);
         // SAFETY: found while pinned (segment.rs, invariant 4).
         let segment = unsafe { Segment::checked(found) };
         if segment.start() > index {
-            self.skip_to(&position.counter, segment.start());
-            return None;
+            return Err(self.skip_to(&position.counter, segment.start()));
         }
-        Some(Claimed::at(found, index, guard))
+        Ok(Claimed::at(found, index, guard))
     }
 
     /// The unpinned end of a blocking operation: its result, or the wait on its ticket. The
@@ -289,9 +289,42 @@ impl<T> SegmentedDualQueue<T> {
         }
     }
 
+    /// A send withdrew from its cell (the one place it is counted, by the thread whose CAS
+    /// withdrew it): one more withdrawn cell ahead of the receivers (`List::
+    /// withdrawn_sends_ahead`).
+    pub(super) fn count_send_withdrawal(&self) {
+        self.note_send_withdrawal();
+        // Relaxed: a count for observers (see the field).
+        self.list
+            .withdrawn_sends_ahead
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The receivers' counter passed `cells` withdrawn send cells (a receive that found its
+    /// cell withdrawn, or a move of `R` over withdrawn cells).
+    pub(super) fn count_withdrawn_sends_passed(&self, cells: u64) {
+        if cells > 0 {
+            // Relaxed: as in `count_send_withdrawal`.
+            self.list
+                .withdrawn_sends_ahead
+                .fetch_sub(cells, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// Withdrawn send cells ahead of the receivers, never below zero (see the field).
+    pub(crate) fn withdrawn_sends_ahead(&self) -> u64 {
+        // Relaxed: a snapshot for observers.
+        let count = self
+            .list
+            .withdrawn_sends_ahead
+            .load(std::sync::atomic::Ordering::Relaxed);
+        (count as i64).max(0) as u64
+    }
+
     /// Raises a side's counter to `to` (keeping its `GONE` bit) if it is below: the cells in
-    /// between are dead, and later claims need not visit them.
-    pub(super) fn skip_to(&self, counter: &crate::sync::AtomicU64, to: u64) {
+    /// between are dead, and later claims need not visit them. Returns how many cells this
+    /// call's CAS passed (0 if the counter was there already).
+    pub(super) fn skip_to(&self, counter: &crate::sync::AtomicU64, to: u64) -> u64 {
         // Relaxed: only the value matters; the CAS decides.
         let mut word = counter.load(Ordering::Relaxed);
         while word & COUNT < to {
@@ -302,10 +335,11 @@ impl<T> SegmentedDualQueue<T> {
                 Ordering::SeqCst,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => return,
+                Ok(_) => return to - (word & COUNT),
                 Err(now) => word = now,
             }
         }
+        0
     }
 
     /// Records how a parked operation's wait ended (feature `trace`).

@@ -16,7 +16,8 @@
 //!   returned `Ok` is dropped by the time the receiver's drop returns: nothing is stranded;
 //!   `Taken`, so a released sender still spinning on its cell sees its send succeed); cells not
 //!   yet written are closed (their send fails and returns its value); spinning and parked
-//!   senders get their value back with `Disconnected`.
+//!   senders get their value back with `Disconnected`. Values handed back to the front by
+//!   cancelled receives (`front.rs`) are dropped too.
 //!
 //! A `T::drop` that panics does not stop a sweep or the destructor: the rest are still dropped,
 //! and the first panic is resumed at the end (as `Vec` does).
@@ -148,6 +149,10 @@ impl<T> SegmentedDualQueue<T> {
                 }
             });
         }
+        // Values handed back by cancelled receives are the receivers' too.
+        for (_, value) in self.front.take_all() {
+            panics.drop_value(value);
+        }
         panics.resume();
     }
 
@@ -213,6 +218,9 @@ impl<T> Drop for SegmentedDualQueue<T> {
                     }
                 }
             });
+        }
+        for (_, value) in self.front.take_all() {
+            panics.drop_value(value);
         }
         // Segments retired while the queue ran wait in epoch garbage bags until collected.
         // Hand this thread's bag to the global collector and collect a few times, so the

@@ -113,6 +113,7 @@ mod cancel;
 mod cell;
 mod claim;
 mod close;
+mod front;
 mod recv;
 mod segment;
 mod send;
@@ -134,6 +135,10 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 use waiter::Outcome;
+
+/// The largest start of the buffer end (see `with_bound`): far below the 63 bits of a counter,
+/// so that it never wraps.
+const MAX_BUFFER_END_START: u64 = 1 << 62;
 
 /// How many values the queue may hold before a send waits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -198,6 +203,8 @@ pub struct SegmentedDualQueue<T> {
     list: List<T>,
     /// Fixed at creation.
     bound: Bound,
+    /// Values handed back by cancelled receives, which the next receive takes first.
+    front: front::Front<T>,
     /// How a party at the front waits before parking, indexed by `claim::Side`: `[receivers,
     /// senders]`.
     spin: [CachePadded<WaitPolicy>; 2],
@@ -228,12 +235,17 @@ impl<T> SegmentedDualQueue<T> {
     /// A queue for a channel with the given bound.
     pub(crate) fn with_bound(bound: Bound) -> Self {
         let buffer_end = match bound {
-            Bound::Bounded(cap) => Some(cap),
+            // The buffer end starts at the capacity and moves on by one per receive: a start
+            // near `u64::MAX` (`bounded(usize::MAX)`) would wrap on the first receive. No queue
+            // can hold 2^62 values, so a larger capacity starts there and behaves as unbounded;
+            // the channel still reports the capacity it was given.
+            Bound::Bounded(cap) => Some(cap.min(MAX_BUFFER_END_START)),
             Bound::Unbounded | Bound::Rendezvous => None,
         };
         SegmentedDualQueue {
             list: List::new(buffer_end),
             bound,
+            front: front::Front::new(),
             spin: [
                 CachePadded::new(WaitPolicy::new()),
                 CachePadded::new(WaitPolicy::new()),
@@ -417,21 +429,25 @@ impl<T> SegmentedDualQueue<T> {
     /// assert_eq!(queue.len(), 2);
     /// ```
     pub fn len(&self) -> usize {
-        self.census().values
+        self.census().values + self.front.len()
     }
 
     /// Whether the queue holds no value right now (consumers may be waiting). A snapshot;
     /// O(1) when no producer is ahead of the consumers, else like [`len`](Self::len).
     pub fn is_empty(&self) -> bool {
         let (sent, received) = self.counters();
-        sent <= received || self.len() == 0
+        self.front.len() == 0 && (sent <= received || self.census().values == 0)
     }
 
-    /// Cells claimed by producers and not yet by consumers: values held, plus values of sends
-    /// still in flight and withdrawn sends not yet passed. O(1), for the channels.
-    pub(crate) fn claimed_ahead(&self) -> usize {
+    /// O(1), for the channels' `len`: the cells claimed by producers and not yet by consumers,
+    /// less the withdrawn sends among them (values buffered, sends in flight, and blocked
+    /// senders), and the values handed back to the front by cancelled receives.
+    pub(crate) fn cells_and_front(&self) -> (usize, usize) {
         let (sent, received) = self.counters();
-        sent.saturating_sub(received) as usize
+        let cells = sent
+            .saturating_sub(received)
+            .saturating_sub(self.withdrawn_sends_ahead());
+        (cells as usize, self.front.len())
     }
 
     /// How many consumers are waiting right now: consumers in line whose reservation has not

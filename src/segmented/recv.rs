@@ -33,7 +33,8 @@ const LAGGING_SENDER_ROUNDS: u32 = if cfg!(loom) { 0 } else { 12 };
 pub(super) enum RecvStep<T> {
     Done(Result<T, Failure>),
     /// The cell is dead for this receive: claim another. `finished` says whether the cell
-    /// counts as processed by a receiver (the buffer end moves on for it).
+    /// counts as processed by a receiver (the buffer end moves on for it); if not, it was a
+    /// withdrawn send.
     Retry {
         finished: bool,
     },
@@ -49,6 +50,11 @@ impl<T> SegmentedDualQueue<T> {
     #[inline]
     pub(crate) fn recv(&self, patience: Patience) -> Result<T, Failure> {
         let guard = epoch::pin();
+        if self.front.len() > 0 {
+            if let Some(value) = self.recv_from_front(&guard) {
+                return Ok(value);
+            }
+        }
         let mut claimed = None;
         if Self::claims_at_once(None, &patience) {
             match self.recv_fast(&guard) {
@@ -125,6 +131,11 @@ impl<T> SegmentedDualQueue<T> {
         how: Waiting<'_>,
         guard: &Guard,
     ) -> Start<T, Result<T, Failure>> {
+        if self.front.len() > 0 {
+            if let Some(value) = self.recv_from_front(guard) {
+                return Start::Done(Ok(value));
+            }
+        }
         let mut claimed = None;
         if Self::claims_at_once(None, patience) {
             match self.recv_fast(guard) {
@@ -182,8 +193,14 @@ impl<T> SegmentedDualQueue<T> {
             {
                 return Start::Done(Err(Failure::Disconnected));
             }
-            let Some(at) = self.cell_of(receivers, start, index, guard) else {
-                continue;
+            let at = match self.cell_of(receivers, start, index, guard) {
+                Ok(at) => at,
+                Err(skipped) => {
+                    // Our cell, and every cell our move skipped, were withdrawn sends: a
+                    // removed segment holds nothing else at or above `R`.
+                    self.count_withdrawn_sends_passed(1 + skipped);
+                    continue;
+                }
             };
             match self.recv_from_cell(at, patience, how) {
                 RecvStep::Done(Ok(value)) => {
@@ -198,11 +215,8 @@ impl<T> SegmentedDualQueue<T> {
                     self.expand_buffer(guard);
                     return Start::Waiting(ticket);
                 }
-                RecvStep::Retry { finished } => {
-                    if finished {
-                        self.expand_buffer(guard);
-                    }
-                }
+                RecvStep::Retry { finished: true } => self.expand_buffer(guard),
+                RecvStep::Retry { finished: false } => self.count_withdrawn_sends_passed(1),
             }
         }
     }
@@ -308,6 +322,12 @@ impl<T> SegmentedDualQueue<T> {
                         if self.withdraw_empty(at, word) {
                             return RecvStep::Done(Err(Failure::TimedOut));
                         }
+                        continue;
+                    }
+                    if index >= sent && self.front.len() > 0 {
+                        // Values handed back by cancelled receives go to the receivers that
+                        // wait, oldest first; this one may be among them (front.rs).
+                        self.drain_front_into_waiters(at.guard);
                         continue;
                     }
                     let mut clock = WaitClock::new();

@@ -222,6 +222,12 @@ pub(crate) struct List<T> {
     /// whose sends never wait (unbounded) never pays for it. A hint, not a synchronisation: a
     /// std atomic even under loom, Relaxed everywhere.
     pub(crate) send_withdrawals: std::sync::atomic::AtomicBool,
+    /// Withdrawn send cells that the receivers' counter has not passed yet, as a two's
+    /// complement count (it can dip below zero for a moment: a receive may pass a withdrawn
+    /// cell before its sender has counted its withdrawal). `S - R` minus this is the number of
+    /// values held, which the channels' O(1) `len` reports. A count for observers, not a
+    /// synchronisation: a std atomic even under loom, Relaxed everywhere.
+    pub(crate) withdrawn_sends_ahead: std::sync::atomic::AtomicU64,
     /// The event log (feature `trace`).
     #[cfg(feature = "trace")]
     pub(crate) trace: crate::trace::Trace,
@@ -249,6 +255,7 @@ impl<T> List<T> {
             head: Atomic::from(first),
             tracks_buffer_end,
             send_withdrawals: std::sync::atomic::AtomicBool::new(false),
+            withdrawn_sends_ahead: std::sync::atomic::AtomicU64::new(0),
             #[cfg(feature = "trace")]
             trace: crate::trace::Trace::for_cells(),
         }

@@ -160,7 +160,7 @@ impl<T> SegmentedDualQueue<T> {
             if !recorded {
                 trace_event!(self.tracer(), index, Claimed(crate::trace::NodeKind::Data));
             }
-            let Some(at) = self.cell_of(senders, start, index, guard) else {
+            let Ok(at) = self.cell_of(senders, start, index, guard) else {
                 continue;
             };
             match self.send_to_cell(at, value, kind, patience, how) {
@@ -216,12 +216,15 @@ impl<T> SegmentedDualQueue<T> {
     /// send withdrew now, that receive would have to be served by a later value, after
     /// receives that came after it (not linearizable; the linearizability test caught the
     /// symmetric case on the receiving side).
+    ///
+    /// On a bounded channel the same holds once there is room for the cell (`may_buffer`), even
+    /// before the buffer end has reached it: a receive has claimed its cell and will move the
+    /// buffer end within a few steps (a send that timed out then would report a full channel
+    /// that had room).
     pub(super) fn send_partner_due(&self, index: u64, kind: SendKind) -> bool {
-        // SeqCst (both loads): read after the send's claim and before its cancel CAS, in the
-        // total order of the claims (see `may_buffer`).
-        let receivers = self.list.receivers.counter.load(Ordering::SeqCst) & COUNT;
-        index < receivers
-            || kind == SendKind::Room && index < self.list.buffer_end.counter.load(Ordering::SeqCst)
+        // Read after the send's claim and before its cancel CAS, in the total order of the
+        // claims (see `may_buffer`). A push never waits, so it is never due.
+        kind != SendKind::Push && self.may_buffer(index, kind)
     }
 
     /// Whether a send that must wait in cell `index` is the next one a receiver will serve
@@ -241,7 +244,7 @@ impl<T> SegmentedDualQueue<T> {
     /// Deals with the send's claimed cell. The common case (an empty cell and room) is inline;
     /// everything else is in [`send_to_cell_slow`](Self::send_to_cell_slow).
     #[inline]
-    fn send_to_cell(
+    pub(super) fn send_to_cell(
         &self,
         at: Claimed<'_, T>,
         mut value: T,
@@ -301,6 +304,7 @@ impl<T> SegmentedDualQueue<T> {
                     Patience::Now | Patience::Async => {
                         if cell.cas(Phase::Empty, Phase::CancelledSend).is_ok() {
                             trace_event!(self.tracer(), index, Cancelled);
+                            self.count_send_withdrawal();
                             self.list.cell_cancelled(at.segment, at.guard);
                             self.pass_withdrawn(Side::Sender, at.segment, index, at.guard);
                             return SendStep::Done(Err((value, Failure::NoPartner)));
@@ -416,6 +420,7 @@ impl<T> SegmentedDualQueue<T> {
                 {
                     if cell.cas(Phase::SpinSend, Phase::CancelledSend).is_ok() {
                         trace_event!(self.tracer(), index, Cancelled);
+                        self.count_send_withdrawal();
                         // SAFETY: our CAS took the value back before anyone else moved it.
                         let value = unsafe { cell.read() };
                         self.list.cell_cancelled(at.segment, at.guard);
@@ -465,6 +470,7 @@ impl<T> SegmentedDualQueue<T> {
         match outcome {
             Outcome::Taken | Outcome::Buffered => Ok(()),
             Outcome::Cancelled => {
+                self.count_send_withdrawal();
                 // SAFETY: our own CAS withdrew the value: it is ours again.
                 let value = unsafe { ticket.waiter.take() };
                 self.clean_cancelled(&ticket, Side::Sender);
