@@ -450,6 +450,57 @@ fn len_is_exact_again_once_a_receiver_passes_withdrawn_sends() {
     }
 }
 
+#[test]
+fn len_and_is_full_do_not_count_a_withdrawn_send_behind_buffered_values() {
+    // The review's case: bounded(2), send 0 and 1, a send_timeout times out, one receive: one
+    // value is buffered. Before the fix len() said 2 and is_full() true (the withdrawn cell
+    // counted until a receiver passed it), while try_send succeeded.
+    for cap in [2, 3, 5] {
+        let (tx, rx) = bounded(cap);
+        for i in 0..cap {
+            tx.send(i).unwrap();
+        }
+        for i in 0..2 {
+            assert_eq!(
+                tx.send_timeout(100 + i, Duration::from_micros(50)),
+                Err(SendTimeoutError::Timeout(100 + i))
+            );
+        }
+        assert_eq!(tx.len(), cap, "cap {cap}: full");
+        assert_eq!(rx.recv(), Ok(0));
+        assert_eq!(rx.len(), cap - 1, "cap {cap}: len counts withdrawn sends");
+        assert!(!tx.is_full(), "cap {cap}: is_full with a free slot");
+        tx.try_send(7).unwrap();
+        assert_eq!(tx.len(), cap, "cap {cap}");
+        assert!(tx.is_full(), "cap {cap}");
+        assert!(matches!(tx.try_send(8), Err(TrySendError::Full(8))));
+        let rest: Vec<usize> = rx.try_iter().collect();
+        assert_eq!(rest, (1..cap).chain([7]).collect::<Vec<_>>(), "cap {cap}");
+        assert_eq!(rx.len(), 0, "cap {cap}");
+    }
+}
+
+#[test]
+fn a_capacity_of_usize_max_is_reported_and_never_fills() {
+    // The buffer end starts at the capacity; at usize::MAX it used to wrap on the first
+    // receive, and later sends were treated as landing in a removed segment.
+    let (tx, rx) = bounded::<usize>(usize::MAX);
+    assert_eq!(tx.capacity(), Some(usize::MAX));
+    for round in 0..3 {
+        for i in 0..100 {
+            tx.try_send(i).unwrap();
+        }
+        assert_eq!(rx.len(), 100, "round {round}");
+        assert!(!rx.is_full());
+        assert_eq!(
+            rx.try_iter().collect::<Vec<_>>(),
+            (0..100).collect::<Vec<_>>()
+        );
+        assert_eq!(tx.send_timeout(5, Duration::ZERO), Ok(()));
+        assert_eq!(rx.try_recv(), Ok(5));
+    }
+}
+
 // ==========================================================================================
 // Fairness: blocked senders are served in the order they blocked, one per freed slot
 // ==========================================================================================

@@ -526,7 +526,11 @@ fn segmented_a_dropped_receive_waits_for_a_sender_that_has_claimed_its_cell() {
     release.send(()).unwrap();
     sender.join().unwrap().unwrap();
     dropper.join().unwrap();
-    assert_eq!(rx.try_recv(), Ok(1), "the value of the earlier send came second");
+    assert_eq!(
+        rx.try_recv(),
+        Ok(1),
+        "the value of the earlier send came second"
+    );
     assert_eq!(rx.try_recv(), Ok(2));
 }
 
@@ -562,4 +566,38 @@ fn segmented_a_dropped_send_waits_for_a_receiver_that_has_claimed_its_cell() {
     release.send(()).unwrap();
     dropper.join().unwrap();
     assert_eq!(r0.join().unwrap(), Ok(1), "r0 lost its place in line");
+}
+
+/// A timed send on a full bounded channel does not time out once a receive has claimed its
+/// value and so made room, even before that receive moves the buffer end (it is frozen in
+/// between here): the room is there, and the buffer end gives it to the send within a few
+/// steps. Before the fix the send timed out and reported a channel full that had room.
+#[test]
+fn segmented_a_timed_send_does_not_time_out_once_a_receive_has_made_room() {
+    use dualq::channel::bounded;
+    let (tx, rx) = bounded::<u32>(1);
+    tx.send(0).unwrap();
+    let sender = spawn_named("sender", {
+        let tx = tx.clone();
+        move || tx.send_timeout(1, Duration::from_millis(30))
+    });
+    tx.trace().wait_for("sender", Step::Claimed(NodeKind::Data));
+    let (frozen, release) = freeze_after(tx.trace(), "receiver", |step| {
+        *step == Step::Claimed(NodeKind::Request)
+    });
+    let receiver = spawn_named("receiver", {
+        let rx = rx.clone();
+        move || rx.recv()
+    });
+    frozen.recv().unwrap(); // it has claimed cell 0: the slot is free, B has not moved
+    tx.trace().clear_hook();
+    thread::sleep(Duration::from_millis(80)); // past the send's deadline
+    release.send(()).unwrap();
+    assert_eq!(receiver.join().unwrap(), Ok(0));
+    assert_eq!(
+        sender.join().unwrap(),
+        Ok(()),
+        "the send timed out with room for it"
+    );
+    assert_eq!(rx.try_recv(), Ok(1));
 }
