@@ -9,8 +9,8 @@
 //! sends, receives without waiting, drops handles and joins.
 #![cfg(loom)]
 
-use dualq::channel::{rendezvous, unbounded, RecvError, RecvFut, SendError, TryRecvError};
-use dualq_loom_tests::{model, outcome, spawn, Val, Values};
+use dualq::channel::{bounded, rendezvous, unbounded, RecvError, RecvFut, SendError, TryRecvError};
+use dualq_loom_tests::{model, outcome, spawn, ChannelSpec, Ends, RecordedChannel, Val, Values};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -220,4 +220,51 @@ fn receive_races_drop_of_pending_send() {
         drop((tx, rx));
         values.assert_all_dropped_once();
     });
+}
+
+/// A task's receive is polled once and dropped (a `select!` that picked another branch) while
+/// a sender sends two values. Whichever way the drop races the handoff (withdrawn before a
+/// value came, or handed the first value and dropped), the history is checked against a
+/// specification in which the dropped receive has no effect: a value handed to it is at the
+/// front again, so the values are then received in the order they were sent, each once. The
+/// teeth `13-hand-back-at-the-back` and `14-hand-back-drops-the-value` (the two ways the
+/// channels used to do it: send it again behind later values, or drop it) are caught here.
+#[test]
+fn cancelled_receive_races_handoff() {
+    for cap in [None, Some(2)] {
+        model(2, move || {
+            let values = Values::new(2);
+            let (tx, rx) = match cap {
+                None => unbounded::<Val>(),
+                Some(n) => bounded::<Val>(n),
+            };
+            let h = RecordedChannel::new("cancelled receive", ChannelSpec::new(cap, 1, 2));
+            let task = h.spawn(1, Ends::receiver(rx.clone()), |rec| {
+                let got = rec.recv_async_once().map(|r| r.map(|v| v.id()));
+                rec.drop_receiver();
+                got
+            });
+            // Sends on these channels never wait here (at most two values, room for two), so
+            // the main thread makes them.
+            let mut main = h.thread(0, Ends::sender(tx));
+            main.send(values.make(0)).expect("a receiver is alive");
+            main.send(values.make(1)).expect("a receiver is alive");
+            main.drop_sender();
+            drop(main);
+            let got = task.join();
+            let drained: Vec<usize> = h.check(Ends::receiver(rx)).iter().map(Val::id).collect();
+            match got {
+                Some(got) => {
+                    assert_eq!(got, Ok(0));
+                    assert_eq!(drained, [1]);
+                    outcome("received at the first poll");
+                }
+                None => {
+                    assert_eq!(drained, [0, 1], "the dropped receive lost or reordered a value");
+                    outcome("dropped; both values received after it, in order");
+                }
+            }
+            values.assert_all_dropped_once();
+        });
+    }
 }

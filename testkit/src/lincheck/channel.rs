@@ -24,7 +24,9 @@
 //! | `recv_timeout(d)` → `Timeout` | `RecvReq(c)` | `RecvTimedOut(c)` |
 //! | `recv()`, `recv_timeout` → `Disconnected` | `RecvReq(c)` | `RecvDisconnected(c)` |
 //!
-//! `try_send`, `try_recv` and dropping a handle are one-point operations.
+//! `try_send`, `try_recv` and dropping a handle are one-point operations, and so is a receive
+//! future dropped before it returned (`RecvCancelled`), which has **no effect**: a value that
+//! was handed to it goes back to the front, so the specification never shows it waiting.
 //!
 //! * **A send request** hands its value to the oldest waiting receiver if one waits; else puts
 //!   it at the back of the buffer if there is room and no sender is blocked before it; else the
@@ -76,7 +78,17 @@ use dualq::channel::{
 };
 use std::collections::VecDeque;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
+
+/// A waker for a future polled once: nobody waits for its wake.
+struct NobodyWatches;
+
+impl Wake for NobodyWatches {
+    fn wake(self: std::sync::Arc<Self>) {}
+}
 
 /// The state of a channel (module docs).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -243,6 +255,7 @@ impl Spec for ChannelSpec {
                 }
             }
             Op::Len(n) => (s.buffer.len() == n).then_some(())?,
+            Op::RecvCancelled => {}
             dual_op => panic!("{dual_op} is a dual structure's operation, not a channel's"),
         }
         Some(s)
@@ -416,6 +429,29 @@ impl<T: Key> Recorder<T, Ends<T>> {
                 result: r,
             };
             (result, call)
+        })
+    }
+
+    /// `recv_async()`, polled once with a waker nobody watches: its value if it was ready,
+    /// else `None` after the future was dropped (recorded as `RecvCancelled`, a no-op).
+    pub fn recv_async_once(&mut self) -> Option<Result<T, RecvError>> {
+        self.stamp(|ends| {
+            let waker = Waker::from(std::sync::Arc::new(NobodyWatches));
+            let mut fut = ends.rx().recv_async();
+            match Pin::new(&mut fut).poll(&mut Context::from_waker(&waker)) {
+                Poll::Ready(result) => {
+                    let got = result.map_err(|RecvError| Received::Disconnected);
+                    let call = Call::Recv {
+                        micros: None,
+                        result: received(&got),
+                    };
+                    (Some(got.map_err(|_| RecvError)), call)
+                }
+                Poll::Pending => {
+                    drop(fut);
+                    (None, Call::RecvCancelled)
+                }
+            }
         })
     }
 

@@ -92,6 +92,8 @@ pub enum Call {
     DropSender,
     /// A `Receiver` handle dropped.
     DropReceiver,
+    /// A channel's `recv_async()` future, polled once, pending, and dropped.
+    RecvCancelled,
 }
 
 impl fmt::Display for Call {
@@ -138,6 +140,7 @@ impl fmt::Display for Call {
             Call::TryRecv(result) => write!(f, "try_recv() -> {result:?}"),
             Call::DropSender => write!(f, "drop(Sender)"),
             Call::DropReceiver => write!(f, "drop(Receiver)"),
+            Call::RecvCancelled => write!(f, "recv_async() polled once, pending, dropped"),
         }
     }
 }
@@ -179,6 +182,7 @@ impl Call {
             Call::TryRecv(result) => vec![Op::TryRecv(result)],
             Call::DropSender => vec![Op::DropSender],
             Call::DropReceiver => vec![Op::DropReceiver],
+            Call::RecvCancelled => vec![Op::RecvCancelled],
             // A send that timed out never went in: its request waited in line.
             Call::Send {
                 v,

@@ -116,6 +116,10 @@ pub enum Op {
     DropSender,
     /// A `Receiver` handle was dropped.
     DropReceiver,
+    /// A receive future dropped before it returned a value: it has no effect. It may have
+    /// withdrawn from the line, or been handed a value that went back to the front
+    /// (`src/segmented/front.rs`); either way the specification never saw it wait.
+    RecvCancelled,
 }
 
 /// What a channel send returned.
@@ -180,6 +184,7 @@ impl fmt::Display for Op {
             Op::RecvDisconnected(c) => write!(f, "#{c} recv: follow-up, disconnected"),
             Op::TryRecv(r) => write!(f, "try_recv -> {r:?}"),
             Op::DropSender => write!(f, "drop a Sender"),
+            Op::RecvCancelled => write!(f, "a receive future dropped: no effect"),
             Op::DropReceiver => write!(f, "drop a Receiver"),
         }
     }
