@@ -31,9 +31,12 @@
 //! one of the withdrawal and the partner wins:
 //!
 //! * a **receive** that wins leaves its place in line (the next value goes to the next
-//!   receiver); one that loses had a value handed to it, which is sent again, at the back of
-//!   the line, so another receiver gets it: no value is lost. If every sender is gone by then,
-//!   the value is dropped instead (no receiver could be promised it any more).
+//!   receiver); one that loses had a value handed to it, which goes back to the front of the
+//!   channel (`segmented/front.rs`): the next receive gets it, before anything sent later.
+//!   No value is lost or reordered, whether or not senders remain.
+//!
+//! Neither withdraws once its partner has claimed its cell: the drop waits for that partner, as
+//! a timed-out blocking call does.
 //! * a **send** that wins takes its value back and drops it with the future; one that loses was
 //!   already taken (or buffered): the value was sent. Never both.
 //!
@@ -230,7 +233,8 @@ pub struct SendFut<'a, T> {
 /// next value, or to `Err(RecvError)` once the channel is empty and every sender is gone.
 ///
 /// It is `Send` when `T: Send`, always `Unpin`, and cancel-safe: dropping it while it waits
-/// loses no value (a value already handed to it is sent again, at the back of the line). What
+/// loses no value and reorders none (a value already handed to it goes back to the front of the
+/// channel, where the next receive gets it). What
 /// a `mem::forget`-ten future does is in the [channel docs](super#forgotten-futures).
 #[must_use = "futures do nothing unless polled"]
 pub struct RecvFut<'a, T> {

@@ -106,11 +106,23 @@
 //! timeout, an aborted task). It is decided by the same compare-and-swap that decides a
 //! timed-out `recv_timeout` against the send that reaches it, so exactly one of them wins:
 //!
-//! * A dropped [`RecvFut`] (or a [`RecvStream`] dropped while it waits for an item) **loses no
-//!   value**. If it withdrew in time, the next value goes to the next receiver in line. If a
-//!   value had already been handed to it, that value is sent again, at the back of the line,
-//!   and another receiver gets it; only if every sender is gone by then (so no receiver can be
-//!   promised it) is it dropped.
+//! * A dropped [`RecvFut`] (or a [`RecvStream`] dropped while it waits for an item) **is a
+//!   no-op**: it loses no value and reorders none. If it withdrew in time, the next value goes
+//!   to the next receiver in line. If a value had already been handed to it, that value goes
+//!   back to the **front** of the channel: the next receive gets it, before anything sent
+//!   later, whether or not senders remain (it is dropped only with the channel, like every
+//!   other value), and receivers already waiting get it first, oldest first. So one producer's
+//!   values keep their order through any number of cancellations, on every flavor, and the
+//!   `tokio::select!` loop over several channels loses nothing. While a handed-back value
+//!   waits at the front it counts in [`len`](Receiver::len); it never took a slot of a bounded
+//!   channel's buffer, so the channel may hold one value more than its capacity until it is
+//!   received. One corner: with several receivers, a receive that runs at the very moment of
+//!   the drop (it claimed its place before the value came back) may be served a later value
+//!   first.
+//! * A dropped future whose partner has already claimed its place (a sender about to hand it a
+//!   value, or a receiver about to take its value) does not withdraw: the drop waits the few
+//!   steps that partner needs, as a timed-out `recv_timeout` or `send_timeout` does, so no one
+//!   behind it in line is served out of turn.
 //! * A dropped [`SendFut`] **withdraws its value**, which is dropped with the future, unless a
 //!   receiver has already taken it (or, on a bounded channel, it already has its room), in
 //!   which case the send simply happened. Never both.
