@@ -539,6 +539,10 @@ impl<T> Receiver<T> {
 
     /// Receives a value if one is ready, without waiting.
     ///
+    /// It does not wait for a value to come. It may wait a few steps for a sender that has
+    /// already claimed the value's place and is writing it (a bounded number of rounds; then it
+    /// gives up on that place and reports `Empty`).
+    ///
     /// # Examples
     ///
     /// ```

@@ -97,6 +97,28 @@
 //!   bounded `try_send`) claims only a cell whose value may stay (a CAS on `S`), so the
 //!   receiver it meets is one that was in line before it.
 //!
+//! # Progress
+//!
+//! "Lock-free" is not quite what holds, and this is what does. No operation takes a lock on its
+//! path (the front of `front.rs` has one, taken only while a cancelled receive's value is put
+//! back or taken out). A claim is a fetch-and-add, which always succeeds. But some steps wait
+//! for another thread that is *between two of its own steps*, and would wait for as long as
+//! that thread is descheduled:
+//!
+//! * a receiver, the buffer end or a sweep that finds a sender `Parking` (moving its value from
+//!   the cell into its waiter) waits until the waiter is stored;
+//! * a receiver that finds a parked sender being released by the buffer end waits until the
+//!   value is in the cell (`Buffered`);
+//! * a receive that may wait stays with a cell whose sender has claimed it and not yet written
+//!   (a `try_recv` waits a bounded number of rounds, then poisons the cell and moves on);
+//! * a timed-out wait, or a dropped future, whose partner has claimed its cell waits for that
+//!   partner (invariant 2: leaving would serve later parties out of turn).
+//!
+//! None of these waits for a partner that has not arrived: each waits for one that has already
+//! taken the step that commits it, a few instructions from finishing. With every thread
+//! scheduled, every operation finishes; a thread stopped for good in one of those windows (by
+//! a debugger, say) can hold up the party it shares a cell with, never the rest of the queue.
+//!
 //! # Memory orderings
 //!
 //! A value or a waiter is written before the Release CAS (or store) that publishes it in a
