@@ -14,6 +14,7 @@
 //! the process, over the round only; page faults from `getrusage` too).
 
 #[path = "compare/impls.rs"]
+#[allow(dead_code)]
 mod impls;
 #[path = "compare/placement.rs"]
 #[allow(dead_code)]

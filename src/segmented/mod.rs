@@ -139,6 +139,8 @@ mod front;
 mod recv;
 mod segment;
 mod send;
+#[cfg(not(loom))]
+mod spares;
 mod waiter;
 
 pub(crate) use claim::SendKind;

@@ -120,6 +120,37 @@ impl<T> Segment<T> {
         })
     }
 
+    /// Makes a segment taken from the pool of spares (`spares.rs`) new again: segment `id`
+    /// with `pointers` side pointers, every cell empty, no successor.
+    #[cfg(not(loom))]
+    fn reset(&mut self, id: u64, pointers: u32) {
+        self.id = id;
+        self.next = Atomic::null();
+        self.life = AtomicU32::new(pointers * POINTER);
+        for cell in &mut self.cells {
+            // A segment leaves the list only once every party of every cell is done with it,
+            // so no cell holds a value: nothing is dropped or lost here.
+            *cell = Cell::new();
+        }
+    }
+
+    /// Debug builds: the segment is in use again (taken from the pool of spares).
+    pub(crate) fn mark_alive(&self) {
+        #[cfg(debug_assertions)]
+        // Relaxed: the pool's lock orders this with every later use.
+        self.canary
+            .store(ALIVE, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Debug builds: the segment left the list for good (freed, or put in the pool of spares);
+    /// `checked` fails on it from now on.
+    pub(crate) fn mark_destroyed(&self) {
+        #[cfg(debug_assertions)]
+        // Relaxed: read back only by a use after retirement.
+        self.canary
+            .store(DESTROYED, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// The segment behind `shared`, checked not to have been dropped (debug builds).
     ///
     /// # Safety
@@ -189,9 +220,7 @@ impl<T> Segment<T> {
 #[cfg(debug_assertions)]
 impl<T> Drop for Segment<T> {
     fn drop(&mut self) {
-        // Relaxed: `&mut self`; read back only by a use after free.
-        self.canary
-            .store(DESTROYED, std::sync::atomic::Ordering::Relaxed);
+        self.mark_destroyed();
     }
 }
 
@@ -228,6 +257,9 @@ pub(crate) struct List<T> {
     /// values held, which the channels' O(1) `len` reports. A count for observers, not a
     /// synchronisation: a std atomic even under loom, Relaxed everywhere.
     pub(crate) withdrawn_sends_ahead: std::sync::atomic::AtomicU64,
+    /// Retired segments kept for reuse (`spares.rs`); not under loom.
+    #[cfg(not(loom))]
+    spares: std::sync::Arc<super::spares::Spares<T>>,
     /// The event log (feature `trace`).
     #[cfg(feature = "trace")]
     pub(crate) trace: crate::trace::Trace,
@@ -256,6 +288,8 @@ impl<T> List<T> {
             tracks_buffer_end,
             send_withdrawals: std::sync::atomic::AtomicBool::new(false),
             withdrawn_sends_ahead: std::sync::atomic::AtomicU64::new(0),
+            #[cfg(not(loom))]
+            spares: super::spares::Spares::new(),
             #[cfg(feature = "trace")]
             trace: crate::trace::Trace::for_cells(),
         }
@@ -367,7 +401,7 @@ impl<T> List<T> {
                 current = next;
                 continue;
             }
-            let new = Segment::new(segment.id + 1, 0);
+            let new = self.new_segment(segment.id + 1);
             // Release: publishes the new segment's initialised cells to every Acquire load of
             // this `next`. Acquire on failure: we walk on to the winner's segment.
             match segment.next.compare_exchange(
@@ -384,8 +418,8 @@ impl<T> List<T> {
                     self.try_remove(current, guard);
                     current = linked;
                 }
-                // Someone else appended first; our segment was never shared and is dropped.
-                Err(lost) => drop(lost.new),
+                // Someone else appended first; our segment was never shared: back to the pool.
+                Err(lost) => self.recycle(lost.new),
             }
         }
     }
@@ -537,6 +571,57 @@ impl<T> List<T> {
         self.unlink(segment, guard);
     }
 
+    /// A segment for id `id` at the end of the list: a spare if the pool has one, else a new
+    /// allocation.
+    fn new_segment(&self, id: u64) -> Owned<Segment<T>> {
+        #[cfg(not(loom))]
+        if let Some(mut spare) = self.spares.take() {
+            spare.reset(id, 0);
+            return Owned::from(spare);
+        }
+        Segment::new(id, 0)
+    }
+
+    /// A segment that was never shared goes back to the pool (or is freed).
+    fn recycle(&self, segment: Owned<Segment<T>>) {
+        #[cfg(not(loom))]
+        self.spares.put(segment.into_box());
+        #[cfg(loom)]
+        drop(segment);
+    }
+
+    /// Hands a segment that has just been unlinked to the epoch: once no thread pinned now can
+    /// still read it, it goes to the pool of spares (or is freed).
+    ///
+    /// # Safety
+    ///
+    /// The caller's CAS unlinked `segment` from the list, and it is retired exactly once.
+    unsafe fn retire(&self, segment: Shared<'_, Segment<T>>, guard: &Guard) {
+        #[cfg(loom)]
+        // SAFETY: walkers pinned now may still read it, and the epoch defers the free past
+        // them. Dropping a segment drops no `T` (its cells hold `MaybeUninit`).
+        unsafe {
+            guard.defer_destroy(segment)
+        };
+        #[cfg(not(loom))]
+        {
+            let spares = std::sync::Arc::clone(&self.spares);
+            let raw = segment.as_raw() as usize;
+            // SAFETY: (1) the caller unlinked the segment, once, so this is its one owner from
+            // now on; (2) the epoch runs the function only after every thread pinned now has
+            // unpinned, so no walker can still read it when it is reset or freed; (3) the
+            // function drops no `T`: a retired segment holds no value (`spares.rs`), and its
+            // cells hold `MaybeUninit`, so running it after `T`'s lifetime ended is sound; it
+            // owns a reference to the pool, which may outlive the queue.
+            unsafe {
+                guard.defer_unchecked(move || {
+                    let owned = Shared::from(raw as *const Segment<T>).into_owned();
+                    spares.put(owned.into_box());
+                })
+            };
+        }
+    }
+
     /// Unlinks every marked segment from the head up to `target` (which the caller marked), so
     /// that `target` is unreachable when this returns.
     fn unlink(&self, target: Shared<'_, Segment<T>>, guard: &Guard) {
@@ -570,10 +655,8 @@ impl<T> List<T> {
                         Ok(_) => {
                             trace_event!(self.tracer(), segment.id, SegmentRetired);
                             // SAFETY: our CAS unlinked it, and a segment is unlinked once (the
-                            // link no longer holds it); walkers pinned now may still read it, and
-                            // the epoch defers the free past them. Dropping a segment drops no
-                            // `T` (its cells hold `MaybeUninit`).
-                            unsafe { guard.defer_destroy(current) };
+                            // link no longer holds it).
+                            unsafe { self.retire(current, guard) };
                             if current == target {
                                 return;
                             }
@@ -619,9 +702,9 @@ impl<T> List<T> {
                 .is_ok()
             {
                 trace_event!(self.tracer(), first.id, SegmentRetired);
-                // SAFETY: our CAS unlinked the old head (nothing else links to it: it was first);
-                // as in `unlink`.
-                unsafe { guard.defer_destroy(head) };
+                // SAFETY: our CAS unlinked the old head (nothing else links to it: it was first),
+                // once.
+                unsafe { self.retire(head, guard) };
             }
         }
     }
