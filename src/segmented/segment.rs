@@ -135,6 +135,7 @@ impl<T> Segment<T> {
     }
 
     /// Debug builds: the segment is in use again (taken from the pool of spares).
+    #[cfg(not(loom))]
     pub(crate) fn mark_alive(&self) {
         #[cfg(debug_assertions)]
         // Relaxed: the pool's lock orders this with every later use.
