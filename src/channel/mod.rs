@@ -354,7 +354,35 @@ impl<T> Channel<T> {
     }
 
     fn send(&self, value: T, patience: Patience) -> Result<(), (T, Failure)> {
+        #[cfg(dualq_barging)]
+        let value = match self.barge(value, &patience) {
+            Ok(()) => return Ok(()),
+            Err(value) => value,
+        };
         self.queue.send(value, self.send_kind(), patience)
+    }
+
+    /// An experiment, not the channel (built only with `--cfg dualq_barging`): a blocking send
+    /// on a bounded channel first retries `try_send` under a short backoff, as crossbeam's
+    /// senders do, and takes a slot that frees up meanwhile *ahead of the senders already
+    /// blocked in line*; only then does it join the line. `benches/README.md` measures it
+    /// beside the real channel to show what keeping blocked senders in order costs.
+    #[cfg(dualq_barging)]
+    fn barge(&self, mut value: T, patience: &Patience) -> Result<(), T> {
+        if self.send_kind() != SendKind::Room || !matches!(patience, Patience::Wait(_)) {
+            return Err(value);
+        }
+        let backoff = crossbeam_utils::Backoff::new();
+        loop {
+            match self.queue.send(value, SendKind::Room, Patience::Now) {
+                Ok(()) => return Ok(()),
+                Err((back, _)) => value = back,
+            }
+            if backoff.is_completed() {
+                return Err(value);
+            }
+            backoff.snooze();
+        }
     }
 
     /// Values in the channel right now: buffered ones (blocked senders' values are not in the
