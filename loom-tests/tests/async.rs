@@ -44,7 +44,8 @@ fn poll_with<F: Future + Unpin>(fut: &mut F, waker: &Waker) -> Poll<F::Output> {
 
 /// A receive parks and its future is dropped while a sender delivers to it: the value must be
 /// received exactly once in the end, whichever CAS wins (the sender's delivery: the dropped
-/// receive sends it again; the withdrawal: the sender moves on to the next cell). Without one
+/// receive hands it back to the front; the withdrawal: the sender moves on to the next cell).
+/// Without one
 /// CAS deciding between them, the value would be lost in the withdrawn waiter, or delivered
 /// and also sent again (a double drop).
 #[test]
@@ -73,13 +74,13 @@ fn wake_races_drop_of_pending_receive() {
                 outcome("received at the first poll");
             }
             None => {
-                // Withdrawn before the value came, or handed the value (and woken) and sent it
-                // again: either way it is in the channel now, once.
+                // Withdrawn before the value came, or handed the value (and woken) and handed it
+                // back to the front: either way it is in the channel now, once.
                 assert_eq!(rx.try_recv().map(|v| v.id()), Ok(0));
                 assert_eq!(rx.try_recv().map(|v| v.id()), Err(TryRecvError::Empty));
                 outcome(match counter.wakes() {
                     0 => "withdrawn before the value came",
-                    1 => "handed the value, dropped, sent it again",
+                    1 => "handed the value, dropped, handed it back",
                     n => panic!("woken {n} times"),
                 });
             }
