@@ -5,7 +5,7 @@
 //! the module docs of [`segmented`](super).
 
 use super::cell::{Phase, State, Word};
-use super::claim::{Claim, Claimed, Side, Start, Ticket, Waiting, COUNT, GONE};
+use super::claim::{active_places, Claim, Claimed, Side, Start, Ticket, Waiting, COUNT, GONE};
 use super::segment::{Segment, SEG};
 use super::waiter::Outcome;
 use super::SegmentedDualQueue;
@@ -331,11 +331,11 @@ impl<T> SegmentedDualQueue<T> {
                         continue;
                     }
                     let mut clock = WaitClock::new();
-                    // The receiver next in line waits actively; the others yield if the
-                    // policy's yield budget allows, or park at once.
+                    // The receivers near their turn (`active_places`) wait actively; the
+                    // others yield if the policy's yield budget allows, or park at once.
                     let policy = &self.spin[Side::Receiver as usize];
-                    // First: no sender is due before ours (ours may have claimed already).
-                    let first = index <= sent;
+                    // Near: few senders are due before ours (ours may have claimed already).
+                    let first = index < sent + active_places();
                     let active = how.is_thread() && !spun && (first || policy.yields_behind());
                     if active {
                         spun = true;

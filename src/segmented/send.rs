@@ -5,7 +5,9 @@
 //! the module docs of [`segmented`](super).
 
 use super::cell::{Phase, State};
-use super::claim::{Claim, Claimed, SendKind, Side, Start, Ticket, Waiting, COUNT, GONE};
+use super::claim::{
+    active_places, Claim, Claimed, SendKind, Side, Start, Ticket, Waiting, COUNT, GONE,
+};
 use super::segment::{Segment, SEG};
 use super::waiter::Outcome;
 use super::{Bound, SegmentedDualQueue};
@@ -227,18 +229,22 @@ impl<T> SegmentedDualQueue<T> {
         kind != SendKind::Push && self.may_buffer(index, kind)
     }
 
-    /// Whether a send that must wait in cell `index` is the next one a receiver will serve
-    /// (worth spinning for).
-    fn sender_is_first(&self, index: u64, kind: SendKind) -> bool {
+    /// Whether a send that must wait in cell `index` is within [`active_places`] of its turn:
+    /// the next cell a receiver (or the buffer end) will serve, or one of the few after it
+    /// (worth waiting for actively).
+    fn sender_near_turn(&self, index: u64, kind: SendKind) -> bool {
         // Relaxed (both): a heuristic; a stale answer only costs a spin, a yield or a park.
         let receivers = self.list.receivers.counter.load(Ordering::Relaxed) & COUNT;
-        match kind {
-            SendKind::Push | SendKind::Transfer => index <= receivers,
-            SendKind::Room => {
-                index <= self.list.buffer_end.counter.load(Ordering::Relaxed)
-                    || index <= receivers.saturating_add(self.capacity())
-            }
-        }
+        let turn = match kind {
+            SendKind::Push | SendKind::Transfer => receivers,
+            SendKind::Room => self
+                .list
+                .buffer_end
+                .counter
+                .load(Ordering::Relaxed)
+                .max(receivers.saturating_add(self.capacity())),
+        };
+        index < turn.saturating_add(active_places())
     }
 
     /// Deals with the send's claimed cell. The common case (an empty cell and room) is inline;
@@ -370,9 +376,9 @@ impl<T> SegmentedDualQueue<T> {
         let Claimed { cell, index, .. } = at;
         let mut clock = WaitClock::new();
         let policy = &self.spin[Side::Sender as usize];
-        // The sender next in line waits actively (on one CPU the policy yields instead of
+        // The senders near their turn wait actively (on one CPU the policy yields instead of
         // spinning); the others yield if the policy's yield budget allows, or park at once.
-        let first = self.sender_is_first(index, kind);
+        let first = self.sender_near_turn(index, kind);
         let active = how.is_thread() && (first || policy.yields_behind());
         if !active {
             // Park at once, the value in the waiter.
