@@ -17,6 +17,14 @@ cargo test --locked --features trace --test trace
 # queue's claims and its writes; its linearizability histories found three bugs that way.
 cargo test --locked --features trace --test linearizability segmented
 cargo run --locked --quiet --features trace --example handoff > /dev/null
+# A withdrawn waiter must not touch a segment another party removed (issue 25): the two trace
+# tests that force that race, under valgrind where it is installed (it reports the read of freed
+# memory that the debug canary might miss if the memory were reused).
+if command -v valgrind > /dev/null; then
+    bin=$(cargo test --locked --features trace --test trace --no-run --message-format=json 2>/dev/null |
+        sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
+    valgrind --quiet --error-exitcode=9 "$bin" withdrawn_sender --test-threads=1 > /dev/null
+fi
 
 step "the library's use of std against its rust-version (Cargo.toml)"
 cargo clippy --locked --quiet --lib --all-features -- -D clippy::incompatible_msrv
