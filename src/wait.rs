@@ -67,11 +67,11 @@
 //! 0.3 µs, which is 0), whatever the process's affinity says, and stops yielding once it finds
 //! a busy process there. A spin budget that has fallen to zero is probed on every 16th wait (a
 //! 1 µs spin), so the policy notices when the regime comes back; where the partner runs in
-//! parallel, yields that return at once while it comes notice it sooner. Only the party at the
-//! front of its line spins and teaches the policy. The others park at once, except where the
-//! policy has learned that the partners share our CPU (its spin budget is zero): there they
-//! yield as many times as the yield budget allows, which lets the partners run and serve the
-//! line (see the callers).
+//! parallel, yields that return at once while it comes notice it sooner. Only the parties near
+//! their turn wait actively and teach the policy (the callers say how near). The others park
+//! at once, except where the policy has learned that the partners share our CPU (its spin
+//! budget is zero): there they yield as many times as the yield budget allows, which lets the
+//! partners run and serve the line.
 //!
 //! The policy is a heuristic: its atomics are std's even under loom, and a racing update only
 //! costs time. Under loom there is no clock: a wait looks once and then parks.
@@ -464,8 +464,8 @@ impl WaitPolicy {
     }
 
     /// Yields, at most the yield budget's number of times, while `pending()` holds and `timer`
-    /// has not expired; returns whether `pending()` turned false. How a waiter that is not first
-    /// in its line waits before it parks: it never spins (its partner serves the line ahead of
+    /// has not expired; returns whether `pending()` turned false. How a waiter that is not near
+    /// its turn waits before it parks: it never spins (its partner serves the line ahead of
     /// it first, so a spin would only take a CPU that partner may need), and it does not teach
     /// the policy (its wait is as long as that line, which says nothing about how soon a
     /// partner comes). With a yield budget of zero (a paced partner, a busy process beside us,
