@@ -289,55 +289,16 @@ impl Kind {
     }
 
     /// This workload with its message count scaled by `factor` (at least one message).
-    fn scaled(self, factor: f64) -> Kind {
-        let scale = |n: u64| ((n as f64 * factor).round() as u64).max(1);
-        match self {
-            Kind::Throughput {
-                flavor,
-                producers,
-                consumers,
-                messages,
-                pace,
-                saturation,
-                tasks,
-            } => Kind::Throughput {
-                flavor,
-                producers,
-                consumers,
-                messages: scale(messages),
-                pace,
-                saturation,
-                tasks,
-            },
-            Kind::PingPong { round_trips } => Kind::PingPong {
-                round_trips: scale(round_trips),
-            },
-            Kind::Fairness {
-                receivers,
-                messages,
-                pace,
-                tasks,
-            } => Kind::Fairness {
-                receivers,
-                messages: scale(messages),
-                pace,
-                tasks,
-            },
-            Kind::SenderFairness {
-                flavor,
-                senders,
-                messages,
-                pace,
-            } => Kind::SenderFairness {
-                flavor,
-                senders,
-                messages: scale(messages),
-                pace,
-            },
-            Kind::Burst { messages } => Kind::Burst {
-                messages: scale(messages),
-            },
-        }
+    fn scaled(mut self, factor: f64) -> Kind {
+        let count = match &mut self {
+            Kind::Throughput { messages, .. }
+            | Kind::Fairness { messages, .. }
+            | Kind::SenderFairness { messages, .. }
+            | Kind::Burst { messages } => messages,
+            Kind::PingPong { round_trips } => round_trips,
+        };
+        *count = ((*count as f64 * factor).round() as u64).max(1);
+        self
     }
 
     /// Whether every message is a handoff between threads that wait for each other (so where
@@ -1021,5 +982,53 @@ fn main() {
             Ok(false) => {}
             Err(e) => eprintln!("compare: cannot draw {name}: {e}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A loaded placement runs the same handoff workloads with a tenth of the messages; the
+    /// other workloads run unpinned and unloaded only.
+    #[test]
+    fn loaded_placements_send_a_tenth() {
+        let args = [
+            "--placements",
+            "unpinned,unpinned-loaded",
+            "--only",
+            "ping,rendezvous 1P,slow",
+        ];
+        let o = match options::parse(
+            args.iter().map(|a| a.to_string()).collect(),
+            Ok(vec![0, 1]),
+            |_| Ok(()),
+        ) {
+            Ok(Parsed::Run(o)) => o,
+            other => panic!("{other:?}"),
+        };
+        let count = |w: &Workload| match w.kind {
+            Kind::Throughput { messages, .. } => messages,
+            Kind::PingPong { round_trips } => round_trips,
+            other => panic!("unexpected workload {other:?}"),
+        };
+        let placed = workloads(&o);
+        for name in ["ping-pong", "rendezvous 1P/1C"] {
+            let of = |p: Placement| {
+                let w = placed.iter().find(|w| w.name == name && w.placement == p);
+                count(w.unwrap_or_else(|| panic!("{name} not run {p}")))
+            };
+            assert_eq!(
+                of(Placement::UnpinnedLoaded) * 10,
+                of(Placement::Unpinned),
+                "{name}"
+            );
+        }
+        let slow: Vec<Placement> = placed
+            .iter()
+            .filter(|w| w.name.starts_with("slow"))
+            .map(|w| w.placement)
+            .collect();
+        assert_eq!(slow, [Placement::Unpinned]);
     }
 }

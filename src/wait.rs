@@ -283,7 +283,7 @@ impl Budgets {
         };
 
         let park_ns = match wake {
-            Some(wake) => park_ns - park_ns / 4 + nanos(wake) / 4,
+            Some(wake) => (park_ns - park_ns / 4).saturating_add(nanos(wake) / 4),
             None => park_ns,
         };
 
