@@ -1004,9 +1004,17 @@ mod tests {
         );
     }
 
-    /// A CPU this thread may run on, if it may be pinned at all.
+    /// A CPU this thread may run on, if a thread may be pinned to it.
     #[cfg(target_os = "linux")]
     fn one_cpu() -> Option<usize> {
+        let cpu = first_allowed_cpu()?;
+        let pinned = std::thread::spawn(move || pin_to(cpu)).join();
+        pinned.is_ok_and(|pinned| pinned).then_some(cpu)
+    }
+
+    /// The lowest CPU this thread may run on, if the kernel says.
+    #[cfg(target_os = "linux")]
+    fn first_allowed_cpu() -> Option<usize> {
         // SAFETY: an all-zero `cpu_set_t` is the empty set, which the call fills; pid 0 is the
         // calling thread.
         let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
