@@ -38,8 +38,10 @@
 //!   section of their own, with ratios against flume.
 //!
 //! The handoff workloads (rendezvous, bounded, saturation, ping-pong) run once per placement:
-//! unpinned, pinned across two cores (senders on one, receivers on the other) and pinned to one
-//! core; see `placement.rs`.
+//! unpinned, pinned across two cores (senders on one, receivers on the other), pinned to one
+//! core, and the first two again with a busy process on each of their CPUs (a tenth of the
+//! messages: a handoff may wait for a busy process's time slice); see `placement.rs` and
+//! `busy.rs`.
 //!
 //! Output: a markdown report on stdout and in `target/compare/report.md` (it starts with the
 //! machine, the date, the commit and the command that repeats it), every sample in
@@ -51,6 +53,8 @@
 
 #[path = "compare/async_workloads.rs"]
 mod async_workloads;
+#[path = "compare/busy.rs"]
+mod busy;
 #[path = "compare/impls.rs"]
 mod impls;
 #[path = "compare/machine.rs"]
@@ -284,6 +288,19 @@ impl Kind {
         }
     }
 
+    /// This workload with its message count scaled by `factor` (at least one message).
+    fn scaled(mut self, factor: f64) -> Kind {
+        let count = match &mut self {
+            Kind::Throughput { messages, .. }
+            | Kind::Fairness { messages, .. }
+            | Kind::SenderFairness { messages, .. }
+            | Kind::Burst { messages } => messages,
+            Kind::PingPong { round_trips } => round_trips,
+        };
+        *count = ((*count as f64 * factor).round() as u64).max(1);
+        self
+    }
+
     /// Whether every message is a handoff between threads that wait for each other (so where
     /// the threads run decides its cost): these run once per placement.
     fn is_handoff(&self) -> bool {
@@ -483,7 +500,11 @@ fn workloads(o: &Options) -> Vec<Workload> {
         for &placement in placements {
             placed.push(Workload {
                 name: name.clone(),
-                kind,
+                kind: if placement.is_loaded() {
+                    kind.scaled(placement::LOADED_SCALE)
+                } else {
+                    kind
+                },
                 placement,
             });
         }
@@ -635,9 +656,15 @@ fn run_memory_probe(args: &[String]) {
 }
 
 /// Runs one workload on every implementation that can run it, interleaved round by round.
+/// In a loaded placement, busy processes run beside every round of every implementation.
 fn run_workload(impls: &[Entry], w: &Workload, rounds: usize) -> Results {
     let (able, skipped): (Vec<&Entry>, Vec<&Entry>) =
         impls.iter().partition(|e| e.cannot_run(&w.kind).is_none());
+    let cpus = w
+        .placement
+        .busy_cpus()
+        .unwrap_or_else(|e| fail(&format!("cannot tell where to start busy processes: {e}")));
+    let _busy = busy::BusyProcesses::start(&cpus).unwrap_or_else(|e| fail(&e));
     let mut samples: Vec<Vec<Sample>> = able.iter().map(|_| Vec::new()).collect();
     for round in 0..rounds {
         // Rotate who goes first, so no implementation always runs right after the same one.
@@ -753,8 +780,11 @@ fn preamble(
         "placements",
         &format!(
             "the handoff workloads (rendezvous, bounded, saturation, ping-pong) once per \
-             placement: {}; pinned means every thread of the run, peers alike. The other \
-             workloads run unpinned",
+             placement: {}; pinned means every thread of the run, peers alike. A busy process \
+             is a child of the report that computes without ever blocking, pinned to its CPU, \
+             started before the workload's first round and killed after its last, so every \
+             implementation runs beside the same ones; loaded runs send a tenth of the \
+             messages. The other workloads run unpinned",
             placements.join("; ")
         ),
     );
@@ -811,6 +841,12 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().is_some_and(|a| a == MEMORY_PROBE) {
         run_memory_probe(&args[1..]);
+        return;
+    }
+    if args.first().is_some_and(|a| a == busy::BUSY) {
+        if let Err(e) = busy::run(&args[1..]) {
+            fail(&e);
+        }
         return;
     }
     let allowed = placement::allowed_cpus().map_err(|e| e.to_string());
@@ -946,5 +982,53 @@ fn main() {
             Ok(false) => {}
             Err(e) => eprintln!("compare: cannot draw {name}: {e}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A loaded placement runs the same handoff workloads with a tenth of the messages; the
+    /// other workloads run unpinned and unloaded only.
+    #[test]
+    fn loaded_placements_send_a_tenth() {
+        let args = [
+            "--placements",
+            "unpinned,unpinned-loaded",
+            "--only",
+            "ping,rendezvous 1P,slow",
+        ];
+        let o = match options::parse(
+            args.iter().map(|a| a.to_string()).collect(),
+            Ok(vec![0, 1]),
+            |_| Ok(()),
+        ) {
+            Ok(Parsed::Run(o)) => o,
+            other => panic!("{other:?}"),
+        };
+        let count = |w: &Workload| match w.kind {
+            Kind::Throughput { messages, .. } => messages,
+            Kind::PingPong { round_trips } => round_trips,
+            other => panic!("unexpected workload {other:?}"),
+        };
+        let placed = workloads(&o);
+        for name in ["ping-pong", "rendezvous 1P/1C"] {
+            let of = |p: Placement| {
+                let w = placed.iter().find(|w| w.name == name && w.placement == p);
+                count(w.unwrap_or_else(|| panic!("{name} not run {p}")))
+            };
+            assert_eq!(
+                of(Placement::UnpinnedLoaded) * 10,
+                of(Placement::Unpinned),
+                "{name}"
+            );
+        }
+        let slow: Vec<Placement> = placed
+            .iter()
+            .filter(|w| w.name.starts_with("slow"))
+            .map(|w| w.placement)
+            .collect();
+        assert_eq!(slow, [Placement::Unpinned]);
     }
 }

@@ -249,7 +249,7 @@ impl<T> Slot<T> {
             return self.state();
         }
         let state = self.park_until_decided(timer, tracer, id);
-        policy.parked(&clock);
+        policy.parked(&clock, None);
         state
     }
 

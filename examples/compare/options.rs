@@ -35,12 +35,19 @@ cargo run --release --example compare -- [OPTIONS]
   --impls LIST        run only these implementations (names as in the tables; crossbeam-channel
                       is always kept as the baseline), e.g. --impls dualq,kanal
   --placements LIST   where the threads of the handoff workloads (rendezvous, bounded,
-                      saturation, ping-pong) run, each a separate row (default: all three):
-                        unpinned   the scheduler decides
-                        two-cores  every sending thread pinned to the first CPU of --cpus,
-                                   every receiving thread to the second
-                        one-core   every thread pinned to the first CPU of --cpus
-                      The other workloads always run unpinned.
+                      saturation, ping-pong) run, each a separate row (default: all five):
+                        unpinned          the scheduler decides
+                        two-cores         every sending thread pinned to the first CPU of
+                                          --cpus, every receiving thread to the second
+                        one-core          every thread pinned to the first CPU of --cpus
+                        unpinned-loaded   unpinned, with a busy process pinned to each CPU
+                                          this process may run on
+                        two-cores-loaded  two-cores, with a busy process pinned to each of
+                                          the two CPUs
+                      A busy process computes without ever blocking; the report starts them
+                      before a workload's first round and kills them after its last. Loaded
+                      runs send a tenth of the messages. The other workloads always run
+                      unpinned.
   --cpus A,B          the CPUs the pinned placements use (default: the first two this process
                       may run on)
   --scale F           multiply every message count by F (default 1)
@@ -54,7 +61,8 @@ cargo run --release --example compare -- [OPTIONS]
   -h, --help          this text
 
 The memory workload runs each sample in a child process, this program started with the
-internal option --memory-probe IMPL MESSAGES (not for use by hand).
+internal option --memory-probe IMPL MESSAGES, and a busy process is this program started
+with --busy-process CPU PARENT (neither for use by hand).
 The async workloads (their names start with async: --only async) run every sender and
 receiver as a task on one tokio multi-thread runtime with 2 workers, unpinned; their fairness
 workload uses the first --pace-us value.
@@ -169,7 +177,9 @@ pub(crate) fn parse(
     };
     o.placements = match placement_keys {
         Some(keys) => {
-            let pinned = keys.iter().any(|k| k != "unpinned");
+            let pinned = keys
+                .iter()
+                .any(|k| k != "unpinned" && k != "unpinned-loaded");
             let cpus = if pinned { pinning(&cpus)? } else { Vec::new() };
             let mut v = Vec::new();
             for k in &keys {
@@ -249,11 +259,30 @@ mod tests {
     }
 
     #[test]
+    fn loaded_placements_by_name() {
+        let o = parse_ok(&["--placements", "unpinned-loaded,two-cores-loaded"]);
+        assert_eq!(
+            o.placements,
+            [
+                Placement::UnpinnedLoaded,
+                Placement::TwoCoresLoaded { send: 0, recv: 1 }
+            ]
+        );
+        let o = parse_ok(&["--placements", "unpinned-loaded", "--cpus", "5"]);
+        assert_eq!(o.placements, [Placement::UnpinnedLoaded]);
+    }
+
+    #[test]
     fn one_cpu_leaves_out_two_cores() {
         match parse(Vec::new(), Ok(vec![3]), any_cpus) {
-            Ok(Parsed::Run(o)) => {
-                assert_eq!(o.placements, [Placement::Unpinned, Placement::OneCore(3)])
-            }
+            Ok(Parsed::Run(o)) => assert_eq!(
+                o.placements,
+                [
+                    Placement::Unpinned,
+                    Placement::OneCore(3),
+                    Placement::UnpinnedLoaded
+                ]
+            ),
             other => panic!("{other:?}"),
         }
     }
@@ -261,7 +290,10 @@ mod tests {
     #[test]
     fn without_affinity_only_unpinned_by_default() {
         match parse(Vec::new(), Err("no affinity here".into()), any_cpus) {
-            Ok(Parsed::Run(o)) => assert_eq!(o.placements, [Placement::Unpinned]),
+            Ok(Parsed::Run(o)) => assert_eq!(
+                o.placements,
+                [Placement::Unpinned, Placement::UnpinnedLoaded]
+            ),
             other => panic!("{other:?}"),
         }
         let args = vec!["--placements".to_string(), "one-core".to_string()];

@@ -1,4 +1,5 @@
-//! Where the threads of a run may execute: unpinned, pinned across two cores, or all on one.
+//! Where the threads of a run may execute: unpinned, pinned across two cores, or all on one;
+//! and whether busy processes share the CPUs with them.
 //!
 //! A handoff costs something different in each regime: with sender and receiver really in
 //! parallel, a waiter that spins sees the value within a cache-line transfer; with both on one
@@ -10,6 +11,11 @@
 //! Every thread of a workload pins itself by its [`Role`] before the start barrier, so the
 //! pinning is outside the measured window; the thread that drives the workload pins itself
 //! for the run's duration ([`Placement::pin_scoped`]) and gets its old affinity back after.
+//!
+//! A channel in production rarely has its CPUs to itself, so two placements repeat the
+//! unpinned and two-core ones with **one busy process on each CPU the run uses**
+//! ([`Placement::busy_cpus`], started by `busy.rs`): the threads of the run then share every
+//! CPU with a process that never blocks, as on a loaded server.
 
 use std::fmt;
 
@@ -37,10 +43,31 @@ pub(crate) enum Placement {
     },
     /// Every thread on this one CPU: every handoff needs a context switch.
     OneCore(usize),
+    /// As [`Unpinned`](Self::Unpinned), with a busy process on every CPU this process may run
+    /// on.
+    UnpinnedLoaded,
+    /// As [`TwoCores`](Self::TwoCores), with a busy process on each of the two CPUs.
+    TwoCoresLoaded {
+        /// The CPU of every sending thread.
+        send: usize,
+        /// The CPU of every receiving thread.
+        recv: usize,
+    },
 }
 
 /// The names `--placements` accepts, in report order.
-pub(crate) const PLACEMENT_KEYS: [&str; 3] = ["unpinned", "two-cores", "one-core"];
+pub(crate) const PLACEMENT_KEYS: [&str; 5] = [
+    "unpinned",
+    "two-cores",
+    "one-core",
+    "unpinned-loaded",
+    "two-cores-loaded",
+];
+
+/// What the loaded placements do to a workload's message count: a handoff that must wait for
+/// a busy process's time slice costs milliseconds, so a run keeps the unloaded count only
+/// where it would take hours.
+pub(crate) const LOADED_SCALE: f64 = 0.1;
 
 impl Placement {
     /// The placement named `key` (one of [`PLACEMENT_KEYS`]), pinned to `cpus` (the first one
@@ -55,6 +82,12 @@ impl Placement {
             ("two-cores", _) => Err("two-cores needs two CPUs (see --cpus)".into()),
             ("one-core", [cpu, ..]) => Ok(Placement::OneCore(*cpu)),
             ("one-core", []) => Err("one-core needs a CPU (see --cpus)".into()),
+            ("unpinned-loaded", _) => Ok(Placement::UnpinnedLoaded),
+            ("two-cores-loaded", [send, recv, ..]) => Ok(Placement::TwoCoresLoaded {
+                send: *send,
+                recv: *recv,
+            }),
+            ("two-cores-loaded", _) => Err("two-cores-loaded needs two CPUs (see --cpus)".into()),
             (other, _) => Err(format!(
                 "unknown placement {other:?}; known: {}",
                 PLACEMENT_KEYS.join(", ")
@@ -68,16 +101,45 @@ impl Placement {
             Placement::Unpinned => PLACEMENT_KEYS[0],
             Placement::TwoCores { .. } => PLACEMENT_KEYS[1],
             Placement::OneCore(_) => PLACEMENT_KEYS[2],
+            Placement::UnpinnedLoaded => PLACEMENT_KEYS[3],
+            Placement::TwoCoresLoaded { .. } => PLACEMENT_KEYS[4],
         }
     }
 
     /// The CPU a thread of `role` runs on, or `None` when unpinned.
     pub(crate) fn cpu(self, role: Role) -> Option<usize> {
         match (self, role) {
-            (Placement::Unpinned, _) => None,
-            (Placement::TwoCores { send, .. }, Role::Send) => Some(send),
-            (Placement::TwoCores { recv, .. }, Role::Recv) => Some(recv),
+            (Placement::Unpinned | Placement::UnpinnedLoaded, _) => None,
+            (
+                Placement::TwoCores { send, .. } | Placement::TwoCoresLoaded { send, .. },
+                Role::Send,
+            ) => Some(send),
+            (
+                Placement::TwoCores { recv, .. } | Placement::TwoCoresLoaded { recv, .. },
+                Role::Recv,
+            ) => Some(recv),
             (Placement::OneCore(cpu), _) => Some(cpu),
+        }
+    }
+
+    /// Whether busy processes share the CPUs with the run.
+    pub(crate) fn is_loaded(self) -> bool {
+        matches!(
+            self,
+            Placement::UnpinnedLoaded | Placement::TwoCoresLoaded { .. }
+        )
+    }
+
+    /// The CPUs that get a busy process each for a run in this placement (none unless
+    /// loaded): every CPU the caller may run on, or the two CPUs of the run.
+    pub(crate) fn busy_cpus(self) -> std::io::Result<Vec<usize>> {
+        match self {
+            Placement::UnpinnedLoaded => allowed_cpus(),
+            Placement::TwoCoresLoaded { send, recv } if send == recv => Ok(vec![send]),
+            Placement::TwoCoresLoaded { send, recv } => Ok(vec![send, recv]),
+            Placement::Unpinned | Placement::TwoCores { .. } | Placement::OneCore(_) => {
+                Ok(Vec::new())
+            }
         }
     }
 
@@ -113,6 +175,11 @@ impl fmt::Display for Placement {
                 write!(f, "two cores (senders cpu {send}, receivers cpu {recv})")
             }
             Placement::OneCore(cpu) => write!(f, "one core (cpu {cpu})"),
+            Placement::UnpinnedLoaded => write!(f, "unpinned, a busy process on every CPU"),
+            Placement::TwoCoresLoaded { send, recv } => write!(
+                f,
+                "two cores (senders cpu {send}, receivers cpu {recv}), a busy process on each"
+            ),
         }
     }
 }
@@ -267,6 +334,25 @@ mod tests {
     }
 
     #[test]
+    fn loaded_placements_run_where_their_unloaded_twins_do() {
+        let two = Placement::TwoCoresLoaded { send: 0, recv: 1 };
+        for role in [Role::Send, Role::Recv] {
+            assert_eq!(
+                two.cpu(role),
+                Placement::TwoCores { send: 0, recv: 1 }.cpu(role)
+            );
+            assert_eq!(Placement::UnpinnedLoaded.cpu(role), None);
+        }
+        assert_eq!(two.busy_cpus().expect("cpus"), [0, 1]);
+        assert_eq!(
+            Placement::UnpinnedLoaded.busy_cpus().expect("cpus"),
+            allowed_cpus().expect("affinity")
+        );
+        assert!(Placement::OneCore(0).busy_cpus().expect("cpus").is_empty());
+        assert!(two.is_loaded() && !Placement::Unpinned.is_loaded());
+    }
+
+    #[test]
     fn keys_round_trip() {
         for key in PLACEMENT_KEYS {
             assert_eq!(
@@ -275,6 +361,7 @@ mod tests {
             );
         }
         assert!(Placement::from_key("two-cores", &[0]).is_err());
+        assert!(Placement::from_key("two-cores-loaded", &[0]).is_err());
         assert!(Placement::from_key("three-cores", &[0, 1]).is_err());
     }
 }

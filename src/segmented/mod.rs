@@ -656,3 +656,11 @@ impl<T> fmt::Debug for SegmentedDualQueue<T> {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+impl<T> SegmentedDualQueue<T> {
+    /// The waiting policies `[receivers, senders]`, for the policy's tests (`wait.rs`).
+    pub(crate) fn wait_policies(&self) -> [&WaitPolicy; 2] {
+        [&self.spin[0], &self.spin[1]]
+    }
+}

@@ -408,7 +408,7 @@ impl<T> SegmentedDualQueue<T> {
         let outcome = ticket
             .waiter
             .wait(timer, || !self.recv_partner_due(ticket.index));
-        self.spin[Side::Receiver as usize].parked(&ticket.clock);
+        self.spin[Side::Receiver as usize].parked(&ticket.clock, Some(ticket.waiter.woken()));
         self.recv_outcome(ticket, outcome)
     }
 

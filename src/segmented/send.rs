@@ -462,7 +462,7 @@ impl<T> SegmentedDualQueue<T> {
         let outcome = ticket
             .waiter
             .wait(timer, || !self.send_partner_due(ticket.index, kind));
-        self.spin[Side::Sender as usize].parked(&ticket.clock);
+        self.spin[Side::Sender as usize].parked(&ticket.clock, Some(ticket.waiter.woken()));
         self.send_outcome(ticket, outcome)
     }
 

@@ -40,6 +40,7 @@
 //! `thread::park()` of its own, which then returns early, as std allows for any `park`.
 
 use crate::sync::{Arc, AtomicUsize, Mutex, Ordering, Thread, Timer, UnsafeCell};
+use crate::wait::WakeStamp;
 use crossbeam_epoch::Guard;
 use std::mem::MaybeUninit;
 use std::task::Waker;
@@ -85,6 +86,8 @@ pub(crate) struct Waiter<T> {
     /// How to wake the waiting party. The variant is chosen before the waiter is published
     /// and never changes.
     wake: Wake,
+    /// When a parked thread was woken, for the waiting policy (`wait.rs`).
+    woken: WakeStamp,
 }
 
 /// Who waits on a [`Waiter`].
@@ -114,6 +117,7 @@ impl<T> Waiter<T> {
             state: AtomicUsize::new(Outcome::Waiting as usize),
             value: UnsafeCell::new(MaybeUninit::uninit()),
             wake,
+            woken: WakeStamp::default(),
         })
     }
 
@@ -152,7 +156,10 @@ impl<T> Waiter<T> {
     #[inline]
     pub(super) fn wake(&self) {
         match &self.wake {
-            Wake::Thread(thread) => thread.unpark(),
+            Wake::Thread(thread) => {
+                self.woken.stamp();
+                thread.unpark();
+            }
             Wake::Task(slot) => {
                 let waker = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
                 if let Some(waker) = waker {
@@ -160,6 +167,11 @@ impl<T> Waiter<T> {
                 }
             }
         }
+    }
+
+    /// What the thread that woke this waiter recorded for the waiting policy.
+    pub(super) fn woken(&self) -> &WakeStamp {
+        &self.woken
     }
 
     /// The waiting thread's name, for pictures (feature `trace`); `task` for an async task.
