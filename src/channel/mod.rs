@@ -202,17 +202,23 @@
 //!   [`SegmentedDualQueue`]) cannot be closed: a `pop` waits forever once every producer is
 //!   gone. Use a channel when consumers must learn that no value will come.
 
+#[cfg(feature = "async")]
+mod closed;
 mod error;
 #[cfg(feature = "async")]
 mod future;
+mod handles;
 #[cfg(feature = "async")]
 mod stream;
 
+#[cfg(feature = "async")]
+pub use closed::{ClosedFut, RecvManyFut};
 pub use error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
 #[cfg(feature = "async")]
 pub use future::{RecvFut, SendFut};
+pub use handles::WeakSender;
 #[cfg(feature = "async")]
 pub use stream::{RecvStream, SendSink};
 
@@ -327,6 +333,9 @@ struct Channel<T> {
     senders: AtomicUsize,
     /// Live `Receiver` handles; the last one to go disconnects the sending side.
     receivers: AtomicUsize,
+    /// The tasks waiting in `Sender::closed`, woken when the channel closes.
+    #[cfg(feature = "async")]
+    closed_wakers: closed::ClosedWakers,
 }
 
 impl<T> Channel<T> {
@@ -335,6 +344,8 @@ impl<T> Channel<T> {
             queue: SegmentedDualQueue::with_bound(bound),
             senders: AtomicUsize::new(1),
             receivers: AtomicUsize::new(1),
+            #[cfg(feature = "async")]
+            closed_wakers: closed::ClosedWakers::default(),
         });
         (
             Sender {
@@ -712,6 +723,9 @@ impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         // AcqRel: as in `Sender::drop`.
         if self.channel.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // Tasks waiting in `Sender::closed` are woken once the sending side is closed, also
+            // if a value's drop panics below.
+            let _wake = self.channel.wake_closed_on_drop();
             // Drops every value left inside, and gives blocked senders their values back,
             // before this drop returns (a panicking value's drop is resumed after the rest).
             self.channel.queue.close_receivers();

@@ -55,6 +55,16 @@ impl Panics {
 }
 
 impl<T> SegmentedDualQueue<T> {
+    /// Whether a side is gone: no send can succeed any more, or no value will come after the
+    /// ones already sent. O(1).
+    pub(crate) fn is_closed(&self) -> bool {
+        // SeqCst (both): in the total order of the claims and of the `fetch_or`s that set the
+        // bits.
+        let sent = self.list.senders.counter.load(Ordering::SeqCst);
+        let claimed = self.list.receivers.counter.load(Ordering::SeqCst);
+        (sent | claimed) & GONE != 0
+    }
+
     /// The last sender is gone: receivers drain what was sent, then fail (module docs).
     pub(crate) fn close_senders(&self) {
         let guard = &epoch::pin();
