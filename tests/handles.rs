@@ -324,6 +324,142 @@ fn recv_many_under_concurrent_producers_keeps_each_producers_order() {
 }
 
 // ==========================================================================================
+// drain
+// ==========================================================================================
+
+#[test]
+fn drain_takes_what_is_there_in_order_and_never_waits() {
+    for kind in KINDS {
+        let (tx, rx) = kind.make::<u32>();
+        assert_eq!(rx.drain().len(), 0, "{kind:?}: empty, and it did not wait");
+        let cap = match kind {
+            Kind::Unbounded => 5,
+            Kind::Bounded(cap) => cap as u32,
+            Kind::Rendezvous => 0,
+        };
+        for i in 0..cap {
+            tx.send(i).unwrap();
+        }
+        let drained = rx.drain();
+        assert_eq!(drained.len(), cap as usize, "{kind:?}");
+        assert_eq!(
+            format!("{drained:?}"),
+            format!("Drain {{ len: {cap}, .. }}"),
+            "{kind:?}"
+        );
+        assert_eq!(drained.collect::<Vec<_>>(), (0..cap).collect::<Vec<_>>());
+        assert!(rx.is_empty(), "{kind:?}");
+        drop(tx);
+        assert_eq!(rx.drain().len(), 0, "{kind:?}: disconnected and empty");
+    }
+}
+
+#[test]
+fn drain_leaves_values_sent_after_it_began() {
+    let (tx, rx) = unbounded();
+    tx.send(1).unwrap();
+    let drained = rx.drain();
+    tx.send(2).unwrap();
+    assert_eq!(drained.collect::<Vec<_>>(), [1]);
+    assert_eq!(rx.try_recv(), Ok(2));
+}
+
+/// On a bounded or rendezvous channel, the values of senders blocked when the drain began are
+/// part of it: the drain makes room and releases them, in order, and their sends succeed.
+#[test]
+fn drain_releases_senders_blocked_when_it_began() {
+    for kind in [Kind::Bounded(1), Kind::Bounded(2), Kind::Rendezvous] {
+        let (tx, rx) = kind.make::<u32>();
+        let cap = match kind {
+            Kind::Bounded(cap) => cap as u32,
+            _ => 0,
+        };
+        for i in 0..cap {
+            tx.send(i).unwrap();
+        }
+        let blocked: Vec<_> = (cap..cap + 3)
+            .map(|i| {
+                let tx = tx.clone();
+                spawn_blocked(move || tx.send(i))
+            })
+            .collect();
+        let drained: Vec<u32> = rx.drain().collect();
+        assert_eq!(drained, (0..cap + 3).collect::<Vec<_>>(), "{kind:?}");
+        for sender in blocked {
+            assert_eq!(join(sender), Ok(()), "{kind:?}");
+        }
+    }
+}
+
+/// A producer that never stops does not keep a drain going: it ends at the sends that had begun
+/// when it was called, and takes them in order.
+#[test]
+fn drain_ends_while_a_producer_keeps_sending() {
+    let (tx, rx) = unbounded::<u64>();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let producer = {
+        let stop = Arc::clone(&stop);
+        thread::spawn(move || {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                tx.send(i).unwrap();
+                i += 1;
+            }
+        })
+    };
+    while rx.len() < 10_000 {
+        thread::yield_now();
+    }
+    let mut expected = 0;
+    for _ in 0..20 {
+        for value in rx.drain() {
+            assert_eq!(value, expected, "drained out of order");
+            expected += 1;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    join(producer);
+    assert!(expected >= 10_000);
+}
+
+/// Values taken by a drain are dropped exactly once: by the caller, or with the iterator if it
+/// is dropped early; a drain racing other receivers shares the values with them, each once.
+#[test]
+fn drained_values_are_delivered_or_dropped_once() {
+    let ledger = Ledger::leak(100);
+    let (tx, rx) = unbounded();
+    for id in 0..100 {
+        tx.send(ledger.value(id)).unwrap();
+    }
+    let mut drained = rx.drain();
+    let first: Vec<usize> = drained.by_ref().take(10).map(|v| v.id()).collect();
+    assert_eq!(first, (0..10).collect::<Vec<_>>());
+    drop(drained);
+    ledger.assert_all_dropped_once("a drain dropped early");
+
+    const N: usize = 20_000;
+    let ledger = Ledger::leak(N);
+    let (tx, rx) = unbounded();
+    let receivers: Vec<_> = (0..2)
+        .map(|_| {
+            let rx = rx.clone();
+            thread::spawn(move || rx.iter().count())
+        })
+        .collect();
+    let mut drained = 0;
+    for id in 0..N {
+        tx.send(ledger.value(id)).unwrap();
+        if id % 97 == 0 {
+            drained += rx.drain().count();
+        }
+    }
+    drop(tx);
+    let received: usize = receivers.into_iter().map(join).sum();
+    assert_eq!(drained + received + rx.drain().count(), N);
+    ledger.assert_all_dropped_once("a drain racing receivers");
+}
+
+// ==========================================================================================
 // Async: recv_many_async and closed()
 // ==========================================================================================
 

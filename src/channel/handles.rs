@@ -21,9 +21,10 @@
 //! that reached zero stays there: once the last `Sender`'s drop has begun, no upgrade can
 //! succeed, and a disconnected channel is never revived.
 
-use super::{Channel, Receiver, RecvError, Sender, TryRecvError};
+use super::{Channel, Receiver, RecvError, Sender};
 use crate::sync::{Arc, Ordering};
 use std::fmt;
+use std::marker::PhantomData;
 
 impl<T> Channel<T> {
     /// Live `Sender` handles (a snapshot).
@@ -227,15 +228,68 @@ impl<T> Receiver<T> {
     /// Appends up to `max` values that are in the channel now, without waiting; returns how
     /// many. The rest of a batch, after its first value.
     pub(super) fn take_ready(&self, buf: &mut Vec<T>, max: usize) -> usize {
-        let mut taken = 0;
-        while taken < max {
-            match self.try_recv() {
-                Ok(value) => buf.push(value),
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-            }
-            taken += 1;
+        self.channel.queue.take_ready(buf, max, u64::MAX)
+    }
+
+    /// Takes every value that is in the channel now, in order, and returns an iterator over
+    /// them: the values of the sends that began before this call and that no other receiver
+    /// takes first (on a bounded or rendezvous channel, that includes the values of senders
+    /// blocked at that moment, which the drain releases as it makes room). Never waits; values
+    /// sent after the call stay in the channel. flume's `drain`.
+    ///
+    /// The values are taken at once (dropping the iterator early drops the rest with it), and
+    /// the iterator knows how many it holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = dualq::channel::unbounded();
+    /// for i in 0..3 {
+    ///     tx.send(i).unwrap();
+    /// }
+    /// let drained = rx.drain();
+    /// tx.send(3).unwrap(); // after the drain: not in it
+    /// assert_eq!(drained.len(), 3);
+    /// assert_eq!(drained.collect::<Vec<_>>(), [0, 1, 2]);
+    /// assert_eq!(rx.try_recv(), Ok(3));
+    /// ```
+    pub fn drain(&self) -> Drain<'_, T> {
+        let queue = &self.channel.queue;
+        let mut values = Vec::new();
+        queue.take_ready(&mut values, usize::MAX, queue.sent_so_far());
+        Drain {
+            values: values.into_iter(),
+            _receiver: PhantomData,
         }
-        taken
+    }
+}
+
+/// The values a [`Receiver::drain`] took from the channel, oldest first.
+pub struct Drain<'a, T> {
+    values: std::vec::IntoIter<T>,
+    /// Borrows the receiver, as flume's `Drain` does.
+    _receiver: PhantomData<&'a Receiver<T>>,
+}
+
+impl<T> Iterator for Drain<'_, T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.values.next()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.values.size_hint()
+    }
+}
+
+impl<T> ExactSizeIterator for Drain<'_, T> {}
+
+impl<T> fmt::Debug for Drain<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Drain")
+            .field("len", &self.values.len())
+            .finish_non_exhaustive()
     }
 }
 

@@ -218,7 +218,7 @@ pub use error::{
 };
 #[cfg(feature = "async")]
 pub use future::{RecvFut, SendFut};
-pub use handles::WeakSender;
+pub use handles::{Drain, WeakSender};
 #[cfg(feature = "async")]
 pub use stream::{RecvStream, SendSink};
 

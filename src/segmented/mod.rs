@@ -130,6 +130,7 @@
 //! x86 a locked read-modify-write is a full barrier already; `sync::loom_sc_fence` adds, under
 //! loom only, the fence loom needs to model that.
 
+mod batch;
 mod buffer_end;
 mod cancel;
 mod cell;

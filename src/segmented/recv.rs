@@ -95,7 +95,7 @@ impl<T> SegmentedDualQueue<T> {
     /// What a receive does once it has taken a value from cell `index`: move the buffer end
     /// on, and step over withdrawn sends right behind (see `List::send_withdrawals`).
     #[inline]
-    fn after_take(&self, segment: Shared<'_, Segment<T>>, index: u64, guard: &Guard) {
+    pub(super) fn after_take(&self, segment: Shared<'_, Segment<T>>, index: u64, guard: &Guard) {
         self.expand_buffer(guard);
         if self.list.send_withdrawals.load(Ordering::Relaxed) {
             // A withdrawn send right behind the value we took would count in `len` until the
@@ -224,7 +224,7 @@ impl<T> SegmentedDualQueue<T> {
     /// Deals with the receive's claimed cell. The common case (a buffered value) is inline;
     /// everything else is in [`recv_from_cell_slow`](Self::recv_from_cell_slow).
     #[inline]
-    fn recv_from_cell(
+    pub(super) fn recv_from_cell(
         &self,
         at: Claimed<'_, T>,
         patience: &Patience,
