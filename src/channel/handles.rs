@@ -58,6 +58,13 @@ impl<T> Channel<T> {
         self.queue.is_closed()
     }
 
+    /// Closes the channel (module docs); true if this call closed it.
+    fn close(&self) -> bool {
+        // Woken after the close, by the guard's drop.
+        let _wake = self.wake_closed_on_drop();
+        self.queue.close()
+    }
+
     /// A guard that wakes the tasks waiting in `Sender::closed` when it is dropped. Whatever
     /// closes the channel makes one first, so that the wake happens after the close, also if a
     /// value's `drop` panics on the way.
@@ -123,6 +130,34 @@ impl<T> Sender<T> {
     /// async-channel's name for [`is_disconnected`](Self::is_disconnected).
     pub fn is_closed(&self) -> bool {
         self.channel.is_closed()
+    }
+
+    /// Closes the channel without dropping a handle: from now on no send succeeds (it fails
+    /// and gives its value back, as when every receiver is gone); receivers still take the
+    /// values sent before, then see the disconnection. A sender waiting at that moment for
+    /// room (bounded) or for a receiver (rendezvous) gets its value back in its error, unless
+    /// the receivers already waiting in line make room for it or take it. A receiver waiting
+    /// with nothing left to take is woken with `RecvError`. Tasks waiting in
+    /// [`Sender::closed`] are woken.
+    ///
+    /// Returns true if this call closed the channel; false if it was closed already (by a
+    /// `close` on either side, or because every sender or every receiver is gone).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dualq::channel::{bounded, SendError, RecvError};
+    ///
+    /// let (tx, rx) = bounded(4);
+    /// tx.send(1).unwrap();
+    /// assert!(tx.close());
+    /// assert!(!tx.close()); // closed already
+    /// assert_eq!(tx.send(2), Err(SendError(2)));
+    /// assert_eq!(rx.recv(), Ok(1)); // sent before the close: still received
+    /// assert_eq!(rx.recv(), Err(RecvError));
+    /// ```
+    pub fn close(&self) -> bool {
+        self.channel.close()
     }
 
     /// A weak handle to this channel: it can make a [`Sender`] again
@@ -195,6 +230,44 @@ impl<T> Receiver<T> {
     /// and async-channel's name for [`is_disconnected`](Self::is_disconnected).
     pub fn is_closed(&self) -> bool {
         self.channel.is_closed()
+    }
+
+    /// Closes the channel without dropping a handle: from now on no send succeeds (it fails
+    /// and gives its value back, as when every receiver is gone); receivers still take the
+    /// values sent before, then see the disconnection. A sender waiting at that moment for
+    /// room (bounded) or for a receiver (rendezvous) gets its value back in its error, unless
+    /// the receivers already waiting in line make room for it or take it. A receiver waiting
+    /// with nothing left to take is woken with `RecvError`. Tasks waiting in
+    /// [`Sender::closed`] are woken.
+    ///
+    /// Returns true if this call closed the channel; false if it was closed already (by a
+    /// `close` on either side, or because every sender or every receiver is gone).
+    ///
+    /// tokio's `Receiver::close` (here it returns whether it closed the channel, as
+    /// async-channel's does): stop the producers, then drain what they sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dualq::channel::unbounded;
+    ///
+    /// let (tx, rx) = unbounded();
+    /// let producer = std::thread::spawn(move || {
+    ///     let mut n = 0;
+    ///     while tx.send(n).is_ok() {
+    ///         n += 1;
+    ///     }
+    ///     n // how many were sent before the close
+    /// });
+    /// while rx.len() < 10 {
+    ///     std::thread::yield_now();
+    /// }
+    /// rx.close();
+    /// let drained = rx.iter().count(); // ends once what was sent is received
+    /// assert_eq!(drained, producer.join().unwrap());
+    /// ```
+    pub fn close(&self) -> bool {
+        self.channel.close()
     }
 
     /// Receives up to `limit` values into `buf`, in order: waits for the first as

@@ -425,7 +425,7 @@ impl<T> Channel<T> {
         // AcqRel: each sender's Release decrement orders its sends before the last sender's
         // Acquire, so the disconnection below comes after every send (receivers drain them all).
         if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.queue.close_senders();
+            self.queue.close();
         }
     }
 }

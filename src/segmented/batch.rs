@@ -29,13 +29,14 @@
 //! blocking `recv`s (which take the fast path), and the batch about as much as the loop of
 //! `recv`s (`Receiver::recv_many`'s docs give the figures).
 
-use super::claim::{Waiting, COUNT};
+use super::claim::{Waiting, COUNT, GONE};
 use super::recv::RecvStep;
+use super::segment::Segment;
 use super::SegmentedDualQueue;
 use crate::patience::Patience;
 use crate::sync::Ordering;
 use crate::trace::trace_event;
-use crossbeam_epoch as epoch;
+use crossbeam_epoch::{self as epoch, Guard, Shared};
 
 /// The most cells one claim of a batch covers (two segments' worth). A round holds one pin.
 const ROUND: u64 = 64;
@@ -52,12 +53,20 @@ impl<T> SegmentedDualQueue<T> {
     }
 
     /// Appends to `buf`, in order, up to `max` values that are in the queue now, from cells
-    /// below `end`, without waiting; returns how many (module docs).
+    /// below `end`, without waiting; returns how many (module docs). Values handed back to the
+    /// front by cancelled receives (`front.rs`) come first: they are older than every cell.
     pub(crate) fn take_ready(&self, buf: &mut Vec<T>, max: usize, end: u64) -> usize {
         let receivers = &self.list.receivers;
         let mut taken = 0;
         while taken < max {
             let guard = &epoch::pin();
+            if self.front.len() > 0 {
+                if let Some(value) = self.take_from_front(guard) {
+                    buf.push(value);
+                    taken += 1;
+                    continue;
+                }
+            }
             let wanted = (max - taken) as u64;
             // SeqCst (the load of S): "read R (the word), then S", as in a `try_recv`'s claim:
             // R only grows, so the cells `r..S` were claimed by senders and by no receiver.
@@ -66,7 +75,7 @@ impl<T> SegmentedDualQueue<T> {
                 let sent = self.list.senders.counter.load(Ordering::SeqCst) & COUNT;
                 sent.min(end).saturating_sub(first).min(wanted).min(ROUND)
             });
-            let Ok((word, mut start, n)) = claim else {
+            let Ok((word, start, n)) = claim else {
                 return taken;
             };
             let first = word & COUNT;
@@ -76,28 +85,80 @@ impl<T> SegmentedDualQueue<T> {
                     index,
                     Claimed(crate::trace::NodeKind::Request)
                 );
-                // A removed segment holds only withdrawn cells: nothing to take there.
-                let Some(at) = self.cell_of(receivers, start, index, guard) else {
-                    continue;
-                };
-                start = at.segment;
-                match self.recv_from_cell(at, &Patience::Now, Waiting::Thread) {
-                    RecvStep::Done(Ok(value)) => {
-                        self.after_take(at.segment, index, guard);
-                        buf.push(value);
-                        taken += 1;
-                    }
-                    // A cell the other side closed: it gives nothing, and counts as finished.
-                    RecvStep::Done(Err(_)) => self.expand_buffer(guard),
-                    RecvStep::Retry { finished } => {
-                        if finished {
-                            self.expand_buffer(guard);
-                        }
-                    }
-                    RecvStep::Parked(_) => unreachable!("a receive that may not wait parked"),
-                }
+            }
+            if word & GONE != 0 {
+                // Claimed after a close began: late (close.rs).
+                self.take_late_cells(first, start, n, buf, &mut taken, guard);
+            } else {
+                self.take_cells(first, start, n, buf, &mut taken, guard);
             }
         }
         taken
+    }
+
+    /// The cells `first..first + n` of a round: each dealt with as a `try_recv` deals with its
+    /// own cell (`recv.rs`).
+    fn take_cells<'g>(
+        &self,
+        first: u64,
+        mut start: Shared<'g, Segment<T>>,
+        n: u64,
+        buf: &mut Vec<T>,
+        taken: &mut usize,
+        guard: &'g Guard,
+    ) {
+        for index in first..first + n {
+            let at = match self.cell_of(&self.list.receivers, start, index, guard) {
+                Ok(at) => at,
+                Err(skipped) => {
+                    // A removed segment holds only withdrawn sends at or above `R` (recv.rs).
+                    self.count_withdrawn_sends_passed(1 + skipped);
+                    continue;
+                }
+            };
+            start = at.segment;
+            match self.recv_from_cell(at, &Patience::Now, Waiting::Thread) {
+                RecvStep::Done(Ok(value)) => {
+                    self.after_take(at.segment, index, guard);
+                    buf.push(value);
+                    *taken += 1;
+                }
+                // A cell the other side closed: it gives nothing, and counts as finished.
+                RecvStep::Done(Err(_)) => self.expand_buffer(guard),
+                RecvStep::Retry { finished: true } => self.expand_buffer(guard),
+                RecvStep::Retry { finished: false } => self.count_withdrawn_sends_passed(1),
+                RecvStep::Parked(_) => unreachable!("a receive that may not wait parked"),
+            }
+        }
+    }
+
+    /// The cells `first..first + n` of a round whose claim was late: each taken as a late
+    /// receive takes its cell (close.rs), after the close has made `S` final.
+    fn take_late_cells<'g>(
+        &self,
+        first: u64,
+        mut start: Shared<'g, Segment<T>>,
+        n: u64,
+        buf: &mut Vec<T>,
+        taken: &mut usize,
+        guard: &'g Guard,
+    ) {
+        // Takes effect after the close: waits for its last step. Cells at or past the final
+        // `S` were claimed by senders the close refused: nothing comes there.
+        let sent = self.final_sent();
+        for index in first..(first + n).min(sent) {
+            let at = match self.cell_of(&self.list.receivers, start, index, guard) {
+                Ok(at) => at,
+                Err(skipped) => {
+                    self.count_withdrawn_sends_passed(1 + skipped);
+                    continue;
+                }
+            };
+            start = at.segment;
+            if let Some(value) = self.take_after_close(at, false) {
+                buf.push(value);
+                *taken += 1;
+            }
+        }
     }
 }

@@ -77,7 +77,7 @@ impl<T> Front<T> {
     }
 
     /// Puts `value`, handed to the receive of cell `index`, back in its place.
-    fn insert(&self, index: u64, value: T) {
+    pub(super) fn insert(&self, index: u64, value: T) {
         let mut values = self.values.lock().unwrap_or_else(|e| e.into_inner());
         let at = values.partition_point(|&(other, _)| other < index);
         values.insert(at, (index, value));
@@ -87,7 +87,7 @@ impl<T> Front<T> {
     }
 
     /// Takes the oldest value, if any.
-    fn pop(&self) -> Option<(u64, T)> {
+    pub(super) fn pop(&self) -> Option<(u64, T)> {
         let mut values = self.values.lock().unwrap_or_else(|e| e.into_inner());
         let oldest = values.pop_front();
         // SeqCst: as in `insert`.

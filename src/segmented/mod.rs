@@ -150,7 +150,7 @@ pub(crate) use claim::SendKind;
 pub(crate) use claim::{Start, Ticket, Waiting};
 
 use crate::patience::Patience;
-use crate::sync::{Ordering, Timer};
+use crate::sync::{AtomicU64, Ordering, Timer};
 use crate::wait::WaitPolicy;
 use cell::{Phase, State};
 use claim::COUNT;
@@ -233,9 +233,20 @@ pub struct SegmentedDualQueue<T> {
     /// How a party at the front waits before parking, indexed by `claim::Side`: `[receivers,
     /// senders]`.
     spin: [CachePadded<WaitPolicy>; 2],
+    /// Where the line of receivers stood when a close began (`R` then, without its bit):
+    /// receivers that claimed below it were in line before the close. [`NOT_CLOSED`] until the
+    /// first close publishes it, right after setting `R`'s `GONE` bit (close.rs).
+    closed_from: AtomicU64,
+    /// `S` when its `GONE` bit was set (without the bit): the final count of senders' claims
+    /// that may carry a value (later claims see the bit and leave at once). [`NOT_CLOSED`]
+    /// until whoever set the bit publishes it, right after (close.rs).
+    sent_at_close: AtomicU64,
     /// The queue owns values of type `T`.
     _values: PhantomData<T>,
 }
+
+/// The value of `closed_from` and `sent_at_close` before any close.
+const NOT_CLOSED: u64 = u64::MAX;
 
 // SAFETY: values of type `T` move between threads through the queue (which needs `T: Send`);
 // the queue never hands out `&T`. Every shared field is atomic, and each value slot is accessed
@@ -275,6 +286,8 @@ impl<T> SegmentedDualQueue<T> {
                 CachePadded::new(WaitPolicy::new()),
                 CachePadded::new(WaitPolicy::new()),
             ],
+            closed_from: AtomicU64::new(NOT_CLOSED),
+            sent_at_close: AtomicU64::new(NOT_CLOSED),
             _values: PhantomData,
         }
     }
@@ -500,6 +513,11 @@ impl<T> SegmentedDualQueue<T> {
     /// Counts the values and the live waiters between the two counters.
     fn census(&self) -> Census {
         let guard = &crossbeam_epoch::pin();
+        // Acquire (both): pair with the pointer CAS in `List::move_forward`. Read before the
+        // counters, each pointer is at or before the segment of the cell its counter names
+        // (segment.rs, invariant 3).
+        let receivers_segment = self.list.receivers.segment.load(Ordering::Acquire, guard);
+        let senders_segment = self.list.senders.segment.load(Ordering::Acquire, guard);
         let (sent, received) = self.counters();
         let mut census = Census::default();
         if sent > received {
@@ -508,7 +526,7 @@ impl<T> SegmentedDualQueue<T> {
             // value is not in the queue yet, and a `try_pop` racing it may find nothing.
             // Counted, it made `is_empty()` say false while nothing could be popped (a history
             // the linearizability test rejected).
-            self.for_each_cell(&self.list.receivers, received, sent, guard, |at| {
+            self.for_each_cell(receivers_segment, received, sent, guard, |at| {
                 let live = match at.cell.load().decode::<T>() {
                     State::Phase(Phase::Buffered) => {
                         census.values += 1;
@@ -525,7 +543,7 @@ impl<T> SegmentedDualQueue<T> {
             });
         } else {
             // Cells claimed by consumers only: consumers spinning, parked, or on their way.
-            self.for_each_cell(&self.list.senders, sent, received, guard, |at| {
+            self.for_each_cell(senders_segment, sent, received, guard, |at| {
                 census.consumers += usize::from(match at.cell.load().decode::<T>() {
                     State::Phase(Phase::Empty) => true,
                     // SAFETY: as above.
