@@ -35,6 +35,7 @@ use super::segment::Segment;
 use super::SegmentedDualQueue;
 use crate::patience::Patience;
 use crate::sync::Ordering;
+#[cfg(feature = "trace")]
 use crate::trace::trace_event;
 use crossbeam_epoch::{self as epoch, Guard, Shared};
 
@@ -79,6 +80,7 @@ impl<T> SegmentedDualQueue<T> {
                 return taken;
             };
             let first = word & COUNT;
+            #[cfg(feature = "trace")]
             for index in first..first + n {
                 trace_event!(
                     self.tracer(),
