@@ -278,6 +278,17 @@ impl<T> Receiver<T> {
     /// `Ok(0)` only if `limit` is 0 (then it returns at once). Fails only as `recv` does: the
     /// channel is empty and every sender is gone (or the channel was closed).
     ///
+    /// The values after the first are claimed together: one compare-and-swap claims every cell
+    /// whose value has been sent, up to the limit, under one epoch pin (the crate's
+    /// `src/segmented/batch.rs`), where a loop of `try_recv` pays a conditional claim and a pin
+    /// per value. Measured with the crate's `examples/recv_many.rs` (limit 64, two runs on a
+    /// 2-core machine that other work kept at a load average of 5–9, medians of 9 interleaved
+    /// rounds): draining a million values already sent took 9–10 ns per value, against 16–18
+    /// ns for a loop of `recv` and 37–41 ns for `recv` then `try_recv`; while one or four
+    /// producers sent, `recv_many` and a loop of `recv` were within each other's noise (31–41
+    /// against 38–39 ns), both ahead of `recv` then `try_recv` (50–64 ns). So batching pays
+    /// when values wait in the channel, and costs nothing when they do not.
+    ///
     /// # Examples
     ///
     /// ```
