@@ -14,49 +14,14 @@
 
 mod chan_support;
 
-use chan_support::{join, rounds, spawn_blocked, Jitter, Ledger, Tracked};
+use chan_support::{join, rounds, spawn_blocked, Jitter, Kind, Ledger, Tracked, KINDS};
 use dualq::channel::{
-    bounded, rendezvous, unbounded, Receiver, RecvError, SendError, SendTimeoutError, Sender,
-    TryRecvError, TrySendError,
+    unbounded, RecvError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
 use std::collections::HashSet;
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::Duration;
-
-/// The channel kinds, each made fresh by `make`.
-#[derive(Clone, Copy, Debug)]
-enum Kind {
-    Unbounded,
-    Bounded(usize),
-    Rendezvous,
-}
-
-const KINDS: [Kind; 4] = [
-    Kind::Unbounded,
-    Kind::Bounded(1),
-    Kind::Bounded(3),
-    Kind::Rendezvous,
-];
-
-impl Kind {
-    fn make<T>(self) -> (Sender<T>, Receiver<T>) {
-        match self {
-            Kind::Unbounded => unbounded(),
-            Kind::Bounded(cap) => bounded(cap),
-            Kind::Rendezvous => rendezvous(),
-        }
-    }
-
-    /// How many values fit without a receiver.
-    fn room(self) -> usize {
-        match self {
-            Kind::Unbounded => 5,
-            Kind::Bounded(cap) => cap,
-            Kind::Rendezvous => 0,
-        }
-    }
-}
 
 // ==========================================================================================
 // The rules, one at a time
@@ -144,17 +109,7 @@ fn close_gives_blocked_senders_their_values_back() {
     for kind in [Kind::Bounded(1), Kind::Bounded(3), Kind::Rendezvous] {
         for from_receiver in [false, true] {
             let ledger = Ledger::leak(kind.room() + 3);
-            let (tx, rx) = kind.make::<Tracked>();
-            for id in 0..kind.room() {
-                tx.send(ledger.value(id)).unwrap();
-            }
-            let blocked: Vec<_> = (kind.room()..kind.room() + 3)
-                .map(|id| {
-                    let tx = tx.clone();
-                    let value = ledger.value(id);
-                    spawn_blocked(move || tx.send(value).map_err(|SendError(v)| v.id()))
-                })
-                .collect();
+            let (tx, rx, blocked) = kind.full_with_blocked_senders(ledger);
             let first = if from_receiver {
                 rx.close()
             } else {

@@ -6,39 +6,12 @@
 
 mod chan_support;
 
-use chan_support::{join, rounds, spawn_blocked, Ledger, Tracked, WAKE_BOUND};
-use dualq::channel::{
-    bounded, rendezvous, unbounded, Receiver, RecvError, Sender, TryRecvError, WeakSender,
-};
+use chan_support::{join, rounds, spawn_blocked, Kind, Ledger, Tracked, KINDS, WAKE_BOUND};
+use dualq::channel::{bounded, unbounded, RecvError, TryRecvError, WeakSender};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
-
-/// The channel kinds, each made fresh by `make`.
-#[derive(Clone, Copy, Debug)]
-enum Kind {
-    Unbounded,
-    Bounded(usize),
-    Rendezvous,
-}
-
-const KINDS: [Kind; 4] = [
-    Kind::Unbounded,
-    Kind::Bounded(1),
-    Kind::Bounded(4),
-    Kind::Rendezvous,
-];
-
-impl Kind {
-    fn make<T>(self) -> (Sender<T>, Receiver<T>) {
-        match self {
-            Kind::Unbounded => unbounded(),
-            Kind::Bounded(cap) => bounded(cap),
-            Kind::Rendezvous => rendezvous(),
-        }
-    }
-}
 
 // ==========================================================================================
 // Counts and disconnection
@@ -255,30 +228,20 @@ fn recv_many_waits_for_the_first_value() {
 #[test]
 fn recv_many_releases_blocked_senders_in_order() {
     for kind in [Kind::Bounded(1), Kind::Bounded(2), Kind::Rendezvous] {
-        let (tx, rx) = kind.make::<u32>();
-        let cap = match kind {
-            Kind::Bounded(cap) => cap as u32,
-            _ => 0,
-        };
-        for i in 0..cap {
-            tx.send(i).unwrap();
-        }
-        // Senders block one after the other, each with the next value.
-        let blocked: Vec<_> = (cap..cap + 3)
-            .map(|i| {
-                let tx = tx.clone();
-                spawn_blocked(move || tx.send(i))
-            })
-            .collect();
+        let ledger = Ledger::leak(kind.room() + 3);
+        let (_tx, rx, blocked) = kind.full_with_blocked_senders(ledger);
         let mut buf = Vec::new();
         let mut total = 0;
-        while total < (cap + 3) as usize {
+        while total < kind.room() + 3 {
             total += rx.recv_many(&mut buf, 16).unwrap();
         }
-        assert_eq!(buf, (0..cap + 3).collect::<Vec<_>>(), "{kind:?}");
+        let ids: Vec<usize> = buf.iter().map(Tracked::id).collect();
+        assert_eq!(ids, (0..kind.room() + 3).collect::<Vec<_>>(), "{kind:?}");
         for sender in blocked {
             join(sender).unwrap();
         }
+        drop(buf);
+        ledger.assert_all_dropped_once("recv_many from blocked senders");
     }
 }
 
@@ -369,25 +332,18 @@ fn drain_leaves_values_sent_after_it_began() {
 #[test]
 fn drain_releases_senders_blocked_when_it_began() {
     for kind in [Kind::Bounded(1), Kind::Bounded(2), Kind::Rendezvous] {
-        let (tx, rx) = kind.make::<u32>();
-        let cap = match kind {
-            Kind::Bounded(cap) => cap as u32,
-            _ => 0,
-        };
-        for i in 0..cap {
-            tx.send(i).unwrap();
-        }
-        let blocked: Vec<_> = (cap..cap + 3)
-            .map(|i| {
-                let tx = tx.clone();
-                spawn_blocked(move || tx.send(i))
-            })
-            .collect();
-        let drained: Vec<u32> = rx.drain().collect();
-        assert_eq!(drained, (0..cap + 3).collect::<Vec<_>>(), "{kind:?}");
+        let ledger = Ledger::leak(kind.room() + 3);
+        let (_tx, rx, blocked) = kind.full_with_blocked_senders(ledger);
+        let drained: Vec<usize> = rx.drain().map(|v| v.id()).collect();
+        assert_eq!(
+            drained,
+            (0..kind.room() + 3).collect::<Vec<_>>(),
+            "{kind:?}"
+        );
         for sender in blocked {
             assert_eq!(join(sender), Ok(()), "{kind:?}");
         }
+        ledger.assert_all_dropped_once("drain from blocked senders");
     }
 }
 

@@ -78,89 +78,66 @@ fn close_races_a_waiting_receive_and_a_send() {
 /// channel is closed: if the receive took effect before the close, the slot it freed belongs to
 /// the blocked sender, whose send succeeds and whose value is drained after the close; if after,
 /// the sender was refused at the close. The receiver gets the buffered value either way (a close
-/// keeps what is in the channel). Loom explores the close between the receive's claim and
-/// its move of the buffer end, which is where a close that refused every blocked sender, or
-/// released one the receivers had not made room for, breaks the history.
+/// keeps what is in the channel). A close that refused every blocked sender, or released one the
+/// receivers had not made room for, breaks the history.
 ///
-/// Bound 0 (bound 1 took over 30 minutes): here loom only reached the orders in which the
-/// close comes after the receive has freed the slot; the next model has the close first, and
-/// the close landing inside the receive, between its claim and its move of the buffer end, is
-/// the trace test `segmented_close_gives_the_room_of_a_receive_before_it_to_the_blocked_sender`.
-#[test]
-fn close_races_a_receive_that_frees_room_for_a_blocked_send() {
-    model(0, || {
-        let values = Values::new(2);
-        let (tx, rx) = bounded::<Val>(1);
-        let h = RecordedChannel::new("bounded(1)", ChannelSpec::new(Some(1), 2, 3));
-        let (tx1, rx2, rx3) = (tx.clone(), rx.clone(), rx.clone());
-        let mut main = h.thread(0, Ends::both(tx, rx));
-        main.send(values.make(0)).expect("room for one");
-        let sender = {
-            let v = values.make(1);
-            h.spawn(1, Ends::sender(tx1), move |rec| rec.send(v).map_err(|v| v.id()))
-        };
-        let receiver = h.spawn(2, Ends::receiver(rx2), |rec| rec.recv().map(|v| v.id()));
-        // The close runs on a thread of its own, so that loom explores every order of the three
-        // without spending preemptions on it.
-        let closer = h.spawn(3, Ends::receiver(rx3), |rec| rec.close());
-        assert!(closer.join(), "nobody else closes");
-        let sent = sender.join();
-        let got = receiver.join();
-        let ends = main.hand_over();
-        drop(main);
-        let left: Vec<usize> = h.check(ends).iter().map(Val::id).collect();
-        match (got, sent) {
-            (Ok(0), Ok(())) => {
-                outcome("room freed before the close");
-                assert_eq!(left, [1], "the released value was not drained");
-            }
-            (Ok(0), Err(1)) => {
-                outcome("refused by the close");
-                assert!(left.is_empty());
-            }
-            other => panic!("impossible outcome: {other:?}"),
+/// The close runs on a thread of its own (`on_its_own_thread`), so that loom explores every
+/// order of the three without spending preemptions on it, or on the main thread, where a
+/// preemption lets the others run around it.
+fn close_races_a_receive_on_a_full_bounded_channel(on_its_own_thread: bool) {
+    let values = Values::new(2);
+    let (tx, rx) = bounded::<Val>(1);
+    let receivers = if on_its_own_thread { 3 } else { 2 };
+    let h = RecordedChannel::new("bounded(1)", ChannelSpec::new(Some(1), 2, receivers));
+    let (tx1, rx2) = (tx.clone(), rx.clone());
+    let closer_rx = on_its_own_thread.then(|| rx.clone());
+    let mut main = h.thread(0, Ends::both(tx, rx));
+    main.send(values.make(0)).expect("room for one");
+    let sender = {
+        let v = values.make(1);
+        h.spawn(1, Ends::sender(tx1), move |rec| rec.send(v).map_err(|v| v.id()))
+    };
+    let receiver = h.spawn(2, Ends::receiver(rx2), |rec| rec.recv().map(|v| v.id()));
+    let closed = match closer_rx {
+        Some(rx3) => h.spawn(3, Ends::receiver(rx3), |rec| rec.close()).join(),
+        None => main.close(),
+    };
+    assert!(closed, "nobody else closes");
+    let sent = sender.join();
+    assert_eq!(receiver.join(), Ok(0), "the close keeps the buffered value");
+    let ends = main.hand_over();
+    drop(main);
+    let left: Vec<usize> = h.check(ends).iter().map(Val::id).collect();
+    match sent {
+        Ok(()) => {
+            outcome("room freed before the close");
+            assert_eq!(left, [1], "the released value was not drained");
         }
-        values.assert_all_dropped_once();
-    });
+        Err(1) => {
+            outcome("refused by the close");
+            assert!(left.is_empty());
+        }
+        Err(other) => panic!("another value came back: {other}"),
+    }
+    values.assert_all_dropped_once();
 }
 
-/// The same race with the close on the main thread, at bound 1: loom explores the receive and
-/// the blocked send around the close, and the close before the receive frees the slot (the
-/// model above only reaches the orders in which it comes last): the sender is then refused and
-/// the receive still gets the buffered value.
+/// [`close_races_a_receive_on_a_full_bounded_channel`], the close on its own thread, at bound 0
+/// (bound 1 took over 30 minutes): here loom only reached the orders in which the close comes
+/// after the receive has freed the slot; the next model has the close first, and the close
+/// landing inside the receive, between its claim and its move of the buffer end, is the trace
+/// test `segmented_close_gives_the_room_of_a_receive_before_it_to_the_blocked_sender`.
+#[test]
+fn close_races_a_receive_that_frees_room_for_a_blocked_send() {
+    model(0, || close_races_a_receive_on_a_full_bounded_channel(true));
+}
+
+/// [`close_races_a_receive_on_a_full_bounded_channel`], the close on the main thread, at bound
+/// 1: loom explores the receive and the blocked send around the close, and reaches the close
+/// before the receive frees the slot: the sender is then refused.
 #[test]
 fn close_before_a_receive_refuses_the_blocked_send() {
-    model(1, || {
-        let values = Values::new(2);
-        let (tx, rx) = bounded::<Val>(1);
-        let h = RecordedChannel::new("bounded(1)", ChannelSpec::new(Some(1), 2, 2));
-        let (tx1, rx2) = (tx.clone(), rx.clone());
-        let mut main = h.thread(0, Ends::both(tx, rx));
-        main.send(values.make(0)).expect("room for one");
-        let sender = {
-            let v = values.make(1);
-            h.spawn(1, Ends::sender(tx1), move |rec| rec.send(v).map_err(|v| v.id()))
-        };
-        let receiver = h.spawn(2, Ends::receiver(rx2), |rec| rec.recv().map(|v| v.id()));
-        assert!(main.close());
-        let sent = sender.join();
-        assert_eq!(receiver.join(), Ok(0), "the close keeps the buffered value");
-        let ends = main.hand_over();
-        drop(main);
-        let left: Vec<usize> = h.check(ends).iter().map(Val::id).collect();
-        match sent {
-            Ok(()) => {
-                outcome("room freed before the close");
-                assert_eq!(left, [1]);
-            }
-            Err(1) => {
-                outcome("refused by the close");
-                assert!(left.is_empty());
-            }
-            Err(other) => panic!("another value came back: {other}"),
-        }
-        values.assert_all_dropped_once();
-    });
+    model(1, || close_races_a_receive_on_a_full_bounded_channel(false));
 }
 
 /// A weak sender upgrades while the channel is closed from the receiving side: a sender is

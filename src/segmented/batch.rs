@@ -30,7 +30,7 @@
 //! (which take the fast path); with producers running, about as fast as the loop of `recv`s
 //! (`Receiver::recv_many`'s docs give the figures).
 
-use super::claim::{Waiting, COUNT, GONE};
+use super::claim::{Claimed, Waiting, COUNT, GONE};
 use super::recv::RecvStep;
 use super::segment::Segment;
 use super::SegmentedDualQueue;
@@ -111,15 +111,9 @@ impl<T> SegmentedDualQueue<T> {
         guard: &'g Guard,
     ) {
         for index in first..first + n {
-            let at = match self.cell_of(&self.list.receivers, start, index, guard) {
-                Ok(at) => at,
-                Err(skipped) => {
-                    // A removed segment holds only withdrawn sends at or above `R` (recv.rs).
-                    self.count_withdrawn_sends_passed(1 + skipped);
-                    continue;
-                }
+            let Some(at) = self.round_cell(&mut start, index, guard) else {
+                continue;
             };
-            start = at.segment;
             match self.recv_from_cell(at, &Patience::Now, Waiting::Thread) {
                 RecvStep::Done(Ok(value)) => {
                     self.after_take(at.segment, index, guard);
@@ -131,6 +125,27 @@ impl<T> SegmentedDualQueue<T> {
                 RecvStep::Retry { finished: true } => self.expand_buffer(guard),
                 RecvStep::Retry { finished: false } => self.count_withdrawn_sends_passed(1),
                 RecvStep::Parked(_) => unreachable!("a receive that may not wait parked"),
+            }
+        }
+    }
+
+    /// Cell `index` of a round, walking on from `start` (which follows the walk); `None` if
+    /// its segment was removed.
+    fn round_cell<'g>(
+        &self,
+        start: &mut Shared<'g, Segment<T>>,
+        index: u64,
+        guard: &'g Guard,
+    ) -> Option<Claimed<'g, T>> {
+        match self.cell_of(&self.list.receivers, *start, index, guard) {
+            Ok(at) => {
+                *start = at.segment;
+                Some(at)
+            }
+            Err(skipped) => {
+                // A removed segment holds only withdrawn sends at or above `R` (recv.rs).
+                self.count_withdrawn_sends_passed(1 + skipped);
+                None
             }
         }
     }
@@ -150,14 +165,9 @@ impl<T> SegmentedDualQueue<T> {
         // `S` were claimed by senders the close refused: nothing comes there.
         let sent = self.final_sent();
         for index in first..(first + n).min(sent) {
-            let at = match self.cell_of(&self.list.receivers, start, index, guard) {
-                Ok(at) => at,
-                Err(skipped) => {
-                    self.count_withdrawn_sends_passed(1 + skipped);
-                    continue;
-                }
+            let Some(at) = self.round_cell(&mut start, index, guard) else {
+                continue;
             };
-            start = at.segment;
             if let Some(value) = self.take_after_close(at, false) {
                 buf.push(value);
                 *taken += 1;
