@@ -62,10 +62,10 @@
 //! and the first panic is resumed at the end (as `Vec` does).
 
 use super::cell::{Phase, State};
-use super::claim::{Claimed, SendKind, Waiting, COUNT, GONE};
+use super::claim::{Claimed, COUNT, GONE};
+use super::front::Handed;
 use super::recv::LAGGING_SENDER_ROUNDS;
 use super::segment::{Segment, SEG};
-use super::send::SendStep;
 use super::waiter::{Outcome, Waiter};
 use super::{Bound, SegmentedDualQueue, NOT_CLOSED};
 use crate::patience::{Failure, Patience};
@@ -269,19 +269,12 @@ impl<T> SegmentedDualQueue<T> {
                     handed_back = self.front.pop();
                 }
                 if let Some((index, value)) = handed_back.take() {
-                    match self.send_to_cell(
-                        at,
-                        value,
-                        SendKind::Push,
-                        &Patience::Async,
-                        Waiting::Thread,
-                    ) {
-                        SendStep::Done(Ok(())) => return,
+                    match self.hand_to_cell(at, value) {
+                        Handed::Taken => return,
                         // The receiver withdrew, or the cell is closed: the next one.
-                        SendStep::Retry(back) | SendStep::Done(Err((back, _))) => {
+                        Handed::Withdrawn(back) | Handed::Closed(back) => {
                             handed_back = Some((index, back));
                         }
-                        SendStep::Parked(_) => unreachable!("a push never parks"),
                     }
                 }
             }
