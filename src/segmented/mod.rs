@@ -112,7 +112,12 @@
 //! * a receive that may wait stays with a cell whose sender has claimed it and not yet written
 //!   (a `try_recv` waits a bounded number of rounds, then poisons the cell and moves on);
 //! * a timed-out wait, or a dropped future, whose partner has claimed its cell waits for that
-//!   partner (invariant 2: leaving would serve later parties out of turn).
+//!   partner (invariant 2: leaving would serve later parties out of turn);
+//! * while a channel closes (`close.rs`): a receive that claimed after the close began, and a
+//!   sender that reads `R`'s bit, wait for the closer's next store (where the line stood, the
+//!   final `S`); such a receive whose cell holds a waiting sender waits until the closer has
+//!   settled it (released into the buffer, or refused); and a waiting sender no longer times
+//!   out, since the close settles it.
 //!
 //! None of these waits for a partner that has not arrived: each waits for one that has already
 //! taken the step that commits it, a few instructions from finishing. With every thread
