@@ -26,6 +26,9 @@ if command -v valgrind > /dev/null; then
     valgrind --quiet --error-exitcode=9 "$bin" withdrawn_sender --test-threads=1 > /dev/null
 fi
 
+step "the docs, every feature on: no intra-doc link may be broken"
+RUSTDOCFLAGS="-D rustdoc::broken_intra_doc_links" cargo doc --locked --quiet --no-deps --all-features
+
 step "the library's use of std against its rust-version (Cargo.toml)"
 cargo clippy --locked --quiet --lib --all-features -- -D clippy::incompatible_msrv
 

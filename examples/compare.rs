@@ -57,6 +57,8 @@ mod async_workloads;
 mod busy;
 #[path = "compare/impls.rs"]
 mod impls;
+#[path = "compare/load.rs"]
+mod load;
 #[path = "compare/machine.rs"]
 mod machine;
 #[path = "compare/options.rs"]
@@ -879,6 +881,8 @@ fn main() {
     start_watchdog(o.run_limit);
     let started = Instant::now();
     let mut results = Vec::new();
+    // How busy the machine was during each workload (load.rs).
+    let mut windows = Vec::new();
     for (k, w) in workloads.iter().enumerate() {
         let t = Instant::now();
         eprint!(
@@ -888,7 +892,9 @@ fn main() {
             w.title(),
             o.rounds
         );
+        let sampler = load::Sampler::start();
         let r = run_workload(&impls, w, o.rounds);
+        windows.push((w.title(), sampler.finish()));
         let (unit, _) = r.headline_unit();
         let line: Vec<String> = (0..r.names.len())
             .map(|i| format!("{} {}", r.names[i], fmt_num(r.headline(i))))
@@ -911,6 +917,13 @@ fn main() {
             ""
         }
     );
+    let start_load = load_at_start.as_deref().and_then(|l| l.parse().ok());
+    let cpus = machine::online_cpus()
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if let Some(warning) = load::warning(cpus, start_load, &windows) {
+        text.push_str(&warning);
+        text.push('\n');
+    }
     text.push_str(&preamble(
         &o,
         &results,
@@ -919,6 +932,7 @@ fn main() {
         started.elapsed(),
     ));
     text.push('\n');
+    load::table(start_load, &windows, &mut text);
     let names: Vec<&'static str> = impls.iter().map(|e| e.name).collect();
     let (on_tasks, on_threads): (Vec<&Results>, Vec<&Results>) =
         results.iter().partition(|r| r.workload.kind.on_tasks());

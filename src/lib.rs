@@ -1,4 +1,73 @@
-//! Lock-free **dual data structures** and fair blocking channels built on them.
+//! Fair blocking channels for threads and async tasks, built on lock-free **dual data
+//! structures**: containers that hold either values or the consumers waiting for them.
+//!
+//! A receiver that finds nothing does not sleep on a condition variable shared with every other
+//! receiver: it takes its own place in line and waits there. The next send hands its value
+//! straight to the receiver at the front and wakes exactly that one. So waiting receivers are
+//! served in the order they started waiting (threads and async tasks alike), blocked senders of
+//! a bounded or rendezvous channel likewise, one send wakes one receiver, and a waiter burns no
+//! CPU once it sleeps. The [`channel`] module is a drop-in for `std::sync::mpsc` and
+//! crossbeam-channel, and has the handle methods flume and tokio users reach for.
+//!
+//! # Install
+//!
+//! dualq is not on crates.io yet: depend on a clone of its repository.
+//!
+//! ```sh
+//! cargo add --path ../dualq    # from your project, with dualq cloned next to it
+//! ```
+//!
+//! That writes `dualq = { version = "0.1.0", path = "../dualq" }` under `[dependencies]`.
+//! Cargo features: `async` (on by default: futures, streams and sinks, on any runtime) and
+//! `trace` (off: records every step of every operation and draws the structure, a teaching
+//! aid). The library needs Rust 1.82 or newer.
+//!
+//! # Quick start
+//!
+//! ```
+//! use dualq::channel;
+//! use std::thread;
+//!
+//! // A worker pool: receivers clone, and each job goes to exactly one worker, in waiting order.
+//! let (jobs, rx) = channel::bounded::<u32>(16); // at most 16 jobs wait; `send` blocks beyond
+//! let workers: Vec<_> = (0..4)
+//!     .map(|_| {
+//!         let rx = rx.clone();
+//!         thread::spawn(move || rx.iter().map(|job| job * 2).sum::<u32>())
+//!     })
+//!     .collect();
+//! for job in 1..=100 {
+//!     jobs.send(job).unwrap();
+//! }
+//! drop(jobs); // the workers drain the channel, then their `iter()` ends
+//! let total: u32 = workers.into_iter().map(|w| w.join().unwrap()).sum();
+//! assert_eq!(total, 2 * 5050);
+//! ```
+//!
+//! The same channels serve async tasks, on any runtime, in the same line as blocked threads:
+//!
+//! ```
+//! # futures::executor::block_on(async {
+//! let (tx, rx) = dualq::channel::unbounded();
+//! std::thread::spawn(move || tx.send("from a thread").unwrap());
+//! assert_eq!(rx.recv_async().await, Ok("from a thread"));
+//! # });
+//! ```
+//!
+//! Coming from another crate: [std or crossbeam-channel](channel#coming-from-stdsyncmpsc-or-crossbeam-channel)
+//! (the same names), [flume, tokio or async-channel](channel#coming-from-flume-tokio-or-async-channel).
+//!
+//! # What is inside
+//!
+//! | type | what it is | use it for |
+//! | --- | --- | --- |
+//! | [`channel`]: [`unbounded`](channel::unbounded), [`bounded`](channel::bounded), [`rendezvous`](channel::rendezvous) (and std's `channel`, `sync_channel`) | MPMC channels on a `SegmentedDualQueue`, with disconnection | almost everything: a fair drop-in for `std::sync::mpsc` and crossbeam-channel, cloneable receivers, blocked senders and receivers served in order |
+//! | the channels' `send_async`, `recv_async`, streams, sinks | the same channels, from async tasks | one fair line for blocked threads and waiting tasks, on any runtime ([details](channel#async-tasks)) |
+//! | [`SegmentedDualQueue`] | FIFO dual queue in 32-cell segments, cells claimed by fetch-and-add | a raw fair queue, fast under load (one allocation per 32 values) |
+//! | [`DualQueue`] | Scherer & Scott's linked dual queue: one node per value | the textbook algorithm, readable step by step (`trace` feature) |
+//! | [`DualStack`] | Scherer & Scott's dual stack with fulfilling nodes: LIFO, newest waiter first | throughput when order does not matter: the newest waiter is the likeliest to be spinning and in cache |
+//!
+//! # Dual data structures
 //!
 //! A dual data structure (Scherer & Scott, DISC 2004) holds either **data** (values waiting for
 //! a consumer) or **anti-data**: *reservations*, consumers waiting for a value. A consumer that
@@ -12,14 +81,6 @@
 //! * a handoff wakes one thread (no thundering herd);
 //! * a waiting thread watches a word nobody else writes until its partner arrives, so it can
 //!   spin cheaply for a moment before it parks, and burns no CPU once parked.
-//!
-//! | type | what it is | use it for |
-//! | --- | --- | --- |
-//! | [`channel`]: [`unbounded`](channel::unbounded), [`bounded`](channel::bounded), [`rendezvous`](channel::rendezvous) (and std's `channel`, `sync_channel`) | MPMC channels on a `SegmentedDualQueue`, with disconnection | almost everything: a fair drop-in for `std::sync::mpsc` and crossbeam-channel, cloneable receivers, blocked senders and receivers served in order ([from std or crossbeam](channel#coming-from-stdsyncmpsc-or-crossbeam-channel)) |
-//! | the channels' `send_async`, `recv_async`, streams, sinks | the same channels, from async tasks | one fair line for blocked threads and waiting tasks, on any runtime ([details](channel#async-tasks)) |
-//! | [`SegmentedDualQueue`] | FIFO dual queue in 32-cell segments, cells claimed by fetch-and-add | a raw fair queue, fast under load (one allocation per 32 values) |
-//! | [`DualQueue`] | Scherer & Scott's linked dual queue: one node per value | the textbook algorithm, readable step by step (`trace` feature) |
-//! | [`DualStack`] | Scherer & Scott's dual stack with fulfilling nodes: LIFO, newest waiter first | throughput when order does not matter: the newest waiter is the likeliest to be spinning and in cache |
 //!
 //! The three structures share one method family (`push`, `pop`, `try_pop`, `pop_timeout`,
 //! `pop_deadline`, `transfer`, `try_transfer`, `transfer_timeout`, `transfer_deadline`, `len`,

@@ -18,10 +18,10 @@
 
 mod chan_support;
 
-use chan_support::{join, rounds, spawn_blocked, Ledger, Tracked};
+use chan_support::{join, rounds, spawn_blocked, Kind, Ledger, Tracked, KINDS};
 use dualq::channel::{
-    bounded, rendezvous, unbounded, Receiver, RecvError, RecvFut, RecvStream, SendError, SendFut,
-    SendSink, Sender,
+    bounded, rendezvous, unbounded, RecvError, RecvFut, RecvStream, SendError, SendFut, SendSink,
+    Sender,
 };
 use futures::executor::{block_on, LocalPool};
 use futures::future::FusedFuture;
@@ -41,31 +41,6 @@ use std::time::Duration;
 // ==========================================================================================
 // Helpers
 // ==========================================================================================
-
-/// The channel kinds, each made fresh by `make`.
-#[derive(Clone, Copy, Debug)]
-enum Kind {
-    Unbounded,
-    Bounded(usize),
-    Rendezvous,
-}
-
-const KINDS: [Kind; 4] = [
-    Kind::Unbounded,
-    Kind::Bounded(1),
-    Kind::Bounded(3),
-    Kind::Rendezvous,
-];
-
-impl Kind {
-    fn make<T>(self) -> (Sender<T>, Receiver<T>) {
-        match self {
-            Kind::Unbounded => unbounded(),
-            Kind::Bounded(cap) => bounded(cap),
-            Kind::Rendezvous => rendezvous(),
-        }
-    }
-}
 
 /// A waker that counts its wakes; `Arc::strong_count` tells how many clones are held
 /// elsewhere (a registered waker is a clone).

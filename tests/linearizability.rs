@@ -660,6 +660,63 @@ fn channel_checker_follows_disconnection() {
     );
 }
 
+#[test]
+fn channel_checker_follows_close() {
+    use Received::{Disconnected, Got};
+    // A close keeps what is inside for the receivers and refuses every later send; it says
+    // true once.
+    let closed = [
+        (0, 0, 1, send(1, Sent::Ok)),
+        (1, 2, 3, Call::Close(true)),
+        (0, 4, 5, send(2, Sent::Disconnected(2))),
+        (0, 6, 7, Call::Close(false)),
+        (0, 8, 9, Call::IsClosed(true)),
+        (1, 10, 11, recv(Got(1))),
+        (1, 12, 13, try_recv(Disconnected)),
+    ];
+    channel_accepts(chan(Some(2)), &closed);
+    let mut sent_after = closed.clone();
+    sent_after[2] = (0, 4, 5, send(2, Sent::Ok));
+    channel_rejects(chan(Some(2)), &sent_after);
+    let mut twice = closed.clone();
+    twice[3] = (0, 6, 7, Call::Close(true));
+    channel_rejects(chan(Some(2)), &twice);
+    // A blocked sender and a waiting receiver are refused by a close.
+    channel_accepts(
+        chan(Some(1)),
+        &[
+            (0, 0, 1, send(1, Sent::Ok)),
+            (0, 2, 9, send(2, Sent::Disconnected(2))),
+            (1, 3, 4, Call::Close(true)),
+            (1, 5, 6, recv(Got(1))),
+        ],
+    );
+    channel_rejects(
+        chan(Some(1)),
+        &[
+            (0, 0, 1, send(1, Sent::Ok)),
+            (0, 2, 9, send(2, Sent::Disconnected(2))),
+            (1, 3, 4, Call::Close(true)),
+            (1, 5, 6, recv(Got(1))),
+            (1, 7, 8, recv(Got(2))),
+        ],
+    );
+    channel_accepts(
+        chan(Some(0)),
+        &[(1, 0, 9, recv(Disconnected)), (0, 1, 2, Call::Close(true))],
+    );
+    // A close after the last sender left (or on a channel closed by it) says false.
+    channel_accepts(
+        chan(None),
+        &[(0, 0, 1, Call::DropSender), (1, 2, 3, Call::Close(false))],
+    );
+    channel_rejects(
+        chan(None),
+        &[(0, 0, 1, Call::DropSender), (1, 2, 3, Call::Close(true))],
+    );
+    channel_rejects(chan(None), &[(0, 0, 1, Call::IsClosed(true))]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Recorded histories.
 //
@@ -960,8 +1017,10 @@ fn segmented_dual_queue_histories_are_linearizable() {
 // checking thread holds only a `Receiver`, and its drain ends in `Disconnected`); or the
 // receivers leave (each worker drops its `Receiver` somewhere in its script and sends from then
 // on; the checking thread holds only a `Sender`, so the last drop disconnects the channel while
-// others may be sending or blocked). Each history is checked against `ChannelSpec` with the
-// channel's capacity and handle counts.
+// others may be sending or blocked); or the channel is closed (one or more workers call
+// `close()` anywhere in their script, while the others send, receive, block and ask
+// `is_closed()`; the checking thread's drain ends in `Disconnected`). Each history is checked
+// against `ChannelSpec` with the channel's capacity and handle counts.
 
 /// One call of a channel script (values are assigned when it runs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -972,6 +1031,8 @@ enum ChanAction {
     TryRecv,
     DropSender,
     DropReceiver,
+    Close,
+    IsClosed,
 }
 
 /// How a channel scenario ends (see above).
@@ -980,6 +1041,7 @@ enum Ending {
     Connected,
     SendersLeave,
     ReceiversLeave,
+    Closed,
 }
 
 /// A generated channel scenario.
@@ -999,8 +1061,10 @@ fn chan_scenario(seed: u64, cap: Option<usize>) -> ChanScenario {
         Ending::Connected,
         Ending::SendersLeave,
         Ending::ReceiversLeave,
-    ][rng.weighted(&[2, 1, 1])];
+        Ending::Closed,
+    ][rng.weighted(&[2, 1, 1, 2])];
     let threads = 3 + rng.below(2) as usize;
+    let mut closer_chosen = false;
     let scripts = (0..threads)
         .map(|_| {
             let calls = 3 + rng.below(3) as usize;
@@ -1034,6 +1098,19 @@ fn chan_scenario(seed: u64, cap: Option<usize>) -> ChanScenario {
                         };
                     }
                     script.insert(at, (Pause::None, ChanAction::DropReceiver));
+                }
+                Ending::Closed => {
+                    // Some threads close (the first always), anywhere in their script; some
+                    // ask whether it is closed.
+                    if script.len() == calls && (rng.below(2) == 0 || !closer_chosen) {
+                        let at = rng.below(calls as u64 + 1) as usize;
+                        script.insert(at, (Pause::None, ChanAction::Close));
+                        closer_chosen = true;
+                    }
+                    if rng.below(2) == 0 {
+                        let at = rng.below(script.len() as u64 + 1) as usize;
+                        script.insert(at, (Pause::None, ChanAction::IsClosed));
+                    }
                 }
             }
             script
@@ -1070,6 +1147,8 @@ fn run_chan_script(
             ChanAction::TryRecv => drop(rec.try_recv()),
             ChanAction::DropSender => rec.drop_sender(),
             ChanAction::DropReceiver => rec.drop_receiver(),
+            ChanAction::Close => drop(rec.close()),
+            ChanAction::IsClosed => drop(rec.is_closed()),
         }
     }
 }
@@ -1092,7 +1171,7 @@ fn chan_setup(scenario: &ChanScenario) -> ChanSetup {
         .map(|_| std::sync::Mutex::new(Some(Ends::both(tx.clone(), rx.clone()))))
         .collect();
     let checker = match scenario.ending {
-        Ending::Connected => Ends::both(tx, rx),
+        Ending::Connected | Ending::Closed => Ends::both(tx, rx),
         Ending::SendersLeave => Ends::receiver(rx),
         Ending::ReceiversLeave => Ends::sender(tx),
     };

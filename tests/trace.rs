@@ -601,3 +601,77 @@ fn segmented_a_timed_send_does_not_time_out_once_a_receive_has_made_room() {
     );
     assert_eq!(rx.try_recv(), Ok(1));
 }
+
+/// A close that comes while a receive has claimed the only buffered value but not yet moved the
+/// buffer end (it is frozen in between here): the receive came first, so the room it frees goes
+/// to the sender blocked behind it, whose send succeeds, and whose value is drained after the
+/// close. A close that refused every waiting sender would fail that send although the receive
+/// that made room for it took effect before the close.
+#[test]
+fn segmented_close_gives_the_room_of_a_receive_before_it_to_the_blocked_sender() {
+    use dualq::channel::{bounded, RecvError};
+    let (tx, rx) = bounded::<u32>(1);
+    tx.send(0).unwrap();
+    let sender = spawn_named("sender", {
+        let tx = tx.clone();
+        move || tx.send(1)
+    });
+    tx.trace().wait_for("sender", Step::Claimed(NodeKind::Data));
+    let (frozen, release) = freeze_after(tx.trace(), "receiver", |step| {
+        *step == Step::Claimed(NodeKind::Request)
+    });
+    let receiver = spawn_named("receiver", {
+        let rx = rx.clone();
+        move || rx.recv()
+    });
+    frozen.recv().unwrap(); // it has claimed cell 0, and B has not moved
+    tx.trace().clear_hook();
+    assert!(tx.close());
+    release.send(()).unwrap();
+    assert_eq!(receiver.join().unwrap(), Ok(0));
+    assert_eq!(
+        sender.join().unwrap(),
+        Ok(()),
+        "the room the receive made was lost"
+    );
+    assert_eq!(rx.recv(), Ok(1));
+    assert_eq!(rx.recv(), Err(RecvError));
+}
+
+/// On a rendezvous channel, a receive that claimed the cell of a waiting sender before a close
+/// (frozen right after its claim here) still takes that sender's value: it was in line first.
+/// Senders waiting where no receiver has claimed are refused.
+#[test]
+fn segmented_close_leaves_a_waiting_sender_to_the_receive_that_claimed_its_cell() {
+    use dualq::channel::{rendezvous, RecvError, SendError};
+    let (tx, rx) = rendezvous::<u32>();
+    let first = spawn_named("first", {
+        let tx = tx.clone();
+        move || tx.send(1)
+    });
+    tx.trace().wait_for("first", Step::Parked);
+    let second = spawn_named("second", {
+        let tx = tx.clone();
+        move || tx.send(2)
+    });
+    tx.trace().wait_for("second", Step::Parked);
+    let (frozen, release) = freeze_after(tx.trace(), "receiver", |step| {
+        *step == Step::Claimed(NodeKind::Request)
+    });
+    let receiver = spawn_named("receiver", {
+        let rx = rx.clone();
+        move || rx.recv()
+    });
+    frozen.recv().unwrap(); // it has claimed cell 0, the first sender's
+    tx.trace().clear_hook();
+    assert!(rx.close());
+    assert_eq!(
+        second.join().unwrap(),
+        Err(SendError(2)),
+        "nobody claimed its cell"
+    );
+    release.send(()).unwrap();
+    assert_eq!(receiver.join().unwrap(), Ok(1));
+    assert_eq!(first.join().unwrap(), Ok(()));
+    assert_eq!(rx.recv(), Err(RecvError));
+}

@@ -58,6 +58,30 @@
 //! assert_eq!(tx.send("lost?".to_string()), Err(SendError("lost?".to_string())));
 //! ```
 //!
+//! ## Closing without dropping a handle
+//!
+//! [`Sender::close`] and [`Receiver::close`] close the channel while every handle stays alive:
+//! from then on no send succeeds (the value comes back in the error), receivers take what was
+//! sent before and then see the disconnection, a receiver waiting with nothing left wakes with
+//! `RecvError`, and a sender waiting for room or for a receiver gets its value back, unless
+//! the receivers already in line made room for it or take it. `close` returns true for the
+//! call that closed the channel. [`is_closed`](Sender::is_closed) (tokio's and
+//! async-channel's name) and [`is_disconnected`](Sender::is_disconnected) (flume's) say
+//! whether no send can succeed any more: closed, or a side gone. With `async`,
+//! [`Sender::closed`] is a future that is ready from then on. The last sender's drop closes the
+//! channel the same way.
+//!
+//! ```
+//! use dualq::channel::{bounded, RecvError};
+//!
+//! let (tx, rx) = bounded(8);
+//! tx.send("accepted").unwrap();
+//! rx.close(); // stop the producers, keep what they sent
+//! assert!(tx.send("refused").is_err());
+//! assert_eq!(rx.recv(), Ok("accepted"));
+//! assert_eq!(rx.recv(), Err(RecvError));
+//! ```
+//!
 //! # Async tasks
 //!
 //! With the cargo feature `async` (on by default) both ends also serve async tasks, on any
@@ -173,6 +197,7 @@
 //! | — | `len`, `is_empty`, `is_full`, `capacity`, `same_channel` | same (see the differences below) |
 //! | — | — | `send_async`, `recv_async`, `stream`, `sink` (feature `async`) |
 //! | — | `select!`, `Select`, `after`, `tick`, `never` | not available |
+//! | — | — | the handle methods of flume, tokio and async-channel ([below](#coming-from-flume-tokio-or-async-channel)) |
 //!
 //! **Drop the `Mutex`.** std's receiver cannot be cloned, so std code shares it as
 //! `Arc<Mutex<Receiver<T>>>`. That still compiles here, but then the mutex decides which waiting
@@ -201,18 +226,52 @@
 //! * The raw structures ([`DualQueue`](crate::DualQueue), [`DualStack`](crate::DualStack),
 //!   [`SegmentedDualQueue`]) cannot be closed: a `pop` waits forever once every producer is
 //!   gone. Use a channel when consumers must learn that no value will come.
+//!
+//! # Coming from flume, tokio or async-channel
+//!
+//! The handle methods those crates' users reach for are here under their names. The async
+//! operations keep flume's names (`send_async`, `recv_async`): `send` and `recv` are the
+//! blocking calls of std, so a tokio program writes `tx.send_async(v).await` where it wrote
+//! `tx.send(v).await`.
+//!
+//! | flume | tokio `mpsc` | async-channel | `dualq::channel` |
+//! | --- | --- | --- | --- |
+//! | `unbounded()`, `bounded(n)` | `unbounded_channel()`, `channel(n)` | `unbounded()`, `bounded(n)` | [`unbounded`], [`bounded`] |
+//! | `send_async`, `recv_async`, `stream`, `sink` | `send(v).await`, `recv().await` | `send(v).await`, `recv().await` | [`Sender::send_async`], [`Receiver::recv_async`], [`Receiver::stream`], [`Sender::sink`] |
+//! | `is_disconnected` | `is_closed` | `is_closed` | [`Sender::is_disconnected`], [`Sender::is_closed`] (the same answer), on both ends |
+//! | `sender_count`, `receiver_count` | `strong_count` | `sender_count`, `receiver_count` | [`Sender::sender_count`], [`Sender::receiver_count`], on both ends |
+//! | `Sender::downgrade`, `WeakSender::upgrade` | same | same | [`Sender::downgrade`], [`WeakSender::upgrade`] |
+//! | `drain` | — | — | [`Receiver::drain`] |
+//! | — | `Receiver::close` | `close` on either end (returns whether it closed) | [`Sender::close`], [`Receiver::close`] (return whether they closed) |
+//! | — | `Sender::closed().await` | — | [`Sender::closed`] |
+//! | — | `recv_many(&mut buf, limit).await` | — | [`Receiver::recv_many`], [`Receiver::recv_many_async`] |
+//!
+//! Differences worth knowing:
+//!
+//! * `close` closes the channel for both sides, from either end: senders are refused at once;
+//!   receivers drain, then see the disconnection. tokio's closes from the receiver only.
+//! * A [`WeakSender`] upgrades while any sender is alive, also on a closed channel (its sends
+//!   are then refused), as tokio's does; once every sender is gone, never again.
+//! * `drain` takes, at once and in order, the values of the sends that began before it, also
+//!   those of senders blocked on a full channel (it releases them as it makes room).
 
+#[cfg(feature = "async")]
+mod closed;
 mod error;
 #[cfg(feature = "async")]
 mod future;
+mod handles;
 #[cfg(feature = "async")]
 mod stream;
 
+#[cfg(feature = "async")]
+pub use closed::{ClosedFut, RecvManyFut};
 pub use error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
 #[cfg(feature = "async")]
 pub use future::{RecvFut, SendFut};
+pub use handles::{Drain, WeakSender};
 #[cfg(feature = "async")]
 pub use stream::{RecvStream, SendSink};
 
@@ -327,6 +386,9 @@ struct Channel<T> {
     senders: AtomicUsize,
     /// Live `Receiver` handles; the last one to go disconnects the sending side.
     receivers: AtomicUsize,
+    /// The tasks waiting in `Sender::closed`, woken when the channel closes.
+    #[cfg(feature = "async")]
+    closed_wakers: closed::ClosedWakers,
 }
 
 impl<T> Channel<T> {
@@ -335,6 +397,8 @@ impl<T> Channel<T> {
             queue: SegmentedDualQueue::with_bound(bound),
             senders: AtomicUsize::new(1),
             receivers: AtomicUsize::new(1),
+            #[cfg(feature = "async")]
+            closed_wakers: closed::ClosedWakers::default(),
         });
         (
             Sender {
@@ -414,7 +478,7 @@ impl<T> Channel<T> {
         // AcqRel: each sender's Release decrement orders its sends before the last sender's
         // Acquire, so the disconnection below comes after every send (receivers drain them all).
         if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.queue.close_senders();
+            self.queue.close();
         }
     }
 }
@@ -712,6 +776,9 @@ impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         // AcqRel: as in `Sender::drop`.
         if self.channel.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // Tasks waiting in `Sender::closed` are woken once the sending side is closed, also
+            // if a value's drop panics below.
+            let _wake = self.channel.wake_closed_on_drop();
             // Drops every value left inside, and gives blocked senders their values back,
             // before this drop returns (a panicking value's drop is resumed after the rest).
             self.channel.queue.close_receivers();

@@ -16,7 +16,7 @@ use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// The values of a [`Receiver`], as a [`Stream`]: see [`Receiver::stream`] and
+/// The values of a [`Receiver`], as a [`Stream`](futures_core::Stream): see [`Receiver::stream`] and
 /// [`Receiver::into_stream`]. Ends (`None`) once the channel is empty and every sender is gone.
 ///
 /// It is `Send` when `T: Send`, and `Unpin`. Dropping it while it waits for an item loses no
@@ -28,7 +28,7 @@ pub struct RecvStream<'a, T> {
     ended: bool,
 }
 
-/// A [`Sink`] that sends into a channel: see [`Sender::sink`] and [`Sender::into_sink`]. Its
+/// A [`Sink`](futures_sink::Sink) that sends into a channel: see [`Sender::sink`] and [`Sender::into_sink`]. Its
 /// error is [`SendError`], which gives back the value that could not be sent (every receiver
 /// is gone).
 ///

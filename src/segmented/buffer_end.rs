@@ -66,7 +66,7 @@ impl<T> SegmentedDualQueue<T> {
 
     /// Gives the sender of the cell its room. Returns false if the cell's send was withdrawn
     /// (the room goes to the next cell).
-    fn expand_into(&self, at: Claimed<'_, T>) -> bool {
+    pub(super) fn expand_into(&self, at: Claimed<'_, T>) -> bool {
         let Claimed { cell, .. } = at;
         let backoff = Backoff::new();
         loop {

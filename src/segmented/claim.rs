@@ -224,21 +224,35 @@ impl<T> SegmentedDualQueue<T> {
         guard: &'g Guard,
         wanted: impl Fn(u64) -> bool,
     ) -> Result<(u64, Shared<'g, Segment<T>>), u64> {
+        Self::claim_many_when(position, guard, |word| u64::from(wanted(word)))
+            .map(|(word, start, _)| (word, start))
+    }
+
+    /// Like [`claim_when`](Self::claim_when), for several cells at once: claims the `n`
+    /// cells from the counter word's index on, where `n = how_many(word)` is decided at the
+    /// claim (one compare-and-swap for all of them); returns the word, the segment read before
+    /// the claim, and `n`. `Err` with the word if `how_many` says 0.
+    pub(super) fn claim_many_when<'g>(
+        position: &Position<T>,
+        guard: &'g Guard,
+        how_many: impl Fn(u64) -> u64,
+    ) -> Result<(u64, Shared<'g, Segment<T>>, u64), u64> {
         loop {
             // Acquire: as in `claim`; read before the claim.
             let start = position.segment.load(Ordering::Acquire, guard);
             // SeqCst (the load and the CAS): the claim is in the total order of the claims,
             // as in `claim`.
             let word = position.counter.load(Ordering::SeqCst);
-            if !wanted(word) {
+            let n = how_many(word);
+            if n == 0 {
                 return Err(word);
             }
             if position
                 .counter
-                .compare_exchange(word, word + 1, Ordering::SeqCst, Ordering::SeqCst)
+                .compare_exchange(word, word + n, Ordering::SeqCst, Ordering::SeqCst)
                 .is_ok()
             {
-                return Ok((word, start));
+                return Ok((word, start, n));
             }
         }
     }

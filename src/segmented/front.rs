@@ -44,7 +44,7 @@
 //! front, a bounded channel may therefore hold one value more than its capacity (per value
 //! handed back); `len` counts it.
 
-use super::claim::{Waiting, COUNT, GONE};
+use super::claim::{Claimed, Waiting, COUNT, GONE};
 use super::send::SendStep;
 use super::{SegmentedDualQueue, SendKind};
 use crate::patience::Patience;
@@ -77,7 +77,7 @@ impl<T> Front<T> {
     }
 
     /// Puts `value`, handed to the receive of cell `index`, back in its place.
-    fn insert(&self, index: u64, value: T) {
+    pub(super) fn insert(&self, index: u64, value: T) {
         let mut values = self.values.lock().unwrap_or_else(|e| e.into_inner());
         let at = values.partition_point(|&(other, _)| other < index);
         values.insert(at, (index, value));
@@ -87,7 +87,7 @@ impl<T> Front<T> {
     }
 
     /// Takes the oldest value, if any.
-    fn pop(&self) -> Option<(u64, T)> {
+    pub(super) fn pop(&self) -> Option<(u64, T)> {
         let mut values = self.values.lock().unwrap_or_else(|e| e.into_inner());
         let oldest = values.pop_front();
         // SeqCst: as in `insert`.
@@ -162,25 +162,38 @@ impl<T> SegmentedDualQueue<T> {
                 let Ok(at) = self.cell_of(senders, start, word & COUNT, guard) else {
                     continue;
                 };
-                // A push never waits: the cell's receiver is there or on its way.
-                match self.send_to_cell(
-                    at,
-                    value,
-                    SendKind::Push,
-                    &Patience::Async,
-                    Waiting::Thread,
-                ) {
-                    SendStep::Done(Ok(())) => break,
+                match self.hand_to_cell(at, value) {
+                    Handed::Taken => break,
                     // The receiver withdrew: the next one in line.
-                    SendStep::Retry(back) => value = back,
+                    Handed::Withdrawn(back) => value = back,
                     // Disconnected: the receivers there are released; keep the value.
-                    SendStep::Done(Err((back, _))) => {
+                    Handed::Closed(back) => {
                         self.front.insert(index, back);
                         return;
                     }
-                    SendStep::Parked(_) => unreachable!("a push never parks"),
                 }
             }
         }
     }
+
+    /// Hands a front value to the receiver of `at`, a cell the caller claimed as its sender
+    /// (a push never waits: the cell's receiver is there or on its way).
+    pub(super) fn hand_to_cell(&self, at: Claimed<'_, T>, value: T) -> Handed<T> {
+        match self.send_to_cell(at, value, SendKind::Push, &Patience::Async, Waiting::Thread) {
+            SendStep::Done(Ok(())) => Handed::Taken,
+            SendStep::Retry(back) => Handed::Withdrawn(back),
+            SendStep::Done(Err((back, _))) => Handed::Closed(back),
+            SendStep::Parked(_) => unreachable!("a push never parks"),
+        }
+    }
+}
+
+/// What [`SegmentedDualQueue::hand_to_cell`] did with a value.
+pub(super) enum Handed<T> {
+    /// The cell's receiver has it.
+    Taken,
+    /// The receiver withdrew from the cell: the value comes back.
+    Withdrawn(T),
+    /// A disconnection closed the cell: the value comes back.
+    Closed(T),
 }

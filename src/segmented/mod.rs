@@ -112,7 +112,12 @@
 //! * a receive that may wait stays with a cell whose sender has claimed it and not yet written
 //!   (a `try_recv` waits a bounded number of rounds, then poisons the cell and moves on);
 //! * a timed-out wait, or a dropped future, whose partner has claimed its cell waits for that
-//!   partner (invariant 2: leaving would serve later parties out of turn).
+//!   partner (invariant 2: leaving would serve later parties out of turn);
+//! * while a channel closes (`close.rs`): a receive that claimed after the close began, and a
+//!   sender that reads `R`'s bit, wait for the closer's next store (where the line stood, the
+//!   final `S`); such a receive whose cell holds a waiting sender waits until the closer has
+//!   settled it (released into the buffer, or refused); and a waiting sender no longer times
+//!   out, since the close settles it.
 //!
 //! None of these waits for a partner that has not arrived: each waits for one that has already
 //! taken the step that commits it, a few instructions from finishing. With every thread
@@ -130,6 +135,7 @@
 //! x86 a locked read-modify-write is a full barrier already; `sync::loom_sc_fence` adds, under
 //! loom only, the fence loom needs to model that.
 
+mod batch;
 mod buffer_end;
 mod cancel;
 mod cell;
@@ -149,7 +155,7 @@ pub(crate) use claim::SendKind;
 pub(crate) use claim::{Start, Ticket, Waiting};
 
 use crate::patience::Patience;
-use crate::sync::{Ordering, Timer};
+use crate::sync::{AtomicU64, Ordering, Timer};
 use crate::wait::WaitPolicy;
 use cell::{Phase, State};
 use claim::COUNT;
@@ -232,9 +238,20 @@ pub struct SegmentedDualQueue<T> {
     /// How a party at the front waits before parking, indexed by `claim::Side`: `[receivers,
     /// senders]`.
     spin: [CachePadded<WaitPolicy>; 2],
+    /// Where the line of receivers stood when a close began (`R` then, without its bit):
+    /// receivers that claimed below it were in line before the close. [`NOT_CLOSED`] until the
+    /// first close publishes it, right after setting `R`'s `GONE` bit (close.rs).
+    closed_from: AtomicU64,
+    /// `S` when its `GONE` bit was set (without the bit): the final count of senders' claims
+    /// that may carry a value (later claims see the bit and leave at once). [`NOT_CLOSED`]
+    /// until whoever set the bit publishes it, right after (close.rs).
+    sent_at_close: AtomicU64,
     /// The queue owns values of type `T`.
     _values: PhantomData<T>,
 }
+
+/// The value of `closed_from` and `sent_at_close` before any close.
+const NOT_CLOSED: u64 = u64::MAX;
 
 // SAFETY: values of type `T` move between threads through the queue (which needs `T: Send`);
 // the queue never hands out `&T`. Every shared field is atomic, and each value slot is accessed
@@ -274,6 +291,8 @@ impl<T> SegmentedDualQueue<T> {
                 CachePadded::new(WaitPolicy::new()),
                 CachePadded::new(WaitPolicy::new()),
             ],
+            closed_from: AtomicU64::new(NOT_CLOSED),
+            sent_at_close: AtomicU64::new(NOT_CLOSED),
             _values: PhantomData,
         }
     }
@@ -499,6 +518,11 @@ impl<T> SegmentedDualQueue<T> {
     /// Counts the values and the live waiters between the two counters.
     fn census(&self) -> Census {
         let guard = &crossbeam_epoch::pin();
+        // Acquire (both): pair with the pointer CAS in `List::move_forward`. Read before the
+        // counters, each pointer is at or before the segment of the cell its counter names
+        // (segment.rs, invariant 3).
+        let receivers_segment = self.list.receivers.segment.load(Ordering::Acquire, guard);
+        let senders_segment = self.list.senders.segment.load(Ordering::Acquire, guard);
         let (sent, received) = self.counters();
         let mut census = Census::default();
         if sent > received {
@@ -507,7 +531,7 @@ impl<T> SegmentedDualQueue<T> {
             // value is not in the queue yet, and a `try_pop` racing it may find nothing.
             // Counted, it made `is_empty()` say false while nothing could be popped (a history
             // the linearizability test rejected).
-            self.for_each_cell(&self.list.receivers, received, sent, guard, |at| {
+            self.for_each_cell(receivers_segment, received, sent, guard, |at| {
                 let live = match at.cell.load().decode::<T>() {
                     State::Phase(Phase::Buffered) => {
                         census.values += 1;
@@ -524,7 +548,7 @@ impl<T> SegmentedDualQueue<T> {
             });
         } else {
             // Cells claimed by consumers only: consumers spinning, parked, or on their way.
-            self.for_each_cell(&self.list.senders, sent, received, guard, |at| {
+            self.for_each_cell(senders_segment, sent, received, guard, |at| {
                 census.consumers += usize::from(match at.cell.load().decode::<T>() {
                     State::Phase(Phase::Empty) => true,
                     // SAFETY: as above.

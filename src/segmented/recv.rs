@@ -27,7 +27,7 @@ use crossbeam_utils::Backoff;
 /// lagging sender write before the receive may look again, so poisoning was out of reach of
 /// every model; with no round, loom explores the sender writing before the receive's look or
 /// after its poison, which covers every real outcome of the wait.
-const LAGGING_SENDER_ROUNDS: u32 = if cfg!(loom) { 0 } else { 12 };
+pub(super) const LAGGING_SENDER_ROUNDS: u32 = if cfg!(loom) { 0 } else { 12 };
 
 /// What a receive found in its cell.
 pub(super) enum RecvStep<T> {
@@ -95,7 +95,7 @@ impl<T> SegmentedDualQueue<T> {
     /// What a receive does once it has taken a value from cell `index`: move the buffer end
     /// on, and step over withdrawn sends right behind (see `List::send_withdrawals`).
     #[inline]
-    fn after_take(&self, segment: Shared<'_, Segment<T>>, index: u64, guard: &Guard) {
+    pub(super) fn after_take(&self, segment: Shared<'_, Segment<T>>, index: u64, guard: &Guard) {
         self.expand_buffer(guard);
         if self.list.send_withdrawals.load(Ordering::Relaxed) {
             // A withdrawn send right behind the value we took would count in `len` until the
@@ -170,8 +170,10 @@ impl<T> SegmentedDualQueue<T> {
                     word & COUNT < self.list.senders.counter.load(Ordering::SeqCst) & COUNT
                 }) {
                     Ok(claim) => claim,
+                    // Nothing below `S` now, and the channel is closing: whether something
+                    // will come is decided once `S` is final (close.rs).
                     Err(word) if word & GONE != 0 => {
-                        return Start::Done(Err(Failure::Disconnected))
+                        return Start::Done(self.recv_after_close(patience, None, guard))
                     }
                     Err(_) => return Start::Done(Err(Failure::NoPartner)),
                 }
@@ -186,12 +188,9 @@ impl<T> SegmentedDualQueue<T> {
                     Claimed(crate::trace::NodeKind::Request)
                 );
             }
-            if word & GONE != 0
-                // SeqCst: no sender is left, so S is final; cells from S on will never
-                // receive a value.
-                && index >= self.list.senders.counter.load(Ordering::SeqCst) & COUNT
-            {
-                return Start::Done(Err(Failure::Disconnected));
+            if word & GONE != 0 {
+                // A late receive: it claimed after the close began (close.rs).
+                return Start::Done(self.recv_after_close(patience, Some((word, start)), guard));
             }
             let at = match self.cell_of(receivers, start, index, guard) {
                 Ok(at) => at,
@@ -224,7 +223,7 @@ impl<T> SegmentedDualQueue<T> {
     /// Deals with the receive's claimed cell. The common case (a buffered value) is inline;
     /// everything else is in [`recv_from_cell_slow`](Self::recv_from_cell_slow).
     #[inline]
-    fn recv_from_cell(
+    pub(super) fn recv_from_cell(
         &self,
         at: Claimed<'_, T>,
         patience: &Patience,

@@ -197,7 +197,8 @@ impl<T> SegmentedDualQueue<T> {
         // receiver's "claim R, then read S" and the buffer end's "claim B, then read S". In
         // one total order, at least one side sees the other (module docs).
         loom_sc_fence();
-        let receivers = || self.list.receivers.counter.load(Ordering::SeqCst) & COUNT;
+        // Once a close has begun, only the receivers in line before it count (close.rs).
+        let receivers = || self.receivers_in_line();
         match kind {
             SendKind::Push => true,
             // A receiver that has claimed the cell will take the value: it is committed.
@@ -225,8 +226,11 @@ impl<T> SegmentedDualQueue<T> {
     /// that had room).
     pub(super) fn send_partner_due(&self, index: u64, kind: SendKind) -> bool {
         // Read after the send's claim and before its cancel CAS, in the total order of the
-        // claims (see `may_buffer`). A push never waits, so it is never due.
-        kind != SendKind::Push && self.may_buffer(index, kind)
+        // claims (see `may_buffer`). A push never waits, so it is never due. Once a close has
+        // begun, the close settles the send (close.rs): it no longer times out.
+        kind != SendKind::Push
+            && (self.list.receivers.counter.load(Ordering::SeqCst) & GONE != 0
+                || self.may_buffer(index, kind))
     }
 
     /// Whether a send that must wait in cell `index` is within [`active_places`] of its turn:

@@ -20,6 +20,69 @@ pub(crate) enum Flavor {
 
 pub(crate) const FLAVORS: [Flavor; 2] = [Flavor::Unbounded, Flavor::Rendezvous];
 
+/// A channel holding values, the threads of the senders blocked behind them (each returns
+/// what its send returned, a value given back as its id): see
+/// [`Kind::full_with_blocked_senders`].
+pub(crate) type FullChannel = (
+    Sender<Tracked>,
+    Receiver<Tracked>,
+    Vec<JoinHandle<Result<(), usize>>>,
+);
+
+/// Every kind of channel, with capacities: for the tests whose rules hold on all of them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Kind {
+    Unbounded,
+    Bounded(usize),
+    Rendezvous,
+}
+
+/// The kinds most tests run on: unbounded, `bounded(1)` and `bounded(3)`, rendezvous.
+pub(crate) const KINDS: [Kind; 4] = [
+    Kind::Unbounded,
+    Kind::Bounded(1),
+    Kind::Bounded(3),
+    Kind::Rendezvous,
+];
+
+impl Kind {
+    pub(crate) fn make<T>(self) -> (Sender<T>, Receiver<T>) {
+        match self {
+            Kind::Unbounded => unbounded(),
+            Kind::Bounded(cap) => dualq::channel::bounded(cap),
+            Kind::Rendezvous => rendezvous(),
+        }
+    }
+
+    /// How many values a test sends without a receiver: the capacity, or 5 if unbounded.
+    pub(crate) fn room(self) -> usize {
+        match self {
+            Kind::Unbounded => 5,
+            Kind::Bounded(cap) => cap,
+            Kind::Rendezvous => 0,
+        }
+    }
+
+    /// A channel of this kind holding the values `0..room()` of `ledger`, and three senders
+    /// blocked behind them with the values `room()..room() + 3`, in that order (each blocked
+    /// before the next starts). Each sender's thread returns what its send returned, the
+    /// value given back as its id.
+    pub(crate) fn full_with_blocked_senders(self, ledger: &'static Ledger) -> FullChannel {
+        let (tx, rx) = self.make();
+        for id in 0..self.room() {
+            tx.send(ledger.value(id)).unwrap();
+        }
+        let blocked = (self.room()..self.room() + 3)
+            .map(|id| {
+                let tx = tx.clone();
+                let value = ledger.value(id);
+                spawn_blocked(move || tx.send(value).map_err(|e| e.into_inner().id()))
+            })
+            .collect();
+        (tx, rx, blocked)
+    }
+}
+
 impl Flavor {
     pub(crate) fn channel<T>(self) -> (Sender<T>, Receiver<T>) {
         match self {

@@ -59,7 +59,12 @@
 //!   channel `Full` means exactly "no receiver waits"; an unbounded channel is never `Full`.
 //! * **`try_recv`** takes a value if one is there (from the buffer, or from a blocked sender of
 //!   a rendezvous channel); `Empty` only if there is none and a sender is left;
-//!   `Disconnected` only if there is none and every sender is gone.
+//!   `Disconnected` only if there is none and every sender is gone (or the channel is closed).
+//! * **`close()`** (either end) closes the channel: every blocked sender is refused (its value
+//!   comes back), every waiting receiver is refused (it waits only when there is no value),
+//!   and from then on sends are refused while receives take what is in the buffer, then are
+//!   refused. It returns true iff the channel was open: not closed before, and neither side
+//!   gone. **`is_closed()`** is true once it was closed or a side is gone.
 //!
 //! # Recording
 //!
@@ -113,6 +118,8 @@ pub struct ChannelSpec {
     senders: usize,
     /// Live `Receiver` handles.
     receivers: usize,
+    /// Whether `close()` was called.
+    closed: bool,
 }
 
 impl ChannelSpec {
@@ -130,7 +137,23 @@ impl ChannelSpec {
             refused_recvs: Vec::new(),
             senders,
             receivers,
+            closed: false,
         }
+    }
+
+    /// Whether no send can succeed: closed, or every receiver gone.
+    fn refuses_sends(&self) -> bool {
+        self.closed || self.receivers == 0
+    }
+
+    /// Whether a receive that finds no value is refused: closed, or every sender gone.
+    fn refuses_empty_recvs(&self) -> bool {
+        self.closed || self.senders == 0
+    }
+
+    /// Whether the channel reads closed: `close()` was called, or a side is gone.
+    fn is_closed(&self) -> bool {
+        self.closed || self.senders == 0 || self.receivers == 0
     }
 
     /// Whether a send that comes now may put its value in the buffer.
@@ -156,7 +179,7 @@ impl ChannelSpec {
     /// Whether a send may find a bounded channel full now although it has room: no receiver
     /// waits (which would take the value at once), and a receiver is left (module docs).
     fn may_say_full(&self) -> bool {
-        self.receivers > 0 && self.cap.is_some() && self.waiting.is_empty()
+        !self.refuses_sends() && self.cap.is_some() && self.waiting.is_empty()
     }
 
     /// Whether a receiver could take a value now.
@@ -185,7 +208,7 @@ impl Spec for ChannelSpec {
         let mut s = self.clone();
         match *op {
             Op::SendReq(c, v) => {
-                if s.receivers == 0 {
+                if s.refuses_sends() {
                     insert_sorted(&mut s.refused_sends, (c, v));
                 } else if s.offer(v) {
                     insert_sorted(&mut s.sent, c);
@@ -209,15 +232,15 @@ impl Spec for ChannelSpec {
             Op::SendDisconnected(c, v) => {
                 remove(&mut s.refused_sends, &(c, v))?;
             }
-            Op::TrySend(v, Sent::Ok) => (s.receivers > 0 && s.offer(v)).then_some(())?,
+            Op::TrySend(v, Sent::Ok) => (!s.refuses_sends() && s.offer(v)).then_some(())?,
             Op::TrySend(v, Sent::Full(back)) => (back == v && s.may_say_full()).then_some(())?,
             Op::TrySend(v, Sent::Disconnected(back)) => {
-                (back == v && s.receivers == 0).then_some(())?
+                (back == v && s.refuses_sends()).then_some(())?
             }
             Op::TrySend(_, Sent::TimedOut(_)) => return None,
             Op::RecvReq(c) => match s.take_value() {
                 Some(v) => insert_sorted(&mut s.got, (c, v)),
-                None if s.senders == 0 => insert_sorted(&mut s.refused_recvs, c),
+                None if s.refuses_empty_recvs() => insert_sorted(&mut s.refused_recvs, c),
                 None => s.waiting.push_back(c),
             },
             Op::RecvDone(c, v) => {
@@ -231,9 +254,11 @@ impl Spec for ChannelSpec {
                 remove(&mut s.refused_recvs, &c)?;
             }
             Op::TryRecv(Received::Got(v)) => (s.take_value()? == v).then_some(())?,
-            Op::TryRecv(Received::Empty) => (!s.has_value() && s.senders > 0).then_some(())?,
+            Op::TryRecv(Received::Empty) => {
+                (!s.has_value() && !s.refuses_empty_recvs()).then_some(())?
+            }
             Op::TryRecv(Received::Disconnected) => {
-                (!s.has_value() && s.senders == 0).then_some(())?
+                (!s.has_value() && s.refuses_empty_recvs()).then_some(())?
             }
             Op::TryRecv(Received::TimedOut) => return None,
             Op::DropSender => {
@@ -254,6 +279,17 @@ impl Spec for ChannelSpec {
                     }
                 }
             }
+            Op::Close(first) => {
+                (first != s.is_closed()).then_some(())?;
+                s.closed = true;
+                for b in std::mem::take(&mut s.blocked) {
+                    insert_sorted(&mut s.refused_sends, b);
+                }
+                for c in std::mem::take(&mut s.waiting) {
+                    insert_sorted(&mut s.refused_recvs, c);
+                }
+            }
+            Op::IsClosed(b) => (b == s.is_closed()).then_some(())?,
             Op::Len(n) => (s.buffer.len() == n).then_some(())?,
             Op::RecvCancelled => {}
             dual_op => panic!("{dual_op} is a dual structure's operation, not a channel's"),
@@ -452,6 +488,30 @@ impl<T: Key> Recorder<T, Ends<T>> {
                     (None, Call::RecvCancelled)
                 }
             }
+        })
+    }
+
+    /// `close()`, on this thread's `Sender` if it has one, else on its `Receiver`.
+    pub fn close(&mut self) -> bool {
+        self.stamp(|ends| {
+            let first = match (&ends.tx, &ends.rx) {
+                (Some(tx), _) => tx.close(),
+                (None, Some(rx)) => rx.close(),
+                (None, None) => panic!("this thread has no handle (left)"),
+            };
+            (first, Call::Close(first))
+        })
+    }
+
+    /// `is_closed()`, on this thread's `Sender` if it has one, else on its `Receiver`.
+    pub fn is_closed(&mut self) -> bool {
+        self.stamp(|ends| {
+            let closed = match (&ends.tx, &ends.rx) {
+                (Some(tx), _) => tx.is_closed(),
+                (None, Some(rx)) => rx.is_closed(),
+                (None, None) => panic!("this thread has no handle (left)"),
+            };
+            (closed, Call::IsClosed(closed))
         })
     }
 

@@ -94,6 +94,10 @@ pub enum Call {
     DropReceiver,
     /// A channel's `recv_async()` future, polled once, pending, and dropped.
     RecvCancelled,
+    /// A channel's `close()` (on either end) and what it returned.
+    Close(bool),
+    /// A channel's `is_closed()` (on either end) and what it returned.
+    IsClosed(bool),
 }
 
 impl fmt::Display for Call {
@@ -141,6 +145,8 @@ impl fmt::Display for Call {
             Call::DropSender => write!(f, "drop(Sender)"),
             Call::DropReceiver => write!(f, "drop(Receiver)"),
             Call::RecvCancelled => write!(f, "recv_async() polled once, pending, dropped"),
+            Call::Close(b) => write!(f, "close() -> {b}"),
+            Call::IsClosed(b) => write!(f, "is_closed() -> {b}"),
         }
     }
 }
@@ -183,6 +189,8 @@ impl Call {
             Call::DropSender => vec![Op::DropSender],
             Call::DropReceiver => vec![Op::DropReceiver],
             Call::RecvCancelled => vec![Op::RecvCancelled],
+            Call::Close(b) => vec![Op::Close(b)],
+            Call::IsClosed(b) => vec![Op::IsClosed(b)],
             // A send that timed out never went in: its request waited in line.
             Call::Send {
                 v,

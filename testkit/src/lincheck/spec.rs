@@ -120,6 +120,10 @@ pub enum Op {
     /// withdrawn from the line, or been handed a value that went back to the front
     /// (`src/segmented/front.rs`); either way the specification never saw it wait.
     RecvCancelled,
+    /// A channel's `close()` and what it returned (whether this call closed the channel).
+    Close(bool),
+    /// A channel's `is_closed()` and what it returned.
+    IsClosed(bool),
 }
 
 /// What a channel send returned.
@@ -186,6 +190,8 @@ impl fmt::Display for Op {
             Op::DropSender => write!(f, "drop a Sender"),
             Op::RecvCancelled => write!(f, "a receive future dropped: no effect"),
             Op::DropReceiver => write!(f, "drop a Receiver"),
+            Op::Close(b) => write!(f, "close -> {b}"),
+            Op::IsClosed(b) => write!(f, "is_closed -> {b}"),
         }
     }
 }
