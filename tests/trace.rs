@@ -37,6 +37,11 @@ fn step(thread: &str, node: u64, step: Step) -> (String, u64, Step) {
     (thread.to_owned(), node, step)
 }
 
+/// A timeout long enough that the waiter has parked before it expires, whatever its waiting
+/// policy does first (a spin of at most 40 µs, then yields, each of which may hand a busy
+/// machine's other threads a time slice): the timeout tests wait for `Parked` before they go on.
+const PARKED_WITHIN: Duration = Duration::from_millis(500);
+
 /// Freezes thread `name` right after it records a step that `at` accepts, until the returned
 /// sender is used (the hook blocks that thread, pinned). The receiver hears once it is frozen.
 fn freeze_after(
@@ -347,7 +352,7 @@ fn segmented_a_receive_whose_sender_has_claimed_its_cell_does_not_time_out() {
     let queue = Arc::new(SegmentedDualQueue::<u32>::new());
     let consumer = spawn_named("t1", {
         let queue = Arc::clone(&queue);
-        move || queue.pop_timeout(Duration::from_millis(20))
+        move || queue.pop_timeout(PARKED_WITHIN)
     });
     queue.trace().wait_for("t1", Step::Parked);
     let (frozen, release) = freeze_after(queue.trace(), "t2", |step| {
@@ -359,7 +364,7 @@ fn segmented_a_receive_whose_sender_has_claimed_its_cell_does_not_time_out() {
     });
     frozen.recv().unwrap();
     queue.push(2);
-    thread::sleep(Duration::from_millis(60));
+    thread::sleep(PARKED_WITHIN + Duration::from_millis(100)); // past the deadline
     assert!(
         !consumer.is_finished(),
         "the pop left a cell its sender has claimed"
@@ -379,7 +384,7 @@ fn segmented_a_transfer_whose_receiver_has_claimed_its_cell_does_not_time_out() 
     let queue = Arc::new(SegmentedDualQueue::<u32>::new());
     let producer = spawn_named("t1", {
         let queue = Arc::clone(&queue);
-        move || queue.transfer_timeout(1, Duration::from_millis(20))
+        move || queue.transfer_timeout(1, PARKED_WITHIN)
     });
     queue.trace().wait_for("t1", Step::Parked);
     let (frozen, release) = freeze_after(queue.trace(), "t2", |step| {
@@ -390,7 +395,7 @@ fn segmented_a_transfer_whose_receiver_has_claimed_its_cell_does_not_time_out() 
         move || queue.pop()
     });
     frozen.recv().unwrap();
-    thread::sleep(Duration::from_millis(60));
+    thread::sleep(PARKED_WITHIN + Duration::from_millis(100)); // past the deadline
     assert!(
         !producer.is_finished(),
         "the transfer left a cell its receiver has claimed"
